@@ -1,0 +1,1 @@
+namespace Probes; public static class Placeholder {}

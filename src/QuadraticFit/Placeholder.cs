@@ -1,0 +1,1 @@
+namespace QuadraticFit; public static class Placeholder {}
