@@ -1,0 +1,56 @@
+using static TorchSharp.torch;
+
+namespace Probes.Lanczos;
+
+/// <summary>Which end of a symmetric spectrum to resolve.</summary>
+public enum SpectrumEnd
+{
+    /// <summary>The largest algebraic eigenvalues (the NTK, the loss Hessian's sharpness).</summary>
+    Largest,
+    /// <summary>The smallest algebraic eigenvalues.</summary>
+    Smallest,
+    /// <summary>Both ends from one Krylov space (Q₁ is indefinite; Lanczos converges both extremes at once).</summary>
+    Both,
+}
+
+/// <summary>
+/// Settings of <see cref="LanczosSolver"/>. The defaults suit probing a network at every step: a tolerance
+/// of 1e-6 relative residual resolves η·λ₁ far below its step-to-step change; the iteration cap bounds the
+/// cost of a hard step and is reported, never silently hit.
+/// </summary>
+public sealed record LanczosOptions
+{
+    /// <summary>Eigenpairs wanted at each requested end.</summary>
+    public int Count { get; init; } = 2;
+
+    public SpectrumEnd End { get; init; } = SpectrumEnd.Largest;
+
+    /// <summary>Converged when ‖A v − θ v‖ ≤ Tolerance·|θ| for every wanted Ritz pair.</summary>
+    public double Tolerance { get; init; } = 1e-6;
+
+    /// <summary>Hard cap on Krylov dimension (= matvecs). Hitting it is reported as not converged.</summary>
+    public int MaxIterations { get; init; } = 300;
+
+    /// <summary>Seed of the random start vector (and of restarts after an invariant subspace).</summary>
+    public long Seed { get; init; } = 0;
+
+    /// <summary>
+    /// Previous eigenvectors to start from. The start vector is their normalised sum plus a small seeded
+    /// random part (weight <see cref="WarmNoise"/>), so every warm vector spans the first Krylov vectors and
+    /// a new eigenvector rising from below can still appear.
+    /// </summary>
+    public IReadOnlyList<Tensor>? WarmStart { get; init; }
+
+    /// <summary>Weight of the random part of a warm start, relative to the warm vectors' sum.</summary>
+    public double WarmNoise { get; init; } = 1e-3;
+
+    public void Validate(long size)
+    {
+        if (Count < 1) throw new ArgumentException($"Lanczos needs Count ≥ 1, got {Count}.");
+        int wanted = End == SpectrumEnd.Both ? 2 * Count : Count;
+        if (wanted > size)
+            throw new ArgumentException($"asked for {wanted} eigenpairs of an operator of size {size}.");
+        if (!(Tolerance > 0)) throw new ArgumentException($"Lanczos tolerance must be > 0, got {Tolerance}.");
+        if (MaxIterations < wanted) throw new ArgumentException($"Lanczos MaxIterations {MaxIterations} < {wanted} wanted pairs.");
+    }
+}

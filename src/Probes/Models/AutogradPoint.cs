@@ -1,0 +1,150 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Probes.Models;
+
+/// <summary>
+/// The generic <see cref="IDifferentiablePoint"/>: any TorchSharp computation θ ↦ f(X; θ), differentiated by
+/// reverse-mode autograd alone. TorchSharp has no forward-mode AD, so J w uses the double-VJP trick
+/// (Jᵀu is linear in u; differentiating w·Jᵀu with respect to u gives J w), and HVPs use double backward.
+/// </summary>
+/// <remarks>
+/// Trade-off: it works for every architecture but recomputes the forward pass for each product and builds
+/// second-order graphs, so it costs several forwards per matvec; <c>MlpPoint</c> is the fast path for MLPs.
+/// It is the reference the fast path is tested against. Guarded against TorchSharp's traps:
+/// <c>autograd.grad</c> aborts the process on misuse, so shapes and requires-grad are checked first;
+/// <c>retain_graph</c> is always explicit; unused inputs come back invalid and are mapped to zeros.
+/// </remarks>
+public sealed class AutogradPoint : IDifferentiablePoint
+{
+    private readonly Func<Tensor> _forward;
+    private readonly IList<Tensor> _parameters;
+    private readonly Tensor _targets;
+    private readonly ScalarType _dtype;
+    private readonly Tensor _residual;
+
+    /// <param name="forward">Computes f(X; θ) from the current <paramref name="parameters"/>, any shape.</param>
+    /// <param name="parameters">The leaves θ, each with requires_grad.</param>
+    /// <param name="targets">Y, the same shape as f.</param>
+    /// <param name="sampleCount">n.</param>
+    public AutogradPoint(Func<Tensor> forward, IReadOnlyList<Tensor> parameters, Tensor targets, int sampleCount)
+    {
+        if (parameters.Count == 0) throw new ArgumentException("an autograd point needs at least one parameter.");
+        foreach (var p in parameters)
+            if (!p.requires_grad) throw new ArgumentException("every parameter of an autograd point must require grad.");
+        _forward = forward;
+        _parameters = parameters.ToList();
+        _targets = targets;
+        _dtype = parameters[0].dtype;
+        SampleCount = sampleCount;
+        ParameterSize = parameters.Sum(p => p.numel());
+        Device = parameters[0].device;
+        using (no_grad())
+        {
+            var f = forward();
+            if (!f.shape.SequenceEqual(targets.shape))
+                throw new ArgumentException($"model output shape [{string.Join(",", f.shape)}] differs from targets [{string.Join(",", targets.shape)}].");
+            _residual = (f - targets).flatten().to(float64).DetachFromDisposeScope();
+        }
+        OutputSize = _residual.numel();
+    }
+
+    public long OutputSize { get; }
+    public long ParameterSize { get; }
+    public int SampleCount { get; }
+    public Device Device { get; }
+    public Tensor Residual => _residual;
+
+    public Tensor JacobianTransposed(Tensor u)
+    {
+        CheckLength(u, OutputSize, "u");
+        var f = _forward();
+        var grads = Grad(f, u.to(_dtype).view(f.shape), createGraph: false);
+        return Flat(grads);
+    }
+
+    public Tensor Jacobian(Tensor w)
+    {
+        CheckLength(w, ParameterSize, "w");
+        var f = _forward();
+        var u = zeros_like(f).requires_grad_(true);
+        var jtu = Grad(f, u, createGraph: true);
+        var s = Dot(jtu, w.to(_dtype));
+        var jw = torch.autograd.grad([s], [u], retain_graph: false, create_graph: false, allow_unused: true)[0];
+        return (jw.IsInvalid ? zeros_like(u) : jw).flatten().to(float64);
+    }
+
+    public Tensor OutputHessian(Tensor u, Tensor w)
+    {
+        CheckLength(u, OutputSize, "u");
+        CheckLength(w, ParameterSize, "w");
+        var f = _forward();
+        var g = Grad(f, u.to(_dtype).view(f.shape), createGraph: true);
+        var s = Dot(g, w.to(_dtype));
+        if (!s.requires_grad) return zeros(ParameterSize, float64, Device);   // f linear in θ
+        var hv = torch.autograd.grad([s], _parameters, retain_graph: false, create_graph: false, allow_unused: true);
+        return Flat(hv);
+    }
+
+    public Tensor ResidualAt(Tensor delta)
+    {
+        CheckLength(delta, ParameterSize, "delta");
+        using var _ = no_grad();
+        var saved = _parameters.Select(p => p.clone()).ToList();
+        try
+        {
+            Offset(delta.to(_dtype));
+            return (_forward() - _targets).flatten().to(float64);
+        }
+        finally
+        {
+            for (int i = 0; i < _parameters.Count; i++) _parameters[i].copy_(saved[i]);
+        }
+    }
+
+    private void Offset(Tensor delta)
+    {
+        long at = 0;
+        foreach (var p in _parameters)
+        {
+            p.add_(delta.narrow(0, at, p.numel()).view(p.shape));
+            at += p.numel();
+        }
+    }
+
+    private IList<Tensor> Grad(Tensor output, Tensor cotangent, bool createGraph)
+    {
+        var grads = torch.autograd.grad([output], _parameters, [cotangent],
+            retain_graph: createGraph, create_graph: createGraph, allow_unused: true);
+        return grads;
+    }
+
+    private Tensor Flat(IList<Tensor> grads) =>
+        cat(grads.Select((g, i) => g.IsInvalid ? zeros(_parameters[i].numel(), _dtype, Device) : g.flatten()).ToList())
+            .to(float64);
+
+    private Tensor Dot(IList<Tensor> grads, Tensor w)
+    {
+        Tensor? s = null;
+        long at = 0;
+        for (int i = 0; i < _parameters.Count; i++)
+        {
+            long size = _parameters[i].numel();
+            if (!grads[i].IsInvalid)
+            {
+                var term = grads[i].flatten().dot(w.narrow(0, at, size));
+                s = s is null ? term : s + term;
+            }
+            at += size;
+        }
+        return s ?? zeros(1, _dtype, Device).sum();
+    }
+
+    private static void CheckLength(Tensor v, long expected, string name)
+    {
+        if (v.dim() != 1 || v.numel() != expected)
+            throw new ArgumentException($"{name} must be a vector of length {expected}, got shape [{string.Join(",", v.shape)}].");
+    }
+
+    public void Dispose() => _residual.Dispose();
+}

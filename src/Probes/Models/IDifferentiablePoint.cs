@@ -1,0 +1,50 @@
+using static TorchSharp.torch;
+
+namespace Probes.Models;
+
+/// <summary>
+/// A model's residual z(θ) = f(X; θ) − Y ∈ R^D, D = outputs × n flattened example-major, at one fixed θ,
+/// with exactly the derivatives the probes need. The network, the quadratic regression models and the
+/// network's Taylor model all implement it, so every probe runs unchanged on each of them.
+/// </summary>
+/// <remarks>
+/// Vectors go in and come out in float64 on <see cref="Device"/>, whatever the model computes in: the
+/// probes accumulate in float64 and the model casts at its boundary. A point may cache its forward pass,
+/// so it is valid only while θ is unchanged; dispose it before the parameters move.
+/// </remarks>
+public interface IDifferentiablePoint : IDisposable
+{
+    /// <summary>D, the length of z.</summary>
+    long OutputSize { get; }
+
+    /// <summary>P, the number of parameters.</summary>
+    long ParameterSize { get; }
+
+    /// <summary>n, the number of examples: the NTK Gram is K = J Jᵀ / n and the loss is (1/n) Σ ½‖zᵢ‖².</summary>
+    int SampleCount { get; }
+
+    /// <summary>Where the vectors live.</summary>
+    Device Device { get; }
+
+    /// <summary>z = f(X; θ) − Y, length D.</summary>
+    Tensor Residual { get; }
+
+    /// <summary>Jᵀu for u ∈ R^D, length P.</summary>
+    Tensor JacobianTransposed(Tensor u);
+
+    /// <summary>J w for w ∈ R^P, length D.</summary>
+    Tensor Jacobian(Tensor w);
+
+    /// <summary>(Σ_α u_α ∇²f_α) w: the Hessian of s(θ) = u·f(X; θ), u held fixed, applied to w. Length P.</summary>
+    Tensor OutputHessian(Tensor u, Tensor w);
+
+    /// <summary>z(θ + δ), the residual at a displaced point (one forward pass), e.g. after a GD step.</summary>
+    Tensor ResidualAt(Tensor delta);
+
+    /// <summary>The NTK Gram K u = J Jᵀ u / n. Override when a fused pass is cheaper.</summary>
+    Tensor Ntk(Tensor u) => Jacobian(JacobianTransposed(u)).div_(SampleCount);
+
+    /// <summary>The loss Hessian H w = (JᵀJ w + Σ_α z_α ∇²f_α w) / n. Override when a fused pass is cheaper.</summary>
+    Tensor LossHessian(Tensor w) =>
+        JacobianTransposed(Jacobian(w)).add_(OutputHessian(Residual, w)).div_(SampleCount);
+}

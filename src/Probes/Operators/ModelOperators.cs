@@ -1,0 +1,31 @@
+using Probes.Models;
+using static TorchSharp.torch;
+
+namespace Probes.Operators;
+
+/// <summary>
+/// The matrix-free operators of the probes, built on a model point. Each application runs inside its own
+/// dispose scope (TorchSharp otherwise keeps every intermediate alive, ~37 MiB per matvec at paper scale),
+/// and only the result escapes.
+/// </summary>
+public static class ModelOperators
+{
+    /// <summary>The NTK Gram K = J Jᵀ / n, D × D, positive semi-definite.</summary>
+    public static FunctionOperator Ntk(IDifferentiablePoint point) =>
+        Scoped(point.OutputSize, point.Device, point.Ntk);
+
+    /// <summary>The loss Hessian H = (JᵀJ + Σ_α z_α ∇²f_α) / n, P × P.</summary>
+    public static FunctionOperator LossHessian(IDifferentiablePoint point) =>
+        Scoped(point.ParameterSize, point.Device, point.LossHessian);
+
+    /// <summary>Q_u = Σ_α u_α ∇²f_α, P × P, indefinite in general (u = v₁ gives the paper's Q₁).</summary>
+    public static FunctionOperator OutputHessian(IDifferentiablePoint point, Tensor u) =>
+        Scoped(point.ParameterSize, point.Device, w => point.OutputHessian(u, w));
+
+    private static FunctionOperator Scoped(long size, Device device, Func<Tensor, Tensor> apply) =>
+        new(size, device, v =>
+        {
+            using var scope = NewDisposeScope();
+            return apply(v).MoveToOuterDisposeScope();
+        });
+}

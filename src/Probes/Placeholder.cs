@@ -1,1 +1,0 @@
-namespace Probes; public static class Placeholder {}

@@ -1,0 +1,41 @@
+namespace Probes.Probing;
+
+/// <summary>Which probes run.</summary>
+[Flags]
+public enum ProbeKinds
+{
+    None = 0,
+    /// <summary>NTK eigenpairs λ₁…λ_k, z₁, z₂, y.</summary>
+    Ntk = 1,
+    /// <summary>Top-k eigenvalues of the loss Hessian.</summary>
+    Hessian = 2,
+    /// <summary>Both spectrum ends of Q₁ = Σ v₁_α ∇²f_α and of Q_r for a fixed random unit r.</summary>
+    Q1 = 4,
+    /// <summary>The one-step z₁ split (linear, second order, ratio) and the realised Δz₁.</summary>
+    Ratio = 8,
+}
+
+/// <summary>Settings of a <see cref="ProbeSuite"/>.</summary>
+public sealed record ProbeOptions
+{
+    /// <summary>The GD step size η the probes refer to (y = η·λ₁ − 2).</summary>
+    public required double LearningRate { get; init; }
+    public ProbeKinds Kinds { get; init; } = ProbeKinds.Ntk | ProbeKinds.Hessian | ProbeKinds.Q1 | ProbeKinds.Ratio;
+    /// <summary>Eigenpairs of the NTK and the Hessian.</summary>
+    public int K { get; init; } = 2;
+    public double Tolerance { get; init; } = 1e-6;
+    public int MaxIterations { get; init; } = 300;
+    /// <summary>Ritz values kept at each end of Q₁ and Q_r on spectrum steps.</summary>
+    public int SpectrumSize { get; init; } = 10;
+    /// <summary>Seeds the random output direction r and the Lanczos start vectors.</summary>
+    public long Seed { get; init; } = 0;
+
+    public static ProbeKinds ParseKinds(IEnumerable<string> names) => names.Aggregate(ProbeKinds.None, (k, name) => k | name switch
+    {
+        "ntk" => ProbeKinds.Ntk,
+        "hessian" => ProbeKinds.Hessian,
+        "q1" => ProbeKinds.Q1,
+        "ratio" => ProbeKinds.Ratio,
+        _ => throw new ArgumentException($"unknown probe '{name}'."),
+    });
+}

@@ -1,0 +1,189 @@
+using System.Diagnostics;
+using Probes.Lanczos;
+using Probes.Models;
+using Probes.Operators;
+using static TorchSharp.torch;
+
+namespace Probes.Probing;
+
+/// <summary>
+/// The probes of Agarwala, Pedregosa &amp; Pennington §5, run on any <see cref="IDifferentiablePoint"/>.
+/// With residual z ∈ R^D, Jacobian J = ∂z/∂θ and GD step θ ← θ − (η/n)·Jᵀz:
+/// <list type="bullet">
+/// <item>NTK Gram K = J Jᵀ / n, eigenpairs (λᵢ, vᵢ); z₁ = v₁·z, z₂ = v₂·z; y = η·λ₁ − 2;</item>
+/// <item>loss Hessian H = (JᵀJ + Σ_α z_α ∇²f_α)/n, top-k eigenvalues;</item>
+/// <item>Q₁ = Σ_α v₁_α ∇²f_α and Q_r for a fixed random unit r ∈ R^D: both spectrum ends;</item>
+/// <item>one-step split Δz₁ ≈ −η·λ₁·z₁ + ½(η/n)²·z₁²·Q₁(Jᵀv₁, Jᵀv₁): z1_lin, z1_nl, their ratio
+/// nl_ratio = z1_nl / z1_lin (the paper's Figure 6 plots it without the ½), and the realised
+/// dz1_next = v₁·z(θ − (η/n)Jᵀz) − z₁.</item>
+/// </list>
+/// The suite is stateful across steps: v₁'s arbitrary sign is aligned with the previous probe's (so z₁'s
+/// period-2 flips are real), eigenvectors are matched to the previous ones by overlap (a swap of λ₁ and λ₂
+/// is reported as a crossing), and each Lanczos run is warm-started from the previous probe's vectors.
+/// Probes only read the point: they never move θ or touch the global RNG, so training is unchanged.
+/// </summary>
+public sealed class ProbeSuite : IDisposable
+{
+    private readonly ProbeOptions _options;
+    private Tensor[] _ntkVectors = [];
+    private Tensor[] _hessianVectors = [];
+    private Tensor[] _q1Vectors = [];
+    private Tensor[] _qrVectors = [];
+    private Tensor? _direction;
+
+    public ProbeSuite(ProbeOptions options) => _options = options;
+
+    /// <summary>The previous probe's NTK eigenvectors (sign-aligned), for checkpoints and tests.</summary>
+    public IReadOnlyList<Tensor> NtkVectors => _ntkVectors;
+
+    /// <summary>η·λ₁ of the last probe, for the schedule's "above" rule.</summary>
+    public double? LastSharpness { get; private set; }
+
+    public ProbeRecord Run(IDifferentiablePoint point, int step, bool spectra = false)
+    {
+        var clock = Stopwatch.StartNew();
+        using var scope = NewDisposeScope();
+        var record = new ProbeRecord { Step = step };
+        record.Set("step", step);
+        var kinds = _options.Kinds;
+        double eta = _options.LearningRate;
+        var z = point.Residual;
+        record.Set("z_norm", z.norm().item<double>());
+
+        Tensor? v1 = null;
+        double lambda1 = double.NaN, z1 = double.NaN;
+        if (kinds.HasFlag(ProbeKinds.Ntk) || kinds.HasFlag(ProbeKinds.Q1) || kinds.HasFlag(ProbeKinds.Ratio))
+        {
+            using var ntk = Solve(ModelOperators.Ntk(point), SpectrumEnd.Largest, _options.K, _ntkVectors, 1);
+            var vectors = AlignWithPrevious(ntk.Top.Select(p => p.Vector).ToArray(), record);
+            for (int i = 0; i < ntk.Top.Count; i++) record.Set($"ntk_{i + 1}", ntk.Top[i].Value);
+            lambda1 = ntk.Top[0].Value;
+            record.Set("eta_ntk_1", eta * lambda1);
+            record.Set("y", eta * lambda1 - 2);
+            z1 = vectors[0].dot(z).item<double>();
+            record.Set("z1", z1);
+            if (vectors.Length > 1)
+            {
+                record.Set("z2", vectors[1].dot(z).item<double>());
+                record.Set("eta_ntk_2", eta * ntk.Top[1].Value);
+            }
+            record.Set("ntk_iters", ntk.Iterations);
+            record.Set("ntk_resid", ntk.MaxResidual);
+            if (!ntk.Converged) record.Unconverged.Add("ntk");
+            Replace(ref _ntkVectors, vectors);
+            v1 = _ntkVectors[0];
+            LastSharpness = eta * lambda1;
+        }
+
+        if (kinds.HasFlag(ProbeKinds.Hessian))
+        {
+            using var hessian = Solve(ModelOperators.LossHessian(point), SpectrumEnd.Largest, _options.K, _hessianVectors, 2);
+            for (int i = 0; i < hessian.Top.Count; i++) record.Set($"hess_{i + 1}", hessian.Top[i].Value);
+            record.Set("eta_hess_1", eta * hessian.Top[0].Value);
+            record.Set("hess_iters", hessian.Iterations);
+            record.Set("hess_resid", hessian.MaxResidual);
+            if (!hessian.Converged) record.Unconverged.Add("hessian");
+            Replace(ref _hessianVectors, hessian.Top.Select(p => p.Vector).ToArray());
+        }
+
+        if (kinds.HasFlag(ProbeKinds.Q1) && v1 is not null)
+        {
+            _direction ??= RandomDirection(point);
+            int m = spectra ? _options.SpectrumSize : 1;
+            ProbeOutputHessian(point, v1, "q1", ref _q1Vectors, m, spectra, record, 3);
+            ProbeOutputHessian(point, _direction, "qr", ref _qrVectors, m, spectra, record, 4);
+        }
+
+        if (kinds.HasFlag(ProbeKinds.Ratio) && v1 is not null)
+        {
+            int n = point.SampleCount;
+            var g = point.JacobianTransposed(v1);
+            double q1gg = g.dot(point.OutputHessian(v1, g)).item<double>();
+            double linear = -eta * lambda1 * z1;
+            double second = 0.5 * Math.Pow(eta / n, 2) * z1 * z1 * q1gg;
+            record.Set("z1_lin", linear);
+            record.Set("z1_nl", second);
+            record.Set("nl_ratio", second / linear);
+            var step_ = point.JacobianTransposed(z).mul_(-eta / n);
+            record.Set("dz1_next", v1.dot(point.ResidualAt(step_)).item<double>() - z1);
+        }
+        record.Set("probe_seconds", clock.Elapsed.TotalSeconds);
+        return record;
+    }
+
+    private void ProbeOutputHessian(IDifferentiablePoint point, Tensor u, string name, ref Tensor[] previous,
+        int m, bool spectra, ProbeRecord record, int seedOffset)
+    {
+        using var result = Solve(ModelOperators.OutputHessian(point, u), SpectrumEnd.Both, m, previous, seedOffset);
+        record.Set($"{name}_max", result.Top[0].Value);
+        record.Set($"{name}_min", result.Bottom[0].Value);
+        record.Set($"{name}_iters", result.Iterations);
+        record.Set($"{name}_resid", result.MaxResidual);
+        if (!result.Converged) record.Unconverged.Add(name);
+        if (spectra)
+        {
+            for (int i = 0; i < result.Top.Count; i++) record.Spectra.Add(new(record.Step, name, "top", i + 1, result.Top[i].Value));
+            for (int i = 0; i < result.Bottom.Count; i++) record.Spectra.Add(new(record.Step, name, "bottom", i + 1, result.Bottom[i].Value));
+        }
+        Replace(ref previous, [result.Top[0].Vector, result.Bottom[0].Vector]);
+    }
+
+    private LanczosResult Solve(ILinearOperator op, SpectrumEnd end, int count, Tensor[] warm, int seedOffset) =>
+        LanczosSolver.Solve(op, new LanczosOptions
+        {
+            Count = count,
+            End = end,
+            Tolerance = _options.Tolerance,
+            MaxIterations = _options.MaxIterations,
+            Seed = _options.Seed * 31 + seedOffset,
+            WarmStart = warm.Length > 0 ? warm : null,
+        });
+
+    /// <summary>
+    /// Matches each new eigenvector to the previous one it overlaps most, flips its sign to a positive dot
+    /// product with it, and reports a crossing when v₁ matches the previous v₂ (or lower) best.
+    /// </summary>
+    private Tensor[] AlignWithPrevious(Tensor[] vectors, ProbeRecord record)
+    {
+        if (_ntkVectors.Length == 0) return vectors;
+        var aligned = new Tensor[vectors.Length];
+        for (int i = 0; i < vectors.Length; i++)
+        {
+            var overlaps = _ntkVectors.Select(p => p.dot(vectors[i]).item<double>()).ToArray();
+            int best = Enumerable.Range(0, overlaps.Length).MaxBy(j => Math.Abs(overlaps[j]));
+            aligned[i] = overlaps[best] < 0 ? vectors[i].neg() : vectors[i];
+            if (i == 0)
+            {
+                record.Set("v1_overlap", Math.Abs(overlaps[0]));
+                record.Crossing = best != 0;
+                record.Set("crossing", best != 0 ? 1 : 0);
+            }
+        }
+        return aligned;
+    }
+
+    private Tensor RandomDirection(IDifferentiablePoint point)
+    {
+        var r = randn([point.OutputSize], float64, generator: new Generator((ulong)(_options.Seed * 31 + 5))).to(point.Device);
+        return r.div_(r.norm()).DetachFromDisposeScope();
+    }
+
+    private static void Replace(ref Tensor[] slot, Tensor[] fresh)
+    {
+        foreach (var t in slot) t.Dispose();
+        slot = fresh.Select(t => t.clone().DetachFromDisposeScope()).ToArray();
+    }
+
+    /// <summary>Restores warm-start state from a checkpoint (previous NTK vectors, for sign alignment).</summary>
+    public void Restore(IReadOnlyList<Tensor> ntkVectors, double? lastSharpness)
+    {
+        Replace(ref _ntkVectors, ntkVectors.ToArray());
+        LastSharpness = lastSharpness;
+    }
+
+    public void Dispose()
+    {
+        foreach (var t in _ntkVectors.Concat(_hessianVectors).Concat(_q1Vectors).Concat(_qrVectors)) t.Dispose();
+        _direction?.Dispose();
+    }
+}

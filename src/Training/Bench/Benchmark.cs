@@ -1,0 +1,103 @@
+using TorchSharp;
+using System.Diagnostics;
+using Probes.Lanczos;
+using Probes.Models;
+using Probes.Operators;
+using Training.Data;
+using Training.Model;
+using Training.Train;
+using static TorchSharp.torch;
+
+namespace Training.Bench;
+
+/// <summary>
+/// Prints what things cost, at paper scale by default: forward, forward+backward and the full training step
+/// (f32 and f64), the step's overhead, each probe matvec in forward-pass equivalents (fast and generic),
+/// cold top-2 NTK and Hessian eigenpairs to relative residual 1e-6, and warm-started NTK probes over
+/// consecutive GD steps. Medians of repeated runs after a warm-up; figures, never assertions.
+/// </summary>
+public static class Benchmark
+{
+    public static int Run(string? dataFolder, int n, int threads)
+    {
+        set_num_threads(threads);
+        var folder = CifarLocator.Resolve(dataFolder);
+        Console.WriteLine($"probes bench: n = {n}, {get_num_threads()} threads, {RunConfig.MachineDescription()}");
+        foreach (var dtype in new[] { ScalarType.Float32, ScalarType.Float64 })
+        {
+            using var data = CifarDataset.Load(folder, n, 0, dtype, CPU);
+            using var model = new Mlp(CifarRecords.PixelsPerImage, [200, 200], 10, Activation.Tanh, 0, dtype, CPU);
+            double forward = Time(() => { using var s = NewDisposeScope(); using var g = no_grad(); model.forward(data.TrainInputs).sum().ToDouble(); });
+            double backward = Time(() => GradientDescent.Gradient(model, data.TrainInputs, data.TrainTargets, data.TrainLabels));
+            double step = Time(() =>
+            {
+                GradientDescent.Gradient(model, data.TrainInputs, data.TrainTargets, data.TrainLabels);
+                GradientDescent.ParameterNorm(model);
+                GradientDescent.Step(model, 1e-12);   // a real update, too small to move the benchmark
+            });
+            Console.WriteLine($"{dtype,-8} forward {Ms(forward)}  forward+backward {Ms(backward)}  training step {Ms(step)}  " +
+                              $"step overhead over forward+backward {100 * (step / backward - 1):F1}%");
+            if (dtype == ScalarType.Float32) ProbeCosts(model, data, forward);
+        }
+        return 0;
+    }
+
+    private static void ProbeCosts(Mlp model, CifarDataset data, double forward)
+    {
+        using var fast = new MlpPoint(model, data.TrainInputs, data.TrainTargets);
+        using var generic = new AutogradPoint(() => model.forward(data.TrainInputs), model.parameters().ToList(), data.TrainTargets, (int)data.TrainInputs.shape[0]);
+        var u = randn(fast.OutputSize, float64);
+        var w = randn(fast.ParameterSize, float64);
+        string F(double t) => $"{t / forward,5:F2} fwd ({Ms(t)})";
+        Console.WriteLine($"float32 matvecs in forward-pass equivalents:");
+        Console.WriteLine($"  K·u  fast {F(TimeScoped(() => fast.Ntk(u)))}   generic {F(TimeScoped(() => ((IDifferentiablePoint)generic).Ntk(u)))}");
+        Console.WriteLine($"  H·w  fast {F(TimeScoped(() => fast.LossHessian(w)))}   generic {F(TimeScoped(() => ((IDifferentiablePoint)generic).LossHessian(w)))}");
+        Console.WriteLine($"  Q₁·w fast {F(TimeScoped(() => fast.OutputHessian(u, w)))}   generic {F(TimeScoped(() => generic.OutputHessian(u, w)))}");
+
+        var options = new LanczosOptions { Count = 2, Tolerance = 1e-6 };
+        foreach (var (name, op) in new[] { ("NTK", ModelOperators.Ntk(fast)), ("Hessian", ModelOperators.LossHessian(fast)) })
+        {
+            var clock = Stopwatch.StartNew();
+            using var result = LanczosSolver.Solve(op, options);
+            Console.WriteLine($"  cold top-2 {name,-7}: λ = {result.Top[0].Value:G6}, {result.Top[1].Value:G6}; {result.Iterations} matvecs, " +
+                              $"{clock.Elapsed.TotalSeconds:F2} s, residual {result.MaxResidual:E1}, converged {result.Converged}");
+        }
+
+        // Warm starts across GD steps (from the init here, not from an EOS window: a lower bound on the gain).
+        Tensor[] previous = [];
+        double stepTime = Time(() => GradientDescent.Gradient(model, data.TrainInputs, data.TrainTargets, data.TrainLabels), repeats: 1);
+        for (int t = 0; t < 4; t++)
+        {
+            GradientDescent.Gradient(model, data.TrainInputs, data.TrainTargets, data.TrainLabels);
+            GradientDescent.Step(model, 0.01);
+            using var point = new MlpPoint(model, data.TrainInputs, data.TrainTargets);
+            var op = ModelOperators.Ntk(point);
+            var clock = Stopwatch.StartNew();
+            using var result = LanczosSolver.Solve(op, options with { WarmStart = previous.Length > 0 ? previous : null });
+            Console.WriteLine($"  step {t + 1}: top-2 NTK {(previous.Length > 0 ? "warm" : "cold")}: {result.Iterations} matvecs, " +
+                              $"{clock.Elapsed.TotalSeconds:F2} s = {clock.Elapsed.TotalSeconds / stepTime:F1} training steps");
+            foreach (var p in previous) p.Dispose();
+            previous = result.Top.Select(p => p.Vector.clone()).ToArray();
+        }
+    }
+
+    private static double TimeScoped(Func<Tensor> f) => Time(() => { using var s = NewDisposeScope(); f().sum().item<double>(); });
+
+    /// <summary>Median seconds of <paramref name="repeats"/> runs after two warm-up runs.</summary>
+    private static double Time(Action action, int repeats = 5)
+    {
+        action();
+        action();
+        var times = new List<double>();
+        for (int i = 0; i < repeats; i++)
+        {
+            var clock = Stopwatch.StartNew();
+            action();
+            times.Add(clock.Elapsed.TotalSeconds);
+        }
+        times.Sort();
+        return times[times.Count / 2];
+    }
+
+    private static string Ms(double seconds) => $"{seconds * 1000:F1} ms";
+}

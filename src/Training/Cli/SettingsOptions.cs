@@ -1,0 +1,79 @@
+using System.CommandLine;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Training.Cli;
+
+/// <summary>
+/// The flags of <c>probes train</c>, one per setting, each named like its config key. Only flags the user
+/// typed become the top layer of the settings, so presets and config files fill in the rest.
+/// </summary>
+public sealed class SettingsOptions
+{
+    private readonly List<(Option Option, Func<ParseResult, JsonNode?> Read)> _options = new();
+
+    public Option<string?> Config { get; } = new("--config") { Description = "JSON file of settings (keys as the flag names); flags win." };
+
+    public SettingsOptions()
+    {
+        Add<string>("--preset", "paper (the paper's §5 setup) or quick (EOS within minutes on 2 cores).");
+        Add<string>("--name", "Run name, used in the default run directory runs/<UTC time>-<name>.");
+        Add<string>("--out", "Run directory to create (refused if it exists).");
+        Add<string>("--data", "CIFAR-10 binary folder (else $CIFAR10_DIR, data/cifar-10-batches-bin, ../shared/cifar-10-batches-bin).");
+        Add<int>("--n", "Training examples: the first n of the training set (default 5000).");
+        Add<int>("--n-test", "Test examples (default: all test records present; 0: none).");
+        Add<int>("--width", "Hidden width (default 200).");
+        Add<int>("--depth", "Hidden layers (default 2).");
+        Add<string>("--activation", "tanh (default), relu or identity.");
+        Add<long>("--seed", "torch.manual_seed for the init and the probes' random vectors (default 0).");
+        Add<double>("--lr", "GD step size η (default 0.01).");
+        Add<int>("--steps", "GD steps (default 1000).");
+        Add<string>("--dtype", "float32 (default) or float64.");
+        Add<string>("--device", "cpu (default) or cuda (needs the GPU build).");
+        Add<int>("--threads", "Torch intra-op threads (default: torch's).");
+        Add<double>("--target-loss", "Stop once the train loss is at most this.");
+        Add<double>("--target-accuracy", "Stop once the train accuracy is at least this.");
+        Add<int>("--test-every", "Evaluate the test set every k steps (default 10).");
+        Add<int>("--log-every", "Log a progress line every k steps (default 50).");
+        Add<int>("--checkpoint-every", "Write model.pt every k steps (default 500).");
+        Add<int>("--probe-every", "Probe every k steps (0: only windows and --probe-above).");
+        Add<string[]>("--probe-window", "A:B: probe every step from A to B (repeatable).", many: true);
+        Add<double>("--probe-above", "Probe every step while the last η·λ₁ exceeds this.");
+        Add<int>("--probe-k", "Eigenpairs of the NTK and the Hessian (default 2).");
+        Add<double>("--probe-tol", "Lanczos relative residual tolerance (default 1e-6).");
+        Add<int>("--probe-max-iter", "Lanczos iteration cap per operator (default 300).");
+        Add<string[]>("--probes", "Comma-separated subset of ntk,hessian,q1,ratio (default all).", many: true, commaSeparated: true);
+        Add<int[]>("--spectra-at", "Steps at which to write Q₁ and Q_r spectra to spectra.csv (repeatable or comma-separated).", many: true, commaSeparated: true);
+        Add<int>("--spectra-m", "Ritz values per spectrum end in spectra.csv (default 10).");
+    }
+
+    public void AddTo(Command command)
+    {
+        command.Options.Add(Config);
+        foreach (var (option, _) in _options) command.Options.Add(option);
+    }
+
+    /// <summary>The flags the user gave, as a JSON layer keyed by setting name.</summary>
+    public JsonObject Layer(ParseResult result)
+    {
+        var layer = new JsonObject();
+        foreach (var (option, read) in _options)
+            if (result.GetResult(option) is { Implicit: false })
+                layer[option.Name.TrimStart('-')] = read(result);
+        return layer;
+    }
+
+    private void Add<T>(string name, string description, bool many = false, bool commaSeparated = false)
+    {
+        var option = new Option<T>(name) { Description = description, AllowMultipleArgumentsPerToken = many };
+        _options.Add((option, result =>
+        {
+            var value = result.GetValue(option);
+            if (commaSeparated && value is string[] words)
+                return JsonSerializer.SerializeToNode(words.SelectMany(w => w.Split(',', StringSplitOptions.RemoveEmptyEntries)).ToArray());
+            if (commaSeparated && value is int[] numbers)
+                return JsonSerializer.SerializeToNode(numbers);
+            return JsonSerializer.SerializeToNode(value);
+        }));
+    }
+}

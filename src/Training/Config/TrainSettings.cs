@@ -1,0 +1,48 @@
+using System.Text.Json.Serialization;
+
+namespace Training.Config;
+
+/// <summary>
+/// Every setting of a training run. JSON keys are the flag names (kebab-case), so a config file and the
+/// command line read the same; the resolved settings are written to the run's config.json.
+/// </summary>
+public sealed record TrainSettings
+{
+    public string Name { get; init; } = "run";
+    public string? Preset { get; init; }
+    public string? Data { get; init; }
+    public string? Out { get; init; }
+
+    // Data and model.
+    public int N { get; init; } = 5000;
+    public int? NTest { get; init; }
+    public int Width { get; init; } = 200;
+    public int Depth { get; init; } = 2;
+    public string Activation { get; init; } = "tanh";
+    public long Seed { get; init; } = 0;
+
+    // Gradient descent.
+    public double Lr { get; init; } = 0.01;
+    public int Steps { get; init; } = 1000;
+    public string Dtype { get; init; } = "float32";
+    public string Device { get; init; } = "cpu";
+    public int? Threads { get; init; }
+    public double? TargetLoss { get; init; }
+    public double? TargetAccuracy { get; init; }
+    public int TestEvery { get; init; } = 10;
+    public int LogEvery { get; init; } = 50;
+    public int CheckpointEvery { get; init; } = 500;
+
+    // Probes.
+    public int ProbeEvery { get; init; } = 0;
+    public List<string> ProbeWindow { get; init; } = new();
+    public double? ProbeAbove { get; init; }
+    public int ProbeK { get; init; } = 2;
+    public double ProbeTol { get; init; } = 1e-6;
+    public int ProbeMaxIter { get; init; } = 300;
+    public List<string> Probes { get; init; } = new() { "ntk", "hessian", "q1", "ratio" };
+    public List<int> SpectraAt { get; init; } = new();
+    public int SpectraM { get; init; } = 10;
+
+    [JsonIgnore] public int Outputs => 10;
+}

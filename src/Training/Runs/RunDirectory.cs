@@ -1,0 +1,75 @@
+using System.Text.Json;
+
+namespace Training.Runs;
+
+/// <summary>
+/// A run's folder: config.json, log.clef, log.txt, train.csv, probes.csv, spectra.csv and the checkpoint.
+/// An existing folder is refused (results are never overwritten), and a lock file held open for the
+/// run's life refuses a second process.
+/// </summary>
+public sealed class RunDirectory : IDisposable
+{
+    private FileStream? _lock;
+
+    private RunDirectory(string path) => Path = path;
+
+    public string Path { get; }
+    public string File(string name) => System.IO.Path.Combine(Path, name);
+
+    public static string DefaultPath(string name) =>
+        System.IO.Path.Combine("runs", $"{DateTime.UtcNow:yyyyMMdd-HHmmss}-{name}");
+
+    /// <summary>Creates a new run folder; refuses one that already exists and is not empty.</summary>
+    public static RunDirectory Create(string path)
+    {
+        if (System.IO.File.Exists(path))
+            throw new ProbesError($"run directory {path} is a file.");
+        if (Directory.Exists(path) && Directory.EnumerateFileSystemEntries(path).Any())
+            throw new ProbesError($"run directory {path} already exists; choose another --out (results are never overwritten).");
+        try { Directory.CreateDirectory(path); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ProbesError($"cannot create run directory {path}: {e.Message}");
+        }
+        var run = new RunDirectory(path);
+        run.Lock();
+        return run;
+    }
+
+    private void Lock()
+    {
+        try
+        {
+            _lock = new FileStream(File("run.lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException)
+        {
+            throw new ProbesError($"run directory {Path} is in use by another probes process.");
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            throw new ProbesError($"cannot write to run directory {Path}: {e.Message}");
+        }
+    }
+
+    /// <summary>Writes a JSON document atomically: temporary file, flush to disk, rename.</summary>
+    public void WriteJson<T>(string name, T value, JsonSerializerOptions options) =>
+        WriteAtomically(File(name), stream => JsonSerializer.Serialize(stream, value, options));
+
+    public static void WriteAtomically(string path, Action<Stream> write)
+    {
+        var temporary = path + ".tmp";
+        using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None))
+        {
+            write(stream);
+            stream.Flush(flushToDisk: true);
+        }
+        System.IO.File.Move(temporary, path, overwrite: true);
+    }
+
+    public void Dispose()
+    {
+        _lock?.Dispose();
+        try { System.IO.File.Delete(File("run.lock")); } catch (IOException) { }
+    }
+}

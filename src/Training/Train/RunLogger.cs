@@ -1,0 +1,23 @@
+using Serilog;
+using Serilog.Events;
+using Serilog.Formatting.Compact;
+
+namespace Training.Train;
+
+/// <summary>
+/// A run's logs: log.clef (Serilog compact JSON, every event with its properties, for later analysis) and
+/// log.txt (the same, readable). The console gets warnings only while a progress bar owns the terminal,
+/// and information (periodic progress lines) otherwise.
+/// </summary>
+public static class RunLogger
+{
+    public static Serilog.Core.Logger Create(string clefPath, string textPath, bool interactive) =>
+        new LoggerConfiguration()
+            .MinimumLevel.Debug()
+            .WriteTo.File(new CompactJsonFormatter(), clefPath, flushToDiskInterval: TimeSpan.FromSeconds(1))
+            .WriteTo.File(textPath, outputTemplate: "{Timestamp:yyyy-MM-dd HH:mm:ss.fff} [{Level:u3}] {Message:lj}{NewLine}{Exception}",
+                flushToDiskInterval: TimeSpan.FromSeconds(1))
+            .WriteTo.Console(restrictedToMinimumLevel: interactive ? LogEventLevel.Warning : LogEventLevel.Information,
+                outputTemplate: "{Timestamp:HH:mm:ss} {Message:lj}{NewLine}", standardErrorFromLevel: LogEventLevel.Warning)
+            .CreateLogger();
+}
