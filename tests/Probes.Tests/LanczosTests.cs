@@ -1,0 +1,122 @@
+using MathNet.Numerics.LinearAlgebra;
+using Probes.Lanczos;
+using Probes.Operators;
+using Xunit;
+using static TorchSharp.torch;
+
+namespace Probes.Tests;
+
+/// <summary>Lanczos on symmetric matrices with known spectra.</summary>
+public class LanczosTests
+{
+    /// <summary>Q diag(λ) Qᵀ for a seeded random orthogonal Q, as an operator and as the exact answer.</summary>
+    private static (FunctionOperator Op, Tensor Eigenvectors) WithSpectrum(double[] eigenvalues, ulong seed = 11)
+    {
+        int n = eigenvalues.Length;
+        var (q, _) = linalg.qr(randn([n, n], float64, generator: new Generator(seed)));
+        var a = q.matmul(diag(tensor(eigenvalues))).matmul(q.t());
+        return (new FunctionOperator(n, CPU, v => a.mv(v)), q);
+    }
+
+    private static double[] Spectrum(int n, Func<int, double> value) => Enumerable.Range(0, n).Select(value).ToArray();
+
+    [Fact]
+    public void FindsTopEigenpairsOfAWellSeparatedSpectrum()
+    {
+        var values = Spectrum(200, i => 1.0 / (i + 1));
+        var (op, q) = WithSpectrum(values);
+        using var r = LanczosSolver.Solve(op, new LanczosOptions { Count = 3, Tolerance = 1e-10 });
+        Assert.True(r.Converged);
+        Assert.Equal(r.Iterations, op.Applications);
+        for (int i = 0; i < 3; i++)
+        {
+            Assert.Equal(values[i], r.Top[i].Value, 1e-9);
+            double overlap = Math.Abs(r.Top[i].Vector.dot(q[.., i]).item<double>());
+            Assert.True(overlap > 1 - 1e-9, $"eigenvector {i}: overlap {overlap}");
+            double trueResidual = (op.Apply(r.Top[i].Vector) - r.Top[i].Vector * r.Top[i].Value).norm().item<double>() / r.Top[i].Value;
+            Assert.True(trueResidual <= 1e-9, $"true residual {trueResidual:E2}");
+        }
+    }
+
+    [Fact]
+    public void ResolvesAClusteredTop()
+    {
+        var values = Spectrum(300, i => i switch { 0 => 10.0, 1 => 10.0 - 1e-4, _ => 9.0 * Math.Exp(-i / 50.0) });
+        var (op, _) = WithSpectrum(values, seed: 12);
+        using var r = LanczosSolver.Solve(op, new LanczosOptions { Count = 2, Tolerance = 1e-12, MaxIterations = 300 });
+        Assert.True(r.Converged);
+        Assert.Equal(10.0, r.Top[0].Value, 1e-9);
+        Assert.Equal(10.0 - 1e-4, r.Top[1].Value, 1e-9);
+    }
+
+    [Fact]
+    public void RevealsARepeatedTopEigenvalueThroughRestarts()
+    {
+        // Exact multiplicity 3 at the top of a small spectrum: one Krylov space sees one copy until it is
+        // invariant; the restarts in its complement find the others.
+        var values = Spectrum(40, i => i < 3 ? 5.0 : 1.0 + 0.05 * i % 3.5);
+        var (op, _) = WithSpectrum(values, seed: 13);
+        using var r = LanczosSolver.Solve(op, new LanczosOptions { Count = 4, Tolerance = 1e-10, MaxIterations = 40 });
+        var top = r.Top.Select(p => p.Value).ToArray();
+        Assert.Equal([5.0, 5.0, 5.0], top.Take(3).Select(v => Math.Round(v, 9)).ToArray());
+        Assert.Equal(values.Skip(3).Max(), top[3], 1e-9);
+    }
+
+    [Fact]
+    public void FindsBothEndsOfAnIndefiniteSpectrum()
+    {
+        var values = Spectrum(150, i => Math.Sin(i * 0.37) * 3 + (i == 7 ? 8 : 0) + (i == 9 ? -11 : 0));
+        var (op, _) = WithSpectrum(values, seed: 14);
+        using var r = LanczosSolver.Solve(op, new LanczosOptions { Count = 2, End = SpectrumEnd.Both, Tolerance = 1e-10, MaxIterations = 150 });
+        var sorted = values.OrderBy(v => v).ToArray();
+        Assert.True(r.Converged);
+        Assert.Equal(sorted[^1], r.Top[0].Value, 1e-9);
+        Assert.Equal(sorted[^2], r.Top[1].Value, 1e-9);
+        Assert.Equal(sorted[0], r.Bottom[0].Value, 1e-9);
+        Assert.Equal(sorted[1], r.Bottom[1].Value, 1e-9);
+    }
+
+    [Fact]
+    public void SmallestEndAlone()
+    {
+        var values = Spectrum(120, i => i * 0.1 - 2);
+        var (op, _) = WithSpectrum(values, seed: 15);
+        using var r = LanczosSolver.Solve(op, new LanczosOptions { Count = 1, End = SpectrumEnd.Smallest, Tolerance = 1e-10, MaxIterations = 120 });
+        Assert.Empty(r.Top);
+        Assert.Equal(-2.0, r.Bottom[0].Value, 1e-9);
+    }
+
+    [Fact]
+    public void ReportsTheIterationCapInsteadOfHidingIt()
+    {
+        var values = Spectrum(500, i => 1.0 - i * 1e-4);   // tiny gaps: far from converged in 10 steps
+        var (op, _) = WithSpectrum(values, seed: 16);
+        using var r = LanczosSolver.Solve(op, new LanczosOptions { Count = 2, Tolerance = 1e-12, MaxIterations = 10 });
+        Assert.False(r.Converged);
+        Assert.Equal(10, r.Iterations);
+        Assert.True(r.MaxResidual > 1e-12);
+    }
+
+    [Fact]
+    public void WarmStartReachesTheSameEigenpairsInFewerIterations()
+    {
+        var values = Spectrum(400, i => 1.0 / (1 + 0.05 * i));
+        var (op, q) = WithSpectrum(values, seed: 17);
+        var options = new LanczosOptions { Count = 2, Tolerance = 1e-8, MaxIterations = 400 };
+        using var cold = LanczosSolver.Solve(op, options);
+        // A slightly perturbed previous answer, as after one GD step.
+        var warm = cold.Top.Select(p => (p.Vector + randn([400], float64, generator: new Generator(3)) * 1e-4)).ToList();
+        using var again = LanczosSolver.Solve(op, options with { WarmStart = warm });
+        for (int i = 0; i < 2; i++) Assert.Equal(cold.Top[i].Value, again.Top[i].Value, 1e-10);
+        Assert.True(again.Iterations < cold.Iterations, $"warm {again.Iterations} vs cold {cold.Iterations} iterations");
+    }
+
+    [Fact]
+    public void RejectsImpossibleRequests()
+    {
+        var (op, _) = WithSpectrum([1.0, 2.0, 3.0]);
+        Assert.Throws<ArgumentException>(() => LanczosSolver.Solve(op, new LanczosOptions { Count = 4 }));
+        Assert.Throws<ArgumentException>(() => LanczosSolver.Solve(op, new LanczosOptions { Count = 2, End = SpectrumEnd.Both }));
+        Assert.Throws<ArgumentException>(() => LanczosSolver.Solve(op, new LanczosOptions { Count = 1, WarmStart = [zeros(5, float64)] }));
+    }
+}

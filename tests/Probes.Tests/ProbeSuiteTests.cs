@@ -1,0 +1,169 @@
+using MathNet.Numerics.LinearAlgebra;
+using Probes.Models;
+using Probes.Probing;
+using TorchSharp;
+using Xunit;
+using static Probes.Tests.Numerics;
+using static TorchSharp.torch;
+
+namespace Probes.Tests;
+
+/// <summary>Every probe against a dense computation on a tiny float64 network.</summary>
+public class ProbeSuiteTests
+{
+    private const double Eta = 0.05;
+
+    private static Matrix<double> Dense(double[,] a) => Matrix<double>.Build.DenseOfArray(a);
+
+    /// <summary>Explicit J, per-output Hessians ∇²f_α (one HVP per basis vector of the generic point), K and H.</summary>
+    private sealed class Explicit
+    {
+        public Matrix<double> J = null!, K = null!, H = null!;
+        public Matrix<double>[] OutputHessians = null!;
+        public Vector<double> Z = null!;
+
+        public static Explicit Of(TinyNetwork net)
+        {
+            using var g = net.Generic();
+            var e = new Explicit { J = Dense(TinyNetwork.Jacobian(g)), Z = Vector<double>.Build.DenseOfArray(g.Residual.data<double>().ToArray()) };
+            e.K = e.J * e.J.Transpose() / net.N;
+            e.OutputHessians = Enumerable.Range(0, (int)g.OutputSize)
+                .Select(a => Dense(TinyNetwork.OutputHessian(g, TinyNetwork.Basis(g.OutputSize, a)))).ToArray();
+            var weighted = e.OutputHessians.Select((h, a) => h * e.Z[a]).Aggregate((x, y) => x + y);
+            e.H = (e.J.Transpose() * e.J + weighted) / net.N;
+            return e;
+        }
+
+        public Matrix<double> Q(Vector<double> u) => OutputHessians.Select((h, a) => h * u[a]).Aggregate((x, y) => x + y);
+    }
+
+    private static (double[] Values, Matrix<double> Vectors) Descending(Matrix<double> m)
+    {
+        var evd = m.Evd(Symmetricity.Symmetric);
+        var values = evd.EigenValues.Select(c => c.Real).ToArray();
+        var order = Enumerable.Range(0, values.Length).OrderByDescending(i => values[i]).ToArray();
+        return (order.Select(i => values[i]).ToArray(), Matrix<double>.Build.Dense(m.RowCount, m.ColumnCount, (r, c) => evd.EigenVectors[r, order[c]]));
+    }
+
+    private static ProbeSuite Suite(int k = 3) => new(new ProbeOptions { LearningRate = Eta, K = k, Tolerance = 1e-12, MaxIterations = 200, SpectrumSize = 3 });
+
+    [Fact]
+    public void NtkHessianAndQ1MatchDenseComputations()
+    {
+        using var net = new TinyNetwork(n: 4);
+        var ex = Explicit.Of(net);
+        using var suite = Suite();
+        using var point = net.Fast();
+        var r = suite.Run(point, 0, spectra: true);
+
+        var (kValues, kVectors) = Descending(ex.K);
+        for (int i = 0; i < 3; i++) Close(r[$"ntk_{i + 1}"], kValues[i], 1e-9, $"NTK λ{i + 1}");
+        var v1 = kVectors.Column(0);
+        var v1Probe = suite.NtkVectors[0].data<double>().ToArray();
+        double overlap = Math.Abs(v1.DotProduct(Vector<double>.Build.DenseOfArray(v1Probe)));
+        Assert.True(overlap >= 1 - 1e-9, $"|⟨v₁, v₁ exact⟩| = {overlap}");
+        Close(Math.Abs(r["z1"]), Math.Abs(v1.DotProduct(ex.Z)), 1e-9, "|z₁|");
+        Close(r["y"], Eta * kValues[0] - 2, 1e-9, "y");
+        Close(r["z_norm"], ex.Z.L2Norm(), 1e-12, "‖z‖");
+
+        var (hValues, _) = Descending(ex.H);
+        for (int i = 0; i < 3; i++) Close(r[$"hess_{i + 1}"], hValues[i], 1e-9, $"Hessian λ{i + 1}");
+
+        // Q₁ with the probe's own (sign-aligned) v₁: both ends.
+        var v1Aligned = Vector<double>.Build.DenseOfArray(v1Probe);
+        var (qValues, _) = Descending(ex.Q(v1Aligned));
+        Close(r["q1_max"], qValues[0], 1e-9, "Q₁ max");
+        Close(r["q1_min"], qValues[^1], 1e-9, "Q₁ min");
+        var top = r.Spectra.Where(s => s.Operator == "q1" && s.End == "top").Select(s => s.Value).ToArray();
+        var bottom = r.Spectra.Where(s => s.Operator == "q1" && s.End == "bottom").Select(s => s.Value).ToArray();
+        for (int i = 0; i < 3; i++)
+        {
+            Close(top[i], qValues[i], 1e-9, $"Q₁ top {i + 1}");
+            Close(bottom[i], qValues[^(i + 1)], 1e-9, $"Q₁ bottom {i + 1}");
+        }
+
+        // One-step split: −η λ₁ z₁ and ½(η/n)² z₁² Q₁(Jᵀv₁, Jᵀv₁).
+        double z1 = v1Aligned.DotProduct(ex.Z);
+        var g = ex.J.Transpose() * v1Aligned;
+        double q1gg = g.DotProduct(ex.Q(v1Aligned) * g);
+        Close(r["z1_lin"], -Eta * kValues[0] * z1, 1e-9, "z1_lin");
+        Close(r["z1_nl"], 0.5 * Math.Pow(Eta / net.N, 2) * z1 * z1 * q1gg, 1e-8, "z1_nl");
+        Close(r["nl_ratio"], r["z1_nl"] / r["z1_lin"], 1e-12, "nl_ratio");
+    }
+
+    [Fact]
+    public void RealisedStepMatchesAnActualGradientDescentStep()
+    {
+        using var net = new TinyNetwork(n: 4);
+        using var suite = Suite(k: 2);
+        double z1, dz1;
+        Tensor v1;
+        using (var point = net.Fast())
+        {
+            var r = suite.Run(point, 0);
+            z1 = r["z1"];
+            dz1 = r["dz1_next"];
+            v1 = suite.NtkVectors[0].clone();
+            // GD step θ ← θ − (η/n) Jᵀz applied to the model itself.
+            var step = point.JacobianTransposed(point.Residual) * (-Eta / net.N);
+            DifferentiablePointTests.Shift(net.Model, step);
+        }
+        using var moved = net.Fast();
+        Close(dz1, v1.dot(moved.Residual).item<double>() - z1, 1e-10, "dz1_next");
+    }
+
+    [Fact]
+    public void SignIsAlignedWithThePreviousProbeAndSwapsAreReportedAsCrossings()
+    {
+        using var net = new TinyNetwork(n: 4);
+        using var suite = Suite(k: 2);
+        using var point = net.Fast();
+        var first = suite.Run(point, 0);
+        var v1 = suite.NtkVectors[0].clone();
+        var v2 = suite.NtkVectors[1].clone();
+
+        // Previous v₁ negated: the new v₁ must follow it, so z₁ flips sign.
+        suite.Restore([-v1, v2], null);
+        var flipped = suite.Run(point, 1);
+        Assert.True(suite.NtkVectors[0].dot(v1).item<double>() < -1 + 1e-9);
+        Close(flipped["z1"], -first["z1"], 1e-9, "z₁ after a sign flip");
+        Assert.Equal(0, flipped["crossing"]);
+
+        // Previous vectors swapped: the top vector matches the old second one, a crossing.
+        suite.Restore([v2, v1], null);
+        var crossed = suite.Run(point, 2);
+        Assert.Equal(1, crossed["crossing"]);
+        Assert.True(crossed.Crossing);
+    }
+
+    [Fact]
+    public void ProbesOfTheFastAndGenericPointsAreTheSame()
+    {
+        using var net = new TinyNetwork(n: 4);
+        using var a = Suite();
+        using var b = Suite();
+        using var fast = net.Fast();
+        using var generic = net.Generic();
+        var ra = a.Run(fast, 0);
+        var rb = b.Run(generic, 0);
+        foreach (var (column, value) in ra.Values.Where(p => !p.Key.EndsWith("_iters") && !p.Key.EndsWith("_resid") && p.Key != "probe_seconds"))
+            Close(rb[column], value, 1e-8, column);
+    }
+
+    [Fact]
+    public void MemoryStaysFlatOverManyProbes()
+    {
+        using var net = new TinyNetwork(n: 4);
+        using var suite = Suite(k: 2);
+        long Live() { GC.Collect(); GC.WaitForPendingFinalizers(); return DisposeScopeManager.Statistics.ThreadTotalLiveCount; }
+        using (var p = net.Fast()) suite.Run(p, 0);
+        long before = Live();
+        for (int step = 1; step <= 30; step++)
+        {
+            using var p = net.Fast();
+            suite.Run(p, step);
+        }
+        long after = Live();
+        Assert.True(after - before <= 2, $"live tensors grew from {before} to {after} over 30 probes");
+    }
+}
