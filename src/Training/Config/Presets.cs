@@ -8,7 +8,8 @@ public static class Presets
     /// <summary>
     /// paper: Agarwala et al. §5 (after Cohen et al.): n = 5,000, η = 0.01, float32, seed 0, probes every
     /// 100 steps and every step once η·λ₁ > 1.9 (the edge-of-stability window).
-    /// quick: n = 500 and η = 0.04 so that progressive sharpening and EOS show within minutes on 2 cores.
+    /// quick: n = 500 and η = 0.015, measured: η·λ₁ rises from 1.13 at init to 2 by step ~580 and then hovers
+    /// at 1.93–2.17; probes every 50 steps and every step over 600–660, about five minutes on 2 cores.
     /// </summary>
     public static readonly IReadOnlyDictionary<string, JsonObject> All = new Dictionary<string, JsonObject>
     {
@@ -19,8 +20,9 @@ public static class Presets
         },
         ["quick"] = new()
         {
-            ["name"] = "quick", ["n"] = 500, ["lr"] = 0.04, ["steps"] = 1500, ["dtype"] = "float32", ["seed"] = 0,
-            ["probe-every"] = 25, ["probe-above"] = 1.9, ["probe-k"] = 2, ["test-every"] = 10, ["log-every"] = 100,
+            ["name"] = "quick", ["n"] = 500, ["lr"] = 0.015, ["steps"] = 1000, ["dtype"] = "float32", ["seed"] = 0,
+            ["probe-every"] = 50, ["probe-window"] = new JsonArray("600:660"), ["probe-k"] = 2, ["test-every"] = 10,
+            ["log-every"] = 100, ["spectra-at"] = new JsonArray(620),
         },
     };
 

@@ -1,0 +1,87 @@
+using System.Diagnostics;
+using Xunit;
+
+namespace Probes.Tests;
+
+/// <summary>The real program as a child process: bad input gets one clear line and a non-zero exit.</summary>
+public class CommandLineTests
+{
+    internal static (int Exit, string Out, string Err) Probes(params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "probes.dll"));
+        foreach (var a in args) start.ArgumentList.Add(a);
+        using var p = Process.Start(start)!;
+        var output = p.StandardOutput.ReadToEndAsync();
+        var error = p.StandardError.ReadToEndAsync();
+        p.WaitForExit();
+        return (p.ExitCode, output.Result, error.Result);
+    }
+
+    [Theory]
+    [InlineData("unknown preset 'fast'", "--preset", "fast")]
+    [InlineData("lr must be a positive number", "--lr", "-0.1")]
+    [InlineData("steps must be ≥ 0", "--steps", "-3")]
+    [InlineData("n must be positive", "--n", "0")]
+    [InlineData("dtype must be float32 or float64", "--dtype", "float16")]
+    [InlineData("device must be cpu or cuda", "--device", "tpu")]
+    [InlineData("probe-window 5:900 is outside 0..10", "--steps", "10", "--probe-window", "5:900")]
+    [InlineData("unknown probe 'curvature'", "--probes", "ntk,curvature")]
+    [InlineData("probe-k 100 exceeds the NTK's size D = 20", "--n", "2", "--probe-k", "100")]
+    public void BadSettingsGetOneLineAndExitCode2(string message, params string[] args)
+    {
+        using var dir = new TempDirectory();
+        var (exit, _, err) = Probes(["train", "--out", dir.Combine("run"), .. args]);
+        Assert.Equal(2, exit);
+        Assert.Contains(message, err);
+        Assert.Single(err.Trim().Split('\n'));
+        Assert.False(Directory.Exists(dir.Combine("run")), "a refused run must not leave a run directory");
+    }
+
+    [Fact]
+    public void ConfigFileErrorsNameTheProblem()
+    {
+        using var dir = new TempDirectory();
+        File.WriteAllText(dir.Combine("bad-key.json"), """{ "lr": 0.01, "learning-rate": 0.02 }""");
+        File.WriteAllText(dir.Combine("bad-type.json"), """{ "steps": "many" }""");
+        File.WriteAllText(dir.Combine("broken.json"), """{ "steps": 3 """);
+        var (exit, _, err) = Probes("train", "--config", dir.Combine("bad-key.json"));
+        Assert.Equal(2, exit);
+        Assert.Contains("unknown setting 'learning-rate'", err);
+        (exit, _, err) = Probes("train", "--config", dir.Combine("bad-type.json"));
+        Assert.Equal(2, exit);
+        Assert.Contains("bad setting steps", err);
+        (exit, _, err) = Probes("train", "--config", dir.Combine("broken.json"));
+        Assert.Equal(2, exit);
+        Assert.Contains("not valid JSON", err);
+        (exit, _, err) = Probes("train", "--config", dir.Combine("absent.json"));
+        Assert.Equal(2, exit);
+        Assert.Contains("cannot read config file", err);
+    }
+
+    [Fact]
+    public void FlagsWinOverTheConfigFileWhichWinsOverThePreset()
+    {
+        using var cifar = new SyntheticCifar(train: 16, test: 4);
+        using var dir = new TempDirectory();
+        File.WriteAllText(dir.Combine("c.json"), """{ "preset": "quick", "n": 12, "width": 8, "steps": 2, "lr": 0.3 }""");
+        var (exit, _, err) = Probes("train", "--config", dir.Combine("c.json"), "--lr", "0.02", "--data", cifar.Folder,
+            "--out", dir.Combine("run"), "--threads", "1", "--probe-every", "0", "--probe-above", "100");
+        Assert.True(exit == 0, err);
+        var config = File.ReadAllText(dir.Combine("run/config.json"));
+        Assert.Contains("\"lr\": 0.02", config);       // flag
+        Assert.Contains("\"n\": 12", config);          // file
+        Assert.Contains("\"preset\": \"quick\"", config);
+        Assert.Contains("\"name\": \"quick\"", config); // preset
+    }
+
+    [Fact]
+    public void MissingDataIsOneLine()
+    {
+        using var dir = new TempDirectory();
+        var (exit, _, err) = Probes("train", "--data", dir.Combine("nowhere"), "--out", dir.Combine("run"));
+        Assert.Equal(2, exit);
+        Assert.Contains("no data_batch_1.bin there", err);
+        Assert.Single(err.Trim().Split('\n'));
+    }
+}
