@@ -66,7 +66,7 @@ public class CommandLineTests
         using var dir = new TempDirectory();
         File.WriteAllText(dir.Combine("c.json"), """{ "preset": "quick", "n": 12, "width": 8, "steps": 2, "lr": 0.3 }""");
         var (exit, _, err) = Probes("train", "--config", dir.Combine("c.json"), "--lr", "0.02", "--data", cifar.Folder,
-            "--out", dir.Combine("run"), "--threads", "1", "--probe-every", "0", "--probe-above", "100");
+            "--out", dir.Combine("run"), "--threads", "1", "--probe-window", "0:1", "--spectra-at", "1");
         Assert.True(exit == 0, err);
         var config = File.ReadAllText(dir.Combine("run/config.json"));
         Assert.Contains("\"lr\": 0.02", config);       // flag

@@ -31,6 +31,15 @@ public sealed record LanczosOptions
     /// <summary>Hard cap on Krylov dimension (= matvecs). Hitting it is reported as not converged.</summary>
     public int MaxIterations { get; init; } = 300;
 
+    /// <summary>
+    /// Start vectors of a cold start (a warm start uses one per warm vector). Set it to the multiplicity you
+    /// expect at the wanted end: b clustered eigenvalues then converge at the speed set by the gap below them.
+    /// </summary>
+    public int BlockSize { get; init; } = 1;
+
+    /// <summary>How many Ritz pairs are wanted in all.</summary>
+    public int Wanted => End == SpectrumEnd.Both ? 2 * Count : Count;
+
     /// <summary>Seed of the random start vector (and of restarts after an invariant subspace).</summary>
     public long Seed { get; init; } = 0;
 
@@ -41,7 +50,7 @@ public sealed record LanczosOptions
     /// </summary>
     public IReadOnlyList<Tensor>? WarmStart { get; init; }
 
-    /// <summary>Weight of the random part of a warm start, relative to the warm vectors' sum.</summary>
+    /// <summary>Norm of the random part added to each unit warm vector.</summary>
     public double WarmNoise { get; init; } = 1e-3;
 
     public void Validate(long size)
@@ -51,6 +60,7 @@ public sealed record LanczosOptions
         if (wanted > size)
             throw new ArgumentException($"asked for {wanted} eigenpairs of an operator of size {size}.");
         if (!(Tolerance > 0)) throw new ArgumentException($"Lanczos tolerance must be > 0, got {Tolerance}.");
+        if (BlockSize < 1 || BlockSize > size) throw new ArgumentException($"Lanczos block size must be in 1..{size}, got {BlockSize}.");
         if (MaxIterations < wanted) throw new ArgumentException($"Lanczos MaxIterations {MaxIterations} < {wanted} wanted pairs.");
     }
 }

@@ -136,6 +136,7 @@ public sealed class ProbeSuite : IDisposable
             Tolerance = _options.Tolerance,
             MaxIterations = _options.MaxIterations,
             Seed = _options.Seed * 31 + seedOffset,
+            BlockSize = end == SpectrumEnd.Both ? 1 : count,      // k clustered top eigenvalues at a cold start
             WarmStart = warm.Length > 0 ? warm : null,
         });
 
