@@ -68,7 +68,7 @@ public class TrainingTests
         var run = dir.Combine("run");
         var settings = Small(cifar.Folder, run) with { ProbeEvery = 2, ProbeK = 2, SpectraAt = [2], SpectraM = 3, ProbeMaxIter = 100 };
         Assert.Equal(0, new Trainer(settings).Run());
-        foreach (var file in new[] { "config.json", "log.clef", "log.txt", "train.csv", "probes.csv", "spectra.csv", "model.pt", "checkpoint.json" })
+        foreach (var file in new[] { "config.json", "log.clef", "log.txt", "train.csv", "probes.csv", "spectra.csv", "model-000006.pt", "probe-state-000006.bin", "checkpoint.json" })
             Assert.True(File.Exists(Path.Combine(run, file)), $"{file} missing");
         var train = File.ReadAllLines(Path.Combine(run, "train.csv"));
         Assert.Equal("step,loss,accuracy,test_loss,test_accuracy,grad_norm,param_norm,seconds", train[0]);

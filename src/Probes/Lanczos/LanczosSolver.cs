@@ -29,7 +29,7 @@ public static class LanczosSolver
         long n = op.Size;
         int cap = (int)Math.Min(options.MaxIterations, n);
         var random = new Generator((ulong)options.Seed);
-        var basis = new List<Tensor>();
+        var basis = new KrylovBasis(n, cap, op.Device);
         var projection = new List<double[]>();      // columns of T = Qᵀ A Q, grown as the basis grows
         var block = StartBlock(op, options, random);
         double scale = 0;
@@ -44,7 +44,7 @@ public static class LanczosSolver
                 basis.Add(q);
                 fresh.Add(op.Apply(q));
             }
-            var active = stack(basis);
+            var active = basis.Active;
             var images = stack(fresh);
             var coefficients = active.matmul(images.t());                     // Qᵀ A q for the new q
             Extend(projection, coefficients.data<double>().ToArray(), basis.Count, fresh.Count);
@@ -58,7 +58,7 @@ public static class LanczosSolver
             block = NextBlock(outside, active, scale, random);
         }
 
-        var krylov = stack(basis);
+        var krylov = basis.Active;
         RitzPair Pair(RitzCandidate c) =>
             new(c.Value, krylov.t().mv(ritz.Vector(c.Index).to(op.Device)).MoveToOuterDisposeScope(), c.Residual);
         return new LanczosResult
@@ -70,6 +70,22 @@ public static class LanczosSolver
             Iterations = basis.Count,
             Converged = converged,
         };
+    }
+
+    /// <summary>The orthonormal basis as rows of a preallocated buffer that doubles when full.</summary>
+    private sealed class KrylovBasis(long n, int cap, Device device)
+    {
+        private Tensor _rows = zeros(Math.Min(cap, 16), n, float64, device);
+
+        public int Count { get; private set; }
+        public Tensor Active => _rows.narrow(0, 0, Count);
+
+        public void Add(Tensor q)
+        {
+            if (Count == _rows.shape[0])
+                _rows = cat([_rows, zeros(Math.Min(_rows.shape[0], cap - _rows.shape[0]), n, float64, device)]);
+            _rows[Count++].copy_(q);
+        }
     }
 
     /// <summary>Adds the columns (and, by symmetry, rows) of T for the newest vectors.</summary>

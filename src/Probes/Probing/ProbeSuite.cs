@@ -175,7 +175,30 @@ public sealed class ProbeSuite : IDisposable
         slot = fresh.Select(t => t.clone().DetachFromDisposeScope()).ToArray();
     }
 
-    /// <summary>Restores warm-start state from a checkpoint (previous NTK vectors, for sign alignment).</summary>
+    /// <summary>
+    /// Everything the next probe depends on, for checkpoints: the warm-start vectors of each operator (the
+    /// NTK's also fix the sign alignment) and the last η·λ₁ (the schedule's "above" rule). Restoring it makes
+    /// a resumed run's probes identical to an uninterrupted run's.
+    /// </summary>
+    public ProbeState Export() => new(new Dictionary<string, double[][]>
+    {
+        ["ntk"] = Export(_ntkVectors), ["hessian"] = Export(_hessianVectors),
+        ["q1"] = Export(_q1Vectors), ["qr"] = Export(_qrVectors),
+    }, LastSharpness);
+
+    public void Import(ProbeState state, Device device)
+    {
+        Tensor[] Get(string name) => state.Vectors.TryGetValue(name, out var v) ? v.Select(a => tensor(a, float64).to(device)).ToArray() : [];
+        Replace(ref _ntkVectors, Get("ntk"));
+        Replace(ref _hessianVectors, Get("hessian"));
+        Replace(ref _q1Vectors, Get("q1"));
+        Replace(ref _qrVectors, Get("qr"));
+        LastSharpness = state.LastSharpness;
+    }
+
+    private static double[][] Export(Tensor[] vectors) => vectors.Select(v => v.cpu().data<double>().ToArray()).ToArray();
+
+    /// <summary>Sets the previous NTK eigenvectors (tests: sign alignment and crossings).</summary>
     public void Restore(IReadOnlyList<Tensor> ntkVectors, double? lastSharpness)
     {
         Replace(ref _ntkVectors, ntkVectors.ToArray());

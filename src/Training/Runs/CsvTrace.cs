@@ -30,6 +30,9 @@ public sealed class CsvTrace : IDisposable
 
     public string Path => ((FileStream)_stream.BaseStream).Name;
 
+    /// <summary>Bytes written so far (every row is flushed, so this is a row boundary).</summary>
+    public long Length => _stream.BaseStream.Length;
+
     public void Write(IEnumerable<KeyValuePair<string, double>> values)
     {
         var map = values.ToDictionary(p => p.Key, p => p.Value);

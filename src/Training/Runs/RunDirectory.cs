@@ -36,6 +36,17 @@ public sealed class RunDirectory : IDisposable
         return run;
     }
 
+    /// <summary>Opens an existing run folder to resume it, taking its lock.</summary>
+    public static RunDirectory Open(string path)
+    {
+        if (!Directory.Exists(path)) throw new ProbesError($"--resume {path}: no such run directory.");
+        if (!System.IO.File.Exists(System.IO.Path.Combine(path, "config.json")))
+            throw new ProbesError($"--resume {path}: no config.json there, so it is not a run directory.");
+        var run = new RunDirectory(path);
+        run.Lock();
+        return run;
+    }
+
     private void Lock()
     {
         try

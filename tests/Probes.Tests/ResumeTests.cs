@@ -1,0 +1,114 @@
+using System.Diagnostics;
+using Xunit;
+
+namespace Probes.Tests;
+
+/// <summary>
+/// Real child `probes train` processes killed at chosen points (during a step, during a probe, during a
+/// checkpoint write) and at a random moment, then resumed: the finished traces must equal an uninterrupted
+/// run's byte for byte, but for the wall-clock columns (seconds, probe_seconds).
+/// </summary>
+public class ResumeTests
+{
+    private static string[] Args(string data, string run, string dtype) =>
+    [
+        "train", "--data", data, "--out", run, "--n", "24", "--n-test", "8", "--width", "16", "--steps", "12",
+        "--lr", "0.05", "--dtype", dtype, "--threads", "1", "--checkpoint-every", "4", "--probe-every", "3",
+        "--probe-k", "2", "--probe-max-iter", "80", "--spectra-at", "6", "--spectra-m", "2", "--test-every", "2",
+    ];
+
+    private static Process Start(IEnumerable<string> args, string? crashAt = null)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "probes.dll"));
+        foreach (var a in args) start.ArgumentList.Add(a);
+        if (crashAt is not null) start.Environment["PROBES_CRASH_AT"] = crashAt;
+        var p = Process.Start(start)!;
+        p.OutputDataReceived += (_, _) => { };
+        p.ErrorDataReceived += (_, _) => { };
+        p.BeginOutputReadLine();
+        p.BeginErrorReadLine();
+        return p;
+    }
+
+    private static int RunToEnd(IEnumerable<string> args, string? crashAt = null)
+    {
+        using var p = Start(args, crashAt);
+        p.WaitForExit();
+        return p.ExitCode;
+    }
+
+    /// <summary>A trace without its wall-clock column (the last one in train.csv and probes.csv).</summary>
+    private static string[] Trace(string run, string file)
+    {
+        var lines = File.ReadAllLines(Path.Combine(run, file));
+        return file == "spectra.csv" ? lines : lines.Select(l => l[..l.LastIndexOf(',')]).ToArray();
+    }
+
+    private static void AssertSameTraces(string expected, string actual)
+    {
+        foreach (var file in new[] { "train.csv", "probes.csv", "spectra.csv" })
+            Assert.Equal(Trace(expected, file), Trace(actual, file));
+        // Nothing half-written survives: every line has the header's number of fields.
+        foreach (var file in new[] { "train.csv", "probes.csv" })
+        {
+            var lines = File.ReadAllLines(Path.Combine(actual, file));
+            Assert.All(lines, l => Assert.Equal(lines[0].Count(c => c == ','), l.Count(c => c == ',')));
+        }
+    }
+
+    [Theory]
+    [InlineData("float64")]
+    [InlineData("float32")]
+    public void KilledAnywhereAndResumedGivesTheUninterruptedTraces(string dtype)
+    {
+        using var cifar = new SyntheticCifar(train: 32, test: 8);
+        using var dir = new TempDirectory();
+        var baseline = dir.Combine("baseline");
+        Assert.Equal(0, RunToEnd(Args(cifar.Folder, baseline, dtype)));
+
+        foreach (var crash in new[] { "step:6", "probe:9", "checkpoint:8" })
+        {
+            var run = dir.Combine(crash.Replace(':', '-'));
+            Assert.NotEqual(0, RunToEnd(Args(cifar.Folder, run, dtype), crash));
+            Assert.True(File.Exists(Path.Combine(run, "checkpoint.json")), $"{crash}: no checkpoint left");
+            Assert.Equal(0, RunToEnd(["train", "--resume", run]));
+            AssertSameTraces(baseline, run);
+        }
+
+        // A SIGKILL at a random moment after the first checkpoint.
+        var random = dir.Combine("random");
+        using (var p = Start(Args(cifar.Folder, random, dtype)))
+        {
+            var clock = Stopwatch.StartNew();
+            while (!File.Exists(Path.Combine(random, "checkpoint.json")) && clock.Elapsed.TotalSeconds < 60) Thread.Sleep(10);
+            Thread.Sleep(new Random(dtype.Length).Next(50, 1500));
+            if (!p.HasExited) p.Kill();
+            p.WaitForExit();
+        }
+        Assert.Equal(0, RunToEnd(["train", "--resume", random]));
+        AssertSameTraces(baseline, random);
+    }
+
+    [Fact]
+    public void ResumeRefusesWhatItCannotDo()
+    {
+        using var cifar = new SyntheticCifar(train: 32, test: 8);
+        using var dir = new TempDirectory();
+        var run = dir.Combine("run");
+        Assert.Equal(0, RunToEnd(Args(cifar.Folder, run, "float64")));
+        var (exit, _, err) = CommandLineTests.Probes("train", "--resume", run);
+        Assert.Equal(2, exit);
+        Assert.Contains("already completed step 12", err);
+        (exit, _, err) = CommandLineTests.Probes("train", "--resume", run, "--lr", "0.1");
+        Assert.Equal(2, exit);
+        Assert.Contains("drop --lr", err);
+        (exit, _, err) = CommandLineTests.Probes("train", "--resume", dir.Combine("nothing"));
+        Assert.Equal(2, exit);
+        Assert.Contains("no such run directory", err);
+
+        // Extending a finished run continues it.
+        Assert.Equal(0, RunToEnd(["train", "--resume", run, "--steps", "14"]));
+        Assert.Equal(1 + 15, File.ReadAllLines(Path.Combine(run, "train.csv")).Length);
+    }
+}
