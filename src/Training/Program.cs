@@ -5,6 +5,9 @@ using Training.Cli;
 var root = new RootCommand("probes: edge-of-stability probes for full-batch GD (Agarwala, Pedregosa & Pennington 2023).");
 root.Subcommands.Add(TrainCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
+root.Subcommands.Add(ReportCommands.Plot());
+root.Subcommands.Add(ReportCommands.Report());
+root.Subcommands.Add(ReportCommands.Compare());
 
 try
 {

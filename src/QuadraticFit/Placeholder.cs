@@ -1,1 +1,0 @@
-namespace QuadraticFit; public static class Placeholder {}

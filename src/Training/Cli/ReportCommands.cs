@@ -1,0 +1,65 @@
+using System.CommandLine;
+using System.Text.Json;
+using Training.Reports;
+using Training.Runs;
+
+namespace Training.Cli;
+
+/// <summary><c>probes plot</c>, <c>probes report</c> and <c>probes compare</c>: figures and reports from run directories.</summary>
+public static class ReportCommands
+{
+    private static readonly Option<bool> Json = new("--json") { Description = "Print a JSON object instead of the one-line summary." };
+
+    public static Command Plot()
+    {
+        var run = new Argument<string>("RUN_DIR") { Description = "A run directory." };
+        var command = new Command("plot", "Draw the run's figures (PNG and SVG) into RUN_DIR/figures.") { run, Json };
+        command.SetAction(r =>
+        {
+            var traces = RunTraces.Read(r.GetValue(run)!);
+            var figures = RunFigures.Draw([traces], Path.Combine(traces.Path, "figures"));
+            Print(r.GetValue(Json), $"{figures.Count} figures in {Path.Combine(traces.Path, "figures")}",
+                new { figures = figures.Select(f => f.PngPath).ToArray() });
+            return 0;
+        });
+        return command;
+    }
+
+    public static Command Report()
+    {
+        var run = new Argument<string>("RUN_DIR") { Description = "A run directory." };
+        var command = new Command("report", "Write RUN_DIR/report.html (self-contained) and report.md with the EOS numbers and figures.") { run, Json };
+        command.SetAction(r =>
+        {
+            var traces = RunTraces.Read(r.GetValue(run)!);
+            var summary = EosSummary.Of(traces);
+            var figures = RunFigures.Draw([traces], Path.Combine(traces.Path, "figures"));
+            var (md, html) = ReportWriter.Write(traces, summary, figures, traces.Path);
+            Print(r.GetValue(Json), $"report: {html} (onset {summary.OnsetStep?.ToString() ?? "never"}, η·λ₁ after onset {summary.MeanSharpnessAfterOnset:F4}, two-step R² {summary.TwoStep?.RSquared:F3})",
+                new { html, markdown = md, summary });
+            return 0;
+        });
+        return command;
+    }
+
+    public static Command Compare()
+    {
+        var a = new Argument<string>("RUN_A");
+        var b = new Argument<string>("RUN_B");
+        var output = new Option<string?>("--out") { Description = "Folder for the overlaid figures (default RUN_A/compare-<name of B>)." };
+        var command = new Command("compare", "Overlay two runs in the same figures.") { a, b, output, Json };
+        command.SetAction(r =>
+        {
+            var first = RunTraces.Read(r.GetValue(a)!);
+            var second = RunTraces.Read(r.GetValue(b)!);
+            var folder = r.GetValue(output) ?? Path.Combine(first.Path, "compare-" + Path.GetFileName(Path.GetFullPath(second.Path)));
+            var figures = RunFigures.Draw([first, second], folder);
+            Print(r.GetValue(Json), $"{figures.Count} overlaid figures in {folder}", new { folder, figures = figures.Select(f => f.PngPath).ToArray() });
+            return 0;
+        });
+        return command;
+    }
+
+    internal static void Print(bool json, string line, object value) =>
+        Console.WriteLine(json ? JsonSerializer.Serialize(value, new JsonSerializerOptions { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }) : line);
+}

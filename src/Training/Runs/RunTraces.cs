@@ -1,0 +1,59 @@
+using System.Text.Json.Nodes;
+
+namespace Training.Runs;
+
+/// <summary>
+/// A finished (or interrupted) run directory read back for fits, plots and reports: its settings and its
+/// traces. probes.csv and spectra.csv may be absent or empty (a run without probes); train.csv may not.
+/// </summary>
+public sealed class RunTraces
+{
+    public required string Path { get; init; }
+    public required string Name { get; init; }
+    public required double LearningRate { get; init; }
+    public required JsonObject Settings { get; init; }
+    public required TraceTable Train { get; init; }
+    public TraceTable? Probes { get; init; }
+    public TraceTable? Spectra { get; init; }
+
+    public bool HasProbes => Probes is { RowCount: > 0 } p && p.Has("eta_ntk_1") && p["eta_ntk_1"].Any(double.IsFinite);
+
+    public static RunTraces Read(string path)
+    {
+        if (!Directory.Exists(path)) throw new ProbesError($"{path}: no such run directory.");
+        var configPath = System.IO.Path.Combine(path, "config.json");
+        if (!File.Exists(configPath)) throw new ProbesError($"{configPath} is missing: not a run directory, or an incomplete one.");
+        JsonObject settings;
+        try
+        {
+            settings = JsonNode.Parse(File.ReadAllText(configPath))?["settings"] as JsonObject
+                ?? throw new ProbesError($"{configPath} has no \"settings\" object (from an older version?).");
+        }
+        catch (System.Text.Json.JsonException e) { throw new ProbesError($"{configPath} is not valid JSON: {e.Message.Split(". ")[0]}."); }
+        TraceTable? Optional(string file, IReadOnlySet<string>? text = null)
+        {
+            var p = System.IO.Path.Combine(path, file);
+            return File.Exists(p) ? TraceTable.Read(p, text) : null;
+        }
+        return new RunTraces
+        {
+            Path = path,
+            Name = settings["name"]?.GetValue<string>() ?? System.IO.Path.GetFileName(path),
+            LearningRate = settings["lr"]?.GetValue<double>() ?? throw new ProbesError($"{configPath} has no lr setting."),
+            Settings = settings,
+            Train = TraceTable.Read(System.IO.Path.Combine(path, "train.csv")),
+            Probes = Optional("probes.csv"),
+            Spectra = Optional("spectra.csv", new HashSet<string> { "operator", "end" }),
+        };
+    }
+
+    /// <summary>The probed steps and one probe column, only rows where it is finite.</summary>
+    public (double[] Steps, double[] Values) Probe(string column)
+    {
+        if (Probes is null) return ([], []);
+        var steps = Probes["step"];
+        var values = Probes[column];
+        var keep = Enumerable.Range(0, steps.Length).Where(i => double.IsFinite(values[i])).ToArray();
+        return (keep.Select(i => steps[i]).ToArray(), keep.Select(i => values[i]).ToArray());
+    }
+}
