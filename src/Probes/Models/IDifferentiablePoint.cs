@@ -41,6 +41,13 @@ public interface IDifferentiablePoint : IDisposable
     /// <summary>z(θ + δ), the residual at a displaced point (one forward pass), e.g. after a GD step.</summary>
     Tensor ResidualAt(Tensor delta);
 
+    /// <summary>
+    /// Q(a, b) ∈ R^D with components aᵀ∇²f_α b: the second directional derivative of the outputs, what a
+    /// second-order Taylor model of this point needs. Points that cannot give it say so.
+    /// </summary>
+    Tensor SecondDirectional(Tensor a, Tensor b) =>
+        throw new NotSupportedException($"{GetType().Name} does not provide second directional derivatives Q(a, b).");
+
     /// <summary>The NTK Gram K u = J Jᵀ u / n. Override when a fused pass is cheaper.</summary>
     Tensor Ntk(Tensor u) => Jacobian(JacobianTransposed(u)).div_(SampleCount);
 

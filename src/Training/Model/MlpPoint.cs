@@ -110,6 +110,30 @@ public sealed class MlpPoint : IDifferentiablePoint
         return (h - _targets).flatten().to(float64);
     }
 
+    /// <summary>
+    /// Q(a, b) = Σ-free second directional derivative of f along a and b, by second-order forward tangents:
+    /// ä_l = ḧ_l W_lᵀ + ḣ_l^a dW_l^bᵀ + ḣ_l^b dW_l^aᵀ and ḧ_{l+1} = σ''(a_l) ȧ_l^a ȧ_l^b + σ'(a_l) ä_l.
+    /// </summary>
+    public Tensor SecondDirectional(Tensor a, Tensor b)
+    {
+        var (dWa, dba) = Split(Native(a, ParameterSize));
+        var (dWb, dbb) = Split(Native(b, ParameterSize));
+        var (preA, inA) = ForwardTangents(dWa, dba);
+        var (preB, inB) = ForwardTangents(dWb, dbb);
+        Tensor? second = null;                                // ḧ_0 = 0
+        Tensor result = null!;
+        for (int l = 0; l < Depth; l++)
+        {
+            Tensor? pre = second?.matmul(_weights[l].t());
+            if (inA[l] is { } ha) pre = pre is null ? ha.matmul(dWb[l].t()) : pre.add_(ha.matmul(dWb[l].t()));
+            if (inB[l] is { } hb) pre = pre is null ? hb.matmul(dWa[l].t()) : pre.add_(hb.matmul(dWa[l].t()));
+            pre ??= zeros_like(preA[l]);
+            if (l + 1 == Depth) { result = pre; break; }
+            second = _curvature[l] * preA[l] * preB[l] + _slope[l] * pre;
+        }
+        return result.flatten().to(float64);
+    }
+
     /// <summary>Tangents ȧ_l of the pre-activations and ḣ_l of the layer inputs along (dW, db).</summary>
     private (List<Tensor> Pre, List<Tensor?> In) ForwardTangents(IReadOnlyList<Tensor> dW, IReadOnlyList<Tensor> db)
     {
