@@ -8,10 +8,16 @@ root.Subcommands.Add(BenchCommand.Create());
 root.Subcommands.Add(ReportCommands.Plot());
 root.Subcommands.Add(ReportCommands.Report());
 root.Subcommands.Add(ReportCommands.Compare());
+root.Subcommands.Add(FitCommand.Create());
 
 try
 {
     var parsed = root.Parse(args);
+    if (parsed.Errors.Count > 0 && !args.Contains("--help") && !args.Contains("-h"))
+    {
+        Console.Error.WriteLine($"probes: {parsed.Errors[0].Message} (see probes {string.Join(' ', args.TakeWhile(a => !a.StartsWith('-')).Take(1))} --help)");
+        return ExitCodes.BadInput;
+    }
     return parsed.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
 }
 catch (ProbesError e)

@@ -127,3 +127,31 @@ public class QuadraticModelTests
         }
     }
 }
+
+public class TaylorJacobianTests
+{
+    [Fact]
+    public void TaylorJacobianMatchesTheNetworkToSecondOrderInTheStep()
+    {
+        using var net = new TinyNetwork(n: 3);
+        var w = randn([79], float64, generator: new Generator(21));
+        var errors = new List<double>();
+        foreach (var eta in new[] { 0.02, 0.01 })
+        {
+            using var p = net.Fast();
+            using var taylor = new TaylorModel(p);
+            taylor.Step(eta);
+            using var tp = taylor.At();
+            DifferentiablePointTests.Shift(net.Model, taylor.Delta);
+            try
+            {
+                using var moved = net.Fast();
+                errors.Add((tp.Jacobian(w) - moved.Jacobian(w)).norm().item<double>());
+                Assert.True((tp.JacobianTransposed(moved.Residual) - moved.JacobianTransposed(moved.Residual)).norm().item<double>()
+                    < 1e-2 * moved.JacobianTransposed(moved.Residual).norm().item<double>());
+            }
+            finally { DifferentiablePointTests.Shift(net.Model, -taylor.Delta); }
+        }
+        Assert.InRange(errors[0] / errors[1], 3, 5);   // halving δ quarters the error of J
+    }
+}

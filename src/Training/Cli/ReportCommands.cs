@@ -61,5 +61,5 @@ public static class ReportCommands
     }
 
     internal static void Print(bool json, string line, object value) =>
-        Console.WriteLine(json ? JsonSerializer.Serialize(value, new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }) : line);
+        Console.WriteLine(json ? JsonSerializer.Serialize(value, ReportJson.Options) : line);
 }

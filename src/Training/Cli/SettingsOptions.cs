@@ -43,7 +43,7 @@ public sealed class SettingsOptions
         Add<double>("--probe-tol", "Lanczos relative residual tolerance (default 1e-6).");
         Add<int>("--probe-max-iter", "Lanczos iteration cap per operator (default 300).");
         Add<string[]>("--probes", "Comma-separated subset of ntk,hessian,q1,ratio (default all).", many: true, commaSeparated: true);
-        Add<int[]>("--spectra-at", "Steps at which to write Q₁ and Q_r spectra to spectra.csv (repeatable or comma-separated).", many: true, commaSeparated: true);
+        Add<string[]>("--spectra-at", "Steps at which to write Q₁ and Q_r spectra to spectra.csv (repeatable or comma-separated).", many: true, commaSeparated: true);
         Add<int>("--spectra-m", "Ritz values per spectrum end in spectra.csv (default 10).");
     }
 
@@ -70,9 +70,12 @@ public sealed class SettingsOptions
         {
             var value = result.GetValue(option);
             if (commaSeparated && value is string[] words)
-                return JsonSerializer.SerializeToNode(words.SelectMany(w => w.Split(',', StringSplitOptions.RemoveEmptyEntries)).ToArray());
-            if (commaSeparated && value is int[] numbers)
-                return JsonSerializer.SerializeToNode(numbers);
+            {
+                var items = words.SelectMany(w => w.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToArray();
+                if (name != "--spectra-at") return JsonSerializer.SerializeToNode(items);
+                return JsonSerializer.SerializeToNode(items.Select(i => int.TryParse(i, out int step) ? step
+                    : throw new ProbesError($"--spectra-at: '{i}' is not a step number.")).ToArray());
+            }
             return JsonSerializer.SerializeToNode(value);
         }));
     }

@@ -69,6 +69,15 @@ public static class ReportWriter
                 s.TwoStepY is { } y ? $"{string.Join(", ", y.Coefficients.Select(c => F(c, "G4")))}; R² {F(y.RSquared, "F3")}" : "—"),
             ("mean max|eigenvalue| of Q₁ / of Q_r", $"{F(s.MeanQ1Norm)} / {F(s.MeanQrNorm)}" + (s.MeanQ1Norm is { } a && s.MeanQrNorm is { } b && b > 0 ? $" (ratio {a / b:F2})" : "")),
         };
+        if (run.Fit is { } fit)
+        {
+            var d = fit["d1P2"];
+            if (d is not null)
+                rows.Add(("D = 1, P = 2 model fit: ε, predicted limit 2 − ε/2, observed mean η·λ₁ in the window",
+                    $"{F(d["epsilon"]?.GetValue<double>(), "G4")}, {F(d["predictedLimit"]?.GetValue<double>(), "F4")}, {F(fit["observedMeanSharpness"]?.GetValue<double>(), "F4")}"));
+            if (fit["taylor"] is { } taylor)
+                rows.Add(("Taylor model from step " + taylor["from"], "parts from the network at step " + (taylor["partStep"]?.ToString() ?? "— (never, over " + taylor["steps"] + " steps)")));
+        }
         return rows;
     }
 

@@ -106,6 +106,24 @@ public static class RunFigures
             var (s, v) = r.Probe("y");
             if (s.Length > 0) ratio.Line(s, v, Label(r, "y (right axis)")).Axes.YAxis = yAxis;
         }
+        foreach (var r in runs.Where(r => r.Taylor is { RowCount: > 0 }))
+        {
+            var t = r.Taylor!;
+            var f = new Figure("taylor", $"{r.Name}: the network against its Taylor model from step {t["step"][0]}", "step", "η·λ₁ (left), loss (right)");
+            var lossAxis = f.Plot.Axes.Right;
+            lossAxis.Label.Text = "loss";
+            f.Line(t["step"], t["net_eta_ntk_1"], "network η·λ₁");
+            f.Line(t["step"], t["taylor_eta_ntk_1"], "Taylor model η·λ₁");
+            f.Line(t["step"], t["net_loss"], "network loss").Axes.YAxis = lossAxis;
+            f.Line(t["step"], t["taylor_loss"], "Taylor model loss").Axes.YAxis = lossAxis;
+            f.StabilityLine();
+            Keep(f, "GD on the network and on its exact second-order Taylor model at the same starting θ, same η (probes fit --taylor-at).");
+            var zf = new Figure("taylor-z1", $"{r.Name}: z₁ of the network and of its Taylor model", "step", "z₁");
+            zf.Line(t["step"], t["net_z1"], "network z₁", markers: true);
+            zf.Line(t["step"], t["taylor_z1"], "Taylor model z₁", markers: true);
+            Keep(zf, "z₁ of both, each with its own v₁ (sign-aligned step to step).");
+        }
+
         Keep(ratio, "Second-order over first-order term of the one-step z₁ update, with y on the right axis. The paper's Figure 6 (right) plots this ratio without the ½, i.e. twice these values.");
         return saved;
     }

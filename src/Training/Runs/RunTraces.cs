@@ -15,6 +15,10 @@ public sealed class RunTraces
     public required TraceTable Train { get; init; }
     public TraceTable? Probes { get; init; }
     public TraceTable? Spectra { get; init; }
+    /// <summary>taylor.csv from <c>probes fit --taylor-at</c>, if any.</summary>
+    public TraceTable? Taylor { get; init; }
+    /// <summary>fit.json from <c>probes fit</c>, if any.</summary>
+    public JsonNode? Fit { get; init; }
 
     public bool HasProbes => Probes is { RowCount: > 0 } p && p.Has("eta_ntk_1") && p["eta_ntk_1"].Any(double.IsFinite);
 
@@ -44,7 +48,16 @@ public sealed class RunTraces
             Train = TraceTable.Read(System.IO.Path.Combine(path, "train.csv")),
             Probes = Optional("probes.csv"),
             Spectra = Optional("spectra.csv", new HashSet<string> { "operator", "end" }),
+            Taylor = Optional("taylor.csv"),
+            Fit = ReadFit(System.IO.Path.Combine(path, "fit.json")),
         };
+    }
+
+    private static JsonNode? ReadFit(string path)
+    {
+        if (!File.Exists(path)) return null;
+        try { return JsonNode.Parse(File.ReadAllText(path)); }
+        catch (System.Text.Json.JsonException e) { throw new ProbesError($"{path} is not valid JSON: {e.Message.Split(". ")[0]}."); }
     }
 
     /// <summary>The probed steps and one probe column, only rows where it is finite.</summary>

@@ -59,9 +59,11 @@ public sealed class Trainer
         return trainer.Execute(run, model, data, device, checkpoint);
     }
 
-    private static TrainSettings ReadSettings(RunDirectory run)
+    internal static TrainSettings ReadSettings(RunDirectory run) => ReadSettings(run.File("config.json"));
+
+    internal static TrainSettings ReadSettings(string configPath)
     {
-        var path = run.File("config.json");
+        var path = configPath;
         try
         {
             var node = JsonNode.Parse(File.ReadAllText(path))?["settings"]
@@ -71,13 +73,13 @@ public sealed class Trainer
         catch (JsonException e) { throw new ProbesError($"{path} is unreadable: {e.Message.Split(". ")[0]}."); }
     }
 
-    private static (ScalarType, Device) Prepare(TrainSettings s)
+    internal static (ScalarType, Device) Prepare(TrainSettings s)
     {
         if (s.Threads is { } threads) set_num_threads(threads);
         return (s.Dtype == "float64" ? ScalarType.Float64 : ScalarType.Float32, ResolveDevice(s.Device));
     }
 
-    private static Mlp Build(TrainSettings s, ScalarType dtype, Device device) =>
+    internal static Mlp Build(TrainSettings s, ScalarType dtype, Device device) =>
         new(CifarRecords.PixelsPerImage, Enumerable.Repeat(s.Width, s.Depth).ToList(), s.Outputs,
             ActivationFunctions.Parse(s.Activation), s.Seed, dtype, device);
 
