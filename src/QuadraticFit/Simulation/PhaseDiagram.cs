@@ -1,0 +1,88 @@
+using static TorchSharp.torch;
+
+namespace QuadraticFit.Simulation;
+
+/// <summary>One grid point of the phase diagram.</summary>
+public sealed record PhaseCell(double SigmaZTilde, double SigmaJTilde, double MedianSharpness, double DivergedFraction, double MedianInitialSharpness);
+
+/// <summary>
+/// The Figure 4 analogue: the median over seeds of the final η·λ_max of random quadratic models on a
+/// σ̃_z × σ̃_J grid, by function-space GD. For speed every grid point of one seed shares that seed's Q and
+/// unit draws ξ, Γ (z₀ = σ_z ξ, J₀ = σ_J Γ; common random numbers, so the map is smooth across the grid), and
+/// all grid points run as one batch: the dominant product Q(Jᵀz, ·) is a single [D·P, P] × [P, cells] matrix
+/// product per step. Diverged runs (loss above 1e12 or not finite) count as +∞ in the median.
+/// </summary>
+public static class PhaseDiagram
+{
+    public static List<PhaseCell> Run(int d, int p, double[] sigmaZTilde, double[] sigmaJTilde, int seeds, int steps,
+        double eta, ScalarType dtype, Action<int>? seedDone = null)
+    {
+        int cells = sigmaZTilde.Length * sigmaJTilde.Length;
+        var finals = new double[cells, seeds];
+        var initials = new double[cells, seeds];
+        var scaleZ = new double[cells];
+        var scaleJ = new double[cells];
+        for (int a = 0; a < sigmaZTilde.Length; a++)
+            for (int b = 0; b < sigmaJTilde.Length; b++)
+            {
+                scaleZ[a * sigmaJTilde.Length + b] = sigmaZTilde[a] / d;
+                scaleJ[a * sigmaJTilde.Length + b] = sigmaJTilde[b] / Math.Pow((double)d * p, 0.25);
+            }
+        for (int s = 0; s < seeds; s++)
+        {
+            using var scope = NewDisposeScope();
+            var g = new Generator((ulong)s);
+            var xi = randn([d], float64, generator: g).to(dtype);
+            var gamma = randn([d, p], float64, generator: g).to(dtype);
+            var a = randn([d, p, p], float64, generator: g);
+            var q = ((a + a.transpose(1, 2)) / Math.Sqrt(2)).to(dtype).reshape(d * p, p);
+            var z = tensor(scaleZ).to(dtype).view(cells, 1) * xi;                 // [cells, D]
+            var j = tensor(scaleJ).to(dtype).view(cells, 1, 1) * gamma;           // [cells, D, P]
+            var initial = Sharpness(j, eta);
+            for (int t = 0; t < steps; t++)
+            {
+                using var stepScope = NewDisposeScope();
+                var v = j.transpose(1, 2).bmm(z.unsqueeze(2)).squeeze(2);          // Jᵀz, [cells, P]
+                var qv = q.matmul(v.t()).t().reshape(cells, d, p);                 // Q(Jᵀz, ·)
+                var qvv = qv.bmm(v.unsqueeze(2)).squeeze(2);                       // Q(Jᵀz, Jᵀz)
+                var jv = j.bmm(v.unsqueeze(2)).squeeze(2);                         // J Jᵀz
+                // Diverging runs are clamped (not NaN) so that they stay in the batch harmlessly.
+                z = z.add(jv, -eta).add_(qvv, 0.5 * eta * eta).nan_to_num_(1e30, 1e30, -1e30).clamp_(-1e30, 1e30).MoveToOuterDisposeScope();
+                j = j.add(qv, -eta).nan_to_num_(1e30, 1e30, -1e30).clamp_(-1e30, 1e30).MoveToOuterDisposeScope();
+            }
+            var final = Sharpness(j, eta);
+            var loss = (0.5 * z.to(float64).pow(2).sum(1)).data<double>().ToArray();
+            for (int c = 0; c < cells; c++)
+            {
+                finals[c, s] = loss[c] > 1e12 || !double.IsFinite(loss[c]) || !double.IsFinite(final[c]) ? double.PositiveInfinity : final[c];
+                initials[c, s] = initial[c];
+            }
+            seedDone?.Invoke(s + 1);
+        }
+        var result = new List<PhaseCell>();
+        for (int a = 0; a < sigmaZTilde.Length; a++)
+            for (int b = 0; b < sigmaJTilde.Length; b++)
+            {
+                int c = a * sigmaJTilde.Length + b;
+                var row = Enumerable.Range(0, seeds).Select(s => finals[c, s]).ToArray();
+                result.Add(new PhaseCell(sigmaZTilde[a], sigmaJTilde[b], Median(row),
+                    row.Count(double.IsPositiveInfinity) / (double)seeds, Median(Enumerable.Range(0, seeds).Select(s => initials[c, s]).ToArray())));
+            }
+        return result;
+    }
+
+    /// <summary>η·λ_max(J Jᵀ) of each cell, in float64.</summary>
+    private static double[] Sharpness(Tensor j, double eta)
+    {
+        var j64 = j.to(float64);
+        var values = linalg.eigvalsh(j64.bmm(j64.transpose(1, 2)));
+        return (values[.., -1] * eta).data<double>().ToArray();
+    }
+
+    public static double Median(double[] values)
+    {
+        var sorted = values.OrderBy(v => v).ToArray();
+        int n = sorted.Length;
+        return n == 0 ? double.NaN : n % 2 == 1 ? sorted[n / 2] : 0.5 * (sorted[n / 2 - 1] + sorted[n / 2]);
+    }
+}

@@ -1,0 +1,45 @@
+using QuadraticFit.Models;
+using static TorchSharp.torch;
+
+namespace QuadraticFit.Simulation;
+
+/// <summary>One GD step of a model: z̃ = η·(the residual along the top eigenvector for D > 1), η·λ_max, loss.</summary>
+public sealed record TrajectoryPoint(int Step, double Z, double Sharpness, double Loss);
+
+/// <summary>Trajectories of the quadratic models, in the columns the CLI writes and plots.</summary>
+public static class Trajectory
+{
+    /// <summary>The D = 1, P = 2 model from (z̃₀, T(0)₀); loss ½z² = ½(z̃/η)².</summary>
+    public static List<TrajectoryPoint> D1P2(D1P2Model model, D1P2State start, int steps) =>
+        model.Simulate(start, steps).Select((s, t) => new TrajectoryPoint(t, s.Z, s.T0, 0.5 * Math.Pow(s.Z / model.Eta, 2))).ToList();
+
+    /// <summary>
+    /// GD on a quadratic regression model in function space. Z is η·z₁ with z₁ = v₁·z, v₁ the top
+    /// eigenvector of J Jᵀ (dense: D is small), its sign aligned step to step; Sharpness is η·λ_max.
+    /// </summary>
+    public static List<TrajectoryPoint> Random(QuadraticModel model, double eta, int steps)
+    {
+        using var scope = NewDisposeScope();
+        var z = model.Residual(model.Theta);
+        var j = model.Jacobian(model.Theta);
+        Tensor? previous = null;
+        var points = new List<TrajectoryPoint>();
+        for (int t = 0; t <= steps; t++)
+        {
+            using var inner = NewDisposeScope();
+            var (values, vectors) = linalg.eigh(j.matmul(j.t()) / model.SampleCount);
+            var v1 = vectors[.., -1];
+            if (previous is not null && v1.dot(previous).item<double>() < 0) v1 = -v1;
+            previous?.Dispose();
+            previous = v1.clone().DetachFromDisposeScope();
+            points.Add(new TrajectoryPoint(t, eta * v1.dot(z).item<double>(), eta * values[-1].item<double>(),
+                0.5 * z.pow(2).sum().item<double>() / model.SampleCount));
+            if (!double.IsFinite(points[^1].Loss) || points[^1].Loss > 1e12 || t == steps) break;
+            var (z2, j2) = model.FunctionStep(z, j, eta);
+            z = z2.MoveToOuterDisposeScope();
+            j = j2.MoveToOuterDisposeScope();
+        }
+        previous?.Dispose();
+        return points;
+    }
+}
