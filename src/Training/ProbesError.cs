@@ -16,5 +16,6 @@ public static class ExitCodes
     public const int Failure = 1;
     public const int BadInput = 2;
     public const int Diverged = 3;
+    public const int WriteFailed = 4;
     public const int Interrupted = 130;
 }

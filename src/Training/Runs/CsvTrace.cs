@@ -15,11 +15,20 @@ public sealed class CsvTrace : IDisposable
     private readonly CsvWriter _csv;
     private readonly IReadOnlyList<string> _columns;
 
+    private readonly string _path;
+    private long _complete;          // length after the last complete row
+    private bool _failed;
+
     public CsvTrace(string path, IReadOnlyList<string> columns)
+        : this(OpenAppend(path), path, columns, !File.Exists(path) || new FileInfo(path).Length == 0) { }
+
+    /// <summary>Over any stream (tests inject one that fails like a full disk).</summary>
+    internal CsvTrace(Stream stream, string path, IReadOnlyList<string> columns, bool fresh)
     {
+        _path = path;
         _columns = columns;
-        bool fresh = !File.Exists(path) || new FileInfo(path).Length == 0;
-        _stream = new StreamWriter(new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read));
+        _stream = new StreamWriter(stream);
+        _complete = stream.Length;
         _csv = new CsvWriter(_stream, new CsvConfiguration(CultureInfo.InvariantCulture));
         if (fresh)
         {
@@ -28,7 +37,16 @@ public sealed class CsvTrace : IDisposable
         }
     }
 
-    public string Path => ((FileStream)_stream.BaseStream).Name;
+    private static FileStream OpenAppend(string path)
+    {
+        try { return new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ProbesError($"cannot open {path} for writing: {e.Message}", ExitCodes.WriteFailed);
+        }
+    }
+
+    public string Path => _path;
 
     /// <summary>Bytes written so far (every row is flushed, so this is a row boundary).</summary>
     public long Length => _stream.BaseStream.Length;
@@ -50,15 +68,35 @@ public sealed class CsvTrace : IDisposable
     public static string Format(double v) =>
         v == Math.Floor(v) && Math.Abs(v) < 1e15 ? ((long)v).ToString(CultureInfo.InvariantCulture) : v.ToString("R", CultureInfo.InvariantCulture);
 
+    /// <summary>
+    /// Ends and flushes a row. If the write fails (a full disk, say), the file is cut back to its last complete
+    /// row, so what was written stays complete, and the run stops with one clear line.
+    /// </summary>
     private void EndRow()
     {
-        _csv.NextRecord();
-        _csv.Flush();
-        _stream.Flush();
+        if (_failed) throw new InvalidOperationException($"{_path}: writing after a failed write.");
+        try
+        {
+            _csv.NextRecord();
+            _csv.Flush();
+            _stream.Flush();
+            _complete = _stream.BaseStream.Length;
+        }
+        catch (IOException e)
+        {
+            _failed = true;
+            try { _stream.BaseStream.SetLength(_complete); } catch (IOException) { }
+            throw new ProbesError($"cannot write {_path}: {e.Message} (rows up to the last complete one are kept).", ExitCodes.WriteFailed);
+        }
     }
 
     public void Dispose()
     {
+        if (_failed)
+        {
+            _stream.BaseStream.Dispose();   // never flush the failed row's leftovers
+            return;
+        }
         _csv.Dispose();
         _stream.Dispose();
     }

@@ -105,7 +105,13 @@ public sealed class Trainer
                 run.Path, _s.N, model.ParameterCount, _s.Lr, _s.Steps, _s.Dtype, device.ToString(), get_num_threads(), data.Info.Folder);
         }
         using var stop = new StopSignal();
-        var outcome = ProgressDisplay.Run(_s.Steps, progress => new Loop(_s, model, data, run, log, suite, stop, progress).Run(start, seconds));
+        Outcome outcome;
+        try { outcome = ProgressDisplay.Run(_s.Steps, progress => new Loop(_s, model, data, run, log, suite, stop, progress).Run(start, seconds)); }
+        catch (ProbesError e)
+        {
+            log.Error("Stopped: {Message}", e.Message);
+            throw;
+        }
         log.Information("Finished: {Outcome} at step {Step}, loss {Loss:G6}, accuracy {Accuracy:P2}, {Seconds:F1} s",
             outcome.Reason, outcome.LastStep, outcome.Last?.Loss, outcome.Last?.Accuracy, outcome.Last?.Seconds);
         Console.WriteLine(outcome.Summary(run.Path));

@@ -1,0 +1,88 @@
+using System.Diagnostics;
+using Training;
+using Training.Runs;
+using Xunit;
+
+namespace Probes.Tests;
+
+public class ReliabilityTests
+{
+    /// <summary>A file stream that fails like a full disk once it would grow past a byte limit.</summary>
+    private sealed class FullDisk(string path, long limit) : FileStream(path, FileMode.Create, FileAccess.ReadWrite)
+    {
+        public override void Write(byte[] buffer, int offset, int count)
+        {
+            if (Length + count > limit) { base.Write(buffer, offset, (int)Math.Max(0, limit - Length)); throw new IOException("No space left on device"); }
+            base.Write(buffer, offset, count);
+        }
+
+        public override void Write(ReadOnlySpan<byte> buffer)
+        {
+            if (Length + buffer.Length > limit) { base.Write(buffer[..(int)Math.Max(0, limit - Length)]); throw new IOException("No space left on device"); }
+            base.Write(buffer);
+        }
+    }
+
+    [Fact]
+    public void AFullDiskKeepsEveryCompleteRowAndNothingHalfWritten()
+    {
+        using var dir = new TempDirectory();
+        var path = dir.Combine("train.csv");
+        var e = Assert.Throws<ProbesError>(() =>
+        {
+            using var trace = new CsvTrace(new FullDisk(path, 100), path, ["step", "loss"], fresh: true);
+            for (int t = 0; t < 100; t++) trace.Write([new("step", t), new("loss", 1.0 / (t + 3))]);
+        });
+        Assert.Equal(ExitCodes.WriteFailed, e.ExitCode);
+        Assert.Contains("No space left on device", e.Message);
+        var lines = File.ReadAllText(path);
+        Assert.EndsWith("\n", lines);
+        var rows = lines.TrimEnd('\n').Split('\n');
+        Assert.Equal("step,loss", rows[0].TrimEnd('\r'));
+        Assert.All(rows.Skip(1), r => Assert.Matches(@"^\d+,0\.\d+\r?$", r));
+        Assert.True(rows.Length > 2);
+    }
+
+    private static Process Start(params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "probes.dll"));
+        foreach (var a in args) start.ArgumentList.Add(a);
+        var p = Process.Start(start)!;
+        p.BeginOutputReadLine();
+        p.BeginErrorReadLine();
+        return p;
+    }
+
+    private static string[] LongRun(string data, string run) =>
+        ["train", "--data", data, "--out", run, "--n", "24", "--n-test", "8", "--width", "16", "--steps", "100000",
+         "--lr", "0.01", "--threads", "1", "--checkpoint-every", "1000000"];
+
+    [Fact]
+    public void SigtermStopsAtAStepBoundaryWithACheckpointAndASecondProcessIsRefused()
+    {
+        using var cifar = new SyntheticCifar(train: 32, test: 8);
+        using var dir = new TempDirectory();
+        var run = dir.Combine("run");
+        using var p = Start(LongRun(cifar.Folder, run));
+        var clock = Stopwatch.StartNew();
+        while (!File.Exists(Path.Combine(run, "checkpoint.json")) && clock.Elapsed.TotalSeconds < 60) Thread.Sleep(20);
+        Thread.Sleep(300);
+
+        // While it runs, a second process on the same directory is refused.
+        var (exit, _, err) = CommandLineTests.Probes("train", "--resume", run);
+        Assert.Equal(2, exit);
+        Assert.Contains("in use by another probes process", err);
+
+        Process.Start("kill", ["-TERM", p.Id.ToString()])!.WaitForExit();
+        Assert.True(p.WaitForExit(30_000), "did not stop after SIGTERM");
+        Assert.Equal(ExitCodes.Interrupted, p.ExitCode);
+        var checkpoint = File.ReadAllText(Path.Combine(run, "checkpoint.json"));
+        Assert.Contains("\"completed\": false", checkpoint);
+        int step = System.Text.Json.JsonDocument.Parse(checkpoint).RootElement.GetProperty("step").GetInt32();
+        Assert.True(step > 0);
+        // The trace holds exactly the rows before the checkpoint's step, all complete.
+        Assert.Equal(step + 1, File.ReadAllLines(Path.Combine(run, "train.csv")).Length);
+        Assert.Contains("Interrupted after step", File.ReadAllText(Path.Combine(run, "log.txt")));
+    }
+}
