@@ -50,8 +50,11 @@ public sealed record LanczosOptions
     /// </summary>
     public IReadOnlyList<Tensor>? WarmStart { get; init; }
 
-    /// <summary>Norm of the random part added to each unit warm vector.</summary>
-    public double WarmNoise { get; init; } = 1e-3;
+    /// <summary>
+    /// Norm of the random part added to each unit warm vector. Small: at an unchanged θ a warm start then
+    /// converges in one block (measured: 2 matvecs for the top-2 NTK instead of 8 with 1e-3).
+    /// </summary>
+    public double WarmNoise { get; init; } = 1e-7;
 
     public void Validate(long size)
     {

@@ -11,10 +11,16 @@ public static class BenchCommand
         var n = new Option<int>("--n") { Description = "Training examples (default 5000).", DefaultValueFactory = _ => 5000 };
         var threads = new Option<int>("--threads") { Description = "Torch threads (default 2).", DefaultValueFactory = _ => 2 };
         var data = new Option<string?>("--data") { Description = "CIFAR-10 folder (as for train)." };
+        var run = new Option<string?>("--run") { Description = "Also time warm-started probes over consecutive steps from this run's last checkpoint (e.g. one in its EOS phase)." };
+        var steps = new Option<int>("--probe-steps") { Description = "Consecutive steps probed with --run (default 6).", DefaultValueFactory = _ => 6 };
         command.Options.Add(n);
         command.Options.Add(threads);
         command.Options.Add(data);
-        command.SetAction(result => Bench.Benchmark.Run(result.GetValue(data), result.GetValue(n), result.GetValue(threads)));
+        command.Options.Add(run);
+        command.Options.Add(steps);
+        command.SetAction(result => result.GetValue(run) is { } dir
+            ? Bench.EosProbeBenchmark.Run(dir, result.GetValue(threads), result.GetValue(steps))
+            : Bench.Benchmark.Run(result.GetValue(data), result.GetValue(n), result.GetValue(threads)));
         return command;
     }
 }
