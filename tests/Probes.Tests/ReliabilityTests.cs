@@ -86,3 +86,48 @@ public class ReliabilityTests
         Assert.Contains("Interrupted after step", File.ReadAllText(Path.Combine(run, "log.txt")));
     }
 }
+
+public class BadInputTests
+{
+    [Fact]
+    public void AnUnreadableDataFileIsOneLine()
+    {
+        using var cifar = new SyntheticCifar(train: 0, test: 0);
+        File.Delete(Path.Combine(cifar.Folder, "data_batch_1.bin"));
+        Directory.CreateDirectory(Path.Combine(cifar.Folder, "data_batch_1.bin"));   // exists, but cannot be read as a file
+        var e = Assert.Throws<ProbesError>(() => Training.Data.CifarRecords.Read(Path.Combine(cifar.Folder, "data_batch_1.bin")));
+        Assert.StartsWith("cannot read CIFAR-10 file", e.Message);
+    }
+
+    [Fact]
+    public void AnUnwritableRunDirectoryIsRefusedBeforeAnything()
+    {
+        using var cifar = new SyntheticCifar(train: 16, test: 4);
+        using var dir = new TempDirectory();
+        File.WriteAllText(dir.Combine("a-file"), "");
+        var (exit, _, err) = CommandLineTests.Probes("train", "--data", cifar.Folder, "--n", "8", "--steps", "1", "--out", dir.Combine("a-file/run"));
+        Assert.Equal(2, exit);
+        Assert.Contains("cannot create run directory", err);
+        Assert.Single(err.Trim().Split('\n'));
+    }
+
+    [Fact]
+    public void DivergenceLeavesTheLastFiniteCheckpointAndTheReportShowsIt()
+    {
+        using var cifar = new SyntheticCifar(train: 32, test: 8);
+        using var dir = new TempDirectory();
+        var run = dir.Combine("run");
+        var settings = new Training.Config.TrainSettings { Data = cifar.Folder, Out = run, N = 24, NTest = 8, Width = 16, Steps = 200, Lr = 1e4, Threads = 1, CheckpointEvery = 2 };
+        Assert.Equal(ExitCodes.Diverged, new Training.Train.Trainer(settings).Run());
+        var checkpoint = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "checkpoint.json"))).RootElement;
+        int diverged = File.ReadAllLines(Path.Combine(run, "train.csv")).Length - 2;
+        Assert.True(checkpoint.GetProperty("step").GetInt32() <= diverged);
+        var model = Path.Combine(run, checkpoint.GetProperty("model").GetString()!);
+        using var net = Training.Train.Trainer.Build(settings, TorchSharp.torch.ScalarType.Float32, TorchSharp.torch.CPU);
+        net.load(model);
+        Assert.All(net.parameters(), p => Assert.True(p.isfinite().all().item<bool>()));
+        var (exit, _, err) = CommandLineTests.Probes("report", run);
+        Assert.True(exit == 0, err);
+        Assert.Contains("This run diverged", File.ReadAllText(Path.Combine(run, "report.md")));
+    }
+}
