@@ -66,7 +66,7 @@ public class TrainingTests
         using var cifar = new SyntheticCifar(train: 32, test: 8);
         using var dir = new TempDirectory();
         var run = dir.Combine("run");
-        var settings = Small(cifar.Folder, run) with { ProbeEvery = 2, ProbeK = 2, SpectraAt = [2], SpectraM = 3, ProbeMaxIter = 100 };
+        var settings = Small(cifar.Folder, run) with { ProbeEvery = 2, ProbeK = 2, SpectraAt = [2], SpectraM = 3, ProbeMaxIter = 100, SpectraDensity = 2, SpectraDensitySteps = 10 };
         Assert.Equal(0, new Trainer(settings).Run());
         foreach (var file in new[] { "config.json", "log.clef", "log.txt", "train.csv", "probes.csv", "spectra.csv", "model-000006.pt", "probe-state-000006.bin", "checkpoint.json" })
             Assert.True(File.Exists(Path.Combine(run, file)), $"{file} missing");
@@ -76,6 +76,8 @@ public class TrainingTests
         var probes = File.ReadAllLines(Path.Combine(run, "probes.csv"));
         Assert.Equal(1 + 4, probes.Length);                         // steps 0, 2, 4, 6
         Assert.StartsWith("step,ntk_1,ntk_2,eta_ntk_1,y,z1,z2,z_norm,hess_1,hess_2,q1_max,q1_min,qr_max,qr_min,z1_lin,z1_nl,nl_ratio,dz1_next", probes[0]);
+        var density = File.ReadAllLines(Path.Combine(run, "density.csv"));
+        Assert.Equal(1 + 2 * 400, density.Length);                  // q1 and qr at step 2, 400 grid points each
         var config = File.ReadAllText(Path.Combine(run, "config.json"));
         Assert.Contains("\"sha256\"", config);
         Assert.Contains("\"lr\": 0.05", config);

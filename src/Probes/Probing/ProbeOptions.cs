@@ -27,6 +27,10 @@ public sealed record ProbeOptions
     public int MaxIterations { get; init; } = 300;
     /// <summary>Ritz values kept at each end of Q₁ and Q_r on spectrum steps.</summary>
     public int SpectrumSize { get; init; } = 10;
+    /// <summary>Random vectors of the stochastic-Lanczos-quadrature density of Q₁ and Q_r on spectrum steps (0: none).</summary>
+    public int DensityVectors { get; init; } = 0;
+    /// <summary>Lanczos steps per SLQ vector.</summary>
+    public int DensitySteps { get; init; } = 40;
     /// <summary>Seeds the random output direction r and the Lanczos start vectors.</summary>
     public long Seed { get; init; } = 0;
 

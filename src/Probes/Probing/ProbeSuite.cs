@@ -120,6 +120,9 @@ public sealed class ProbeSuite : IDisposable
         record.Set($"{name}_iters", result.Iterations);
         record.Set($"{name}_resid", result.MaxResidual);
         if (!result.Converged) record.Unconverged.Add(name);
+        if (spectra && _options.DensityVectors > 0)
+            record.Densities.Add((name, SpectralDensity.Estimate(ModelOperators.OutputHessian(point, u), _options.DensityVectors,
+                _options.DensitySteps, _options.Seed * 31 + seedOffset)));
         if (spectra)
         {
             for (int i = 0; i < result.Top.Count; i++) record.Spectra.Add(new(record.Step, name, "top", i + 1, result.Top[i].Value));

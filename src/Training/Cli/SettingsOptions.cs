@@ -45,6 +45,8 @@ public sealed class SettingsOptions
         Add<string[]>("--probes", "Comma-separated subset of ntk,hessian,q1,ratio (default all).", many: true, commaSeparated: true);
         Add<string[]>("--spectra-at", "Steps at which to write Q₁ and Q_r spectra to spectra.csv (repeatable or comma-separated).", many: true, commaSeparated: true);
         Add<int>("--spectra-m", "Ritz values per spectrum end in spectra.csv (default 10).");
+        Add<int>("--spectra-density", "Random vectors of a stochastic-Lanczos-quadrature density of Q₁ and Q_r at --spectra-at steps, into density.csv (default 0: none).");
+        Add<int>("--spectra-density-steps", "Lanczos steps per SLQ vector (default 40).");
     }
 
     public void AddTo(Command command)

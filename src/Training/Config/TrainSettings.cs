@@ -43,6 +43,8 @@ public sealed record TrainSettings
     public List<string> Probes { get; init; } = new() { "ntk", "hessian", "q1", "ratio" };
     public List<int> SpectraAt { get; init; } = new();
     public int SpectraM { get; init; } = 10;
+    public int SpectraDensity { get; init; } = 0;
+    public int SpectraDensitySteps { get; init; } = 40;
 
     [JsonIgnore] public int Outputs => 10;
 }

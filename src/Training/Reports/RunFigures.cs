@@ -67,6 +67,24 @@ public static class RunFigures
 
         Keep(QSpectrum(probed), "Q₁ = Σ v₁_α ∇²f_α against Q_r for a random unit output direction r: extreme eigenvalues (Figure 6, left).");
 
+        var densities = probed.Where(r => r.Density is { RowCount: > 0 }).ToList();
+        if (densities.Count > 0)
+        {
+            var f = new Figure("q-density", "Spectral densities of Q₁ and Q_r (stochastic Lanczos quadrature)", "eigenvalue", "density");
+            foreach (var r in densities)
+            {
+                var t = r.Density!;
+                var ops = t.Text("operator");
+                foreach (var group in Enumerable.Range(0, t.RowCount).GroupBy(i => (t["step"][i], ops[i])))
+                {
+                    var rows = group.ToArray();
+                    f.Line(rows.Select(i => t["x"][i]).ToArray(), rows.Select(i => t["density"][i]).ToArray(),
+                        $"{(runs.Count > 1 ? r.Name + ": " : "")}{(group.Key.Item2 == "q1" ? "Q₁" : "Q_r")} at step {group.Key.Item1}");
+                }
+            }
+            Keep(f, "Gaussian-smoothed SLQ estimates of the eigenvalue densities of Q₁ and Q_r at the --spectra-at steps.");
+        }
+
         var twoStep = new Figure("two-step", "Two-step dynamics of z₁", "step", "value");
         var scatter = new Figure("two-step-scatter", "(z₁)ₜ₊₂ − (z₁)ₜ against 2·yₜ·(z₁)ₜ", "2·yₜ·(z₁)ₜ", "(z₁)ₜ₊₂ − (z₁)ₜ");
         bool anyPairs = false;

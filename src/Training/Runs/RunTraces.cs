@@ -15,6 +15,8 @@ public sealed class RunTraces
     public required TraceTable Train { get; init; }
     public TraceTable? Probes { get; init; }
     public TraceTable? Spectra { get; init; }
+    /// <summary>density.csv: SLQ densities of Q₁ and Q_r, if asked for.</summary>
+    public TraceTable? Density { get; init; }
     /// <summary>taylor.csv from <c>probes fit --taylor-at</c>, if any.</summary>
     public TraceTable? Taylor { get; init; }
     /// <summary>fit.json from <c>probes fit</c>, if any.</summary>
@@ -49,6 +51,7 @@ public sealed class RunTraces
             Probes = Optional("probes.csv"),
             Spectra = Optional("spectra.csv", new HashSet<string> { "operator", "end" }),
             Taylor = Optional("taylor.csv"),
+            Density = Optional("density.csv", new HashSet<string> { "operator" }),
             Fit = ReadFit(System.IO.Path.Combine(path, "fit.json")),
         };
     }

@@ -90,6 +90,7 @@ public sealed class Trainer
         {
             LearningRate = _s.Lr, Kinds = ProbeOptions.ParseKinds(_s.Probes), K = _s.ProbeK, Tolerance = _s.ProbeTol,
             MaxIterations = _s.ProbeMaxIter, SpectrumSize = _s.SpectraM, Seed = _s.Seed,
+            DensityVectors = _s.SpectraDensity, DensitySteps = _s.SpectraDensitySteps,
         });
         int start = 0;
         double seconds = 0;
@@ -148,7 +149,8 @@ internal sealed class Loop(TrainSettings s, Mlp model, CifarDataset data, RunDir
         using var trainCsv = new CsvTrace(run.File("train.csv"), TrainStepMetrics.Columns);
         using var probesCsv = new CsvTrace(run.File("probes.csv"), ProbeRecord.Columns(s.ProbeK));
         using var spectraCsv = new CsvTrace(run.File("spectra.csv"), ["step", "operator", "end", "index", "value"]);
-        CsvTrace[] traces = [trainCsv, probesCsv, spectraCsv];
+        using var densityCsv = new CsvTrace(run.File("density.csv"), ["step", "operator", "x", "density"]);
+        CsvTrace[] traces = [trainCsv, probesCsv, spectraCsv, densityCsv];
         var clock = Stopwatch.StartNew();
         double Seconds() => secondsBefore + clock.Elapsed.TotalSeconds;
         if (start == 0) Checkpoint.Save(run, 0, 0, model, suite, Checkpoint.Lengths(traces), completed: false);
@@ -172,6 +174,9 @@ internal sealed class Loop(TrainSettings s, Mlp model, CifarDataset data, RunDir
                 probesCsv.Write(probe.Values);
                 foreach (var v in probe.Spectra)
                     spectraCsv.WriteFields([v.Step.ToString(), v.Operator, v.End, v.Index.ToString(), CsvTrace.Format(v.Value)]);
+                foreach (var (op, density) in probe.Densities)
+                    for (int i = 0; i < density.X.Length; i++)
+                        densityCsv.WriteFields([step.ToString(), op, CsvTrace.Format(density.X[i]), CsvTrace.Format(density.Values[i])]);
                 log.Debug("Probe {Step}: {@Probe}", step, probe.Values.ToDictionary(p => p.Key, p => p.Value));
                 if (probe.Crossing) log.Warning("Step {Step}: the top NTK eigenvector now matches the previous second one (λ₁/λ₂ crossing)", step);
                 foreach (var op in probe.Unconverged)
