@@ -48,7 +48,7 @@ public sealed class Figure(string name, string title, string xLabel, string yLab
     /// <summary>Writes NAME.png and NAME.svg into <paramref name="folder"/> and returns the PNG path.</summary>
     public string Save(string folder)
     {
-        Plot.ShowLegend(Alignment.UpperRight);
+        Plot.ShowLegend(Edge.Bottom);   // outside the data area, so it never hides a trace
         var png = Path.Combine(folder, name + ".png");
         Plot.SavePng(png, Width, Height);
         Plot.SaveSvg(Path.Combine(folder, name + ".svg"), Width, Height);
