@@ -35,7 +35,7 @@ public sealed class SettingsOptions
         Add<double>("--target-accuracy", "Stop once the train accuracy is at least this.");
         Add<int>("--test-every", "Evaluate the test set every k steps (default 10).");
         Add<int>("--log-every", "Log a progress line every k steps (default 50).");
-        Add<int>("--checkpoint-every", "Write model.pt every k steps (default 500).");
+        Add<int>("--checkpoint-every", "Write a resumable checkpoint every k steps (default 500; also at step 0, on Ctrl-C and at the end).");
         Add<int>("--probe-every", "Probe every k steps (0: only windows and --probe-above).");
         Add<string[]>("--probe-window", "A:B: probe every step from A to B (repeatable).", many: true);
         Add<double>("--probe-above", "Probe every step while the last η·λ₁ exceeds this.");
