@@ -46,9 +46,10 @@ public static class PhaseDiagram
                 var qv = q.matmul(v.t()).t().reshape(cells, d, p);                 // Q(Jᵀz, ·)
                 var qvv = qv.bmm(v.unsqueeze(2)).squeeze(2);                       // Q(Jᵀz, Jᵀz)
                 var jv = j.bmm(v.unsqueeze(2)).squeeze(2);                         // J Jᵀz
-                // Diverging runs are clamped (not NaN) so that they stay in the batch harmlessly.
-                z = z.add(jv, -eta).add_(qvv, 0.5 * eta * eta).nan_to_num_(1e30, 1e30, -1e30).clamp_(-1e30, 1e30).MoveToOuterDisposeScope();
-                j = j.add(qv, -eta).nan_to_num_(1e30, 1e30, -1e30).clamp_(-1e30, 1e30).MoveToOuterDisposeScope();
+                // In place, so memory stays at one state per cell; diverging runs are clamped (not NaN) so that
+                // they stay in the batch harmlessly.
+                z.add_(jv, -eta).add_(qvv, 0.5 * eta * eta).nan_to_num_(1e30, 1e30, -1e30).clamp_(-1e30, 1e30);
+                j.add_(qv, -eta).nan_to_num_(1e30, 1e30, -1e30).clamp_(-1e30, 1e30);
             }
             var final = Sharpness(j, eta);
             var loss = (0.5 * z.to(float64).pow(2).sum(1)).data<double>().ToArray();
