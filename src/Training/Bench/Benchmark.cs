@@ -48,8 +48,9 @@ public static class Benchmark
     {
         using var fast = new MlpPoint(model, data.TrainInputs, data.TrainTargets);
         using var generic = new AutogradPoint(() => model.forward(data.TrainInputs), model.parameters().ToList(), data.TrainTargets, (int)data.TrainInputs.shape[0]);
-        var u = randn(fast.OutputSize, float64);
-        var w = randn(fast.ParameterSize, float64);
+        var random = new Generator(11);
+        var u = randn([fast.OutputSize], float64, generator: random);
+        var w = randn([fast.ParameterSize], float64, generator: random);
         string F(double t) => $"{t / forward,5:F2} fwd ({Ms(t)})";
         Console.WriteLine($"float32 matvecs in forward-pass equivalents:");
         Console.WriteLine($"  K·u  fast {F(TimeScoped(() => fast.Ntk(u)))}   generic {F(TimeScoped(() => ((IDifferentiablePoint)generic).Ntk(u)))}");

@@ -12,18 +12,25 @@ namespace Training.Model;
 /// </summary>
 public sealed class Mlp : nn.Module<Tensor, Tensor>
 {
+    // nn.Linear draws its init from libtorch's one global generator: seeding and drawing must not
+    // interleave with another thread's model (xunit runs test classes in parallel; so may a sweep host).
+    private static readonly Lock GlobalGeneratorLock = new();
+
     private readonly ModuleList<Linear> layers = new();
 
     public Mlp(int inputs, IReadOnlyList<int> hidden, int outputs, Activation activation, long seed, ScalarType dtype, Device device)
         : base("mlp")
     {
         Activation = activation;
-        manual_seed(seed);
-        int width = inputs;
-        foreach (int h in hidden.Append(outputs))
+        lock (GlobalGeneratorLock)
         {
-            layers.Add(nn.Linear(width, h, hasBias: true, dtype: float32));
-            width = h;
+            manual_seed(seed);
+            int width = inputs;
+            foreach (int h in hidden.Append(outputs))
+            {
+                layers.Add(nn.Linear(width, h, hasBias: true, dtype: float32));
+                width = h;
+            }
         }
         RegisterComponents();
         this.to(dtype).to(device);
