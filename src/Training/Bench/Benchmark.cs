@@ -46,14 +46,19 @@ public static class Benchmark
 
     private static void ProbeCosts(Mlp model, CifarDataset data, double forward)
     {
-        using var fast = new MlpPoint(model, data.TrainInputs, data.TrainTargets);
+        var gramClock = Stopwatch.StartNew();
+        var gram = data.TrainGram;
+        double gramSeconds = gramClock.Elapsed.TotalSeconds;
+        using var fast = new MlpPoint(model, data.TrainInputs, data.TrainTargets, gram);
+        using var plain = new MlpPoint(model, data.TrainInputs, data.TrainTargets);
         using var generic = new AutogradPoint(() => model.forward(data.TrainInputs), model.parameters().ToList(), data.TrainTargets, (int)data.TrainInputs.shape[0]);
         var random = new Generator(11);
         var u = randn([fast.OutputSize], float64, generator: random);
         var w = randn([fast.ParameterSize], float64, generator: random);
         string F(double t) => $"{t / forward,5:F2} fwd ({Ms(t)})";
         Console.WriteLine($"float32 matvecs in forward-pass equivalents:");
-        Console.WriteLine($"  K·u  fast {F(TimeScoped(() => fast.Ntk(u)))}   generic {F(TimeScoped(() => ((IDifferentiablePoint)generic).Ntk(u)))}");
+        Console.WriteLine($"  K·u  fast {F(TimeScoped(() => fast.Ntk(u)))}   generic {F(TimeScoped(() => ((IDifferentiablePoint)generic).Ntk(u)))}   " +
+                          (gram is null ? "(no input Gram: n ≥ 2·3072)" : $"fast without the input Gram {F(TimeScoped(() => plain.Ntk(u)))}; Gram built once in {gramSeconds / forward:F1} fwd"));
         Console.WriteLine($"  H·w  fast {F(TimeScoped(() => fast.LossHessian(w)))}   generic {F(TimeScoped(() => ((IDifferentiablePoint)generic).LossHessian(w)))}");
         Console.WriteLine($"  Q₁·w fast {F(TimeScoped(() => fast.OutputHessian(u, w)))}   generic {F(TimeScoped(() => generic.OutputHessian(u, w)))}");
 

@@ -13,13 +13,17 @@ public static class BenchCommand
         var data = new Option<string?>("--data") { Description = "CIFAR-10 folder (as for train)." };
         var run = new Option<string?>("--run") { Description = "Also time warm-started probes over consecutive steps from this run's last checkpoint (e.g. one in its EOS phase)." };
         var steps = new Option<int>("--probe-steps") { Description = "Consecutive steps probed with --run (default 6).", DefaultValueFactory = _ => 6 };
+        var study = new Option<bool>("--ntk-study") { Description = "With --run: what limits the warm-started NTK solve (block sizes, tolerances, float32 floor) against a tight reference." };
+        command.Options.Add(study);
         command.Options.Add(n);
         command.Options.Add(threads);
         command.Options.Add(data);
         command.Options.Add(run);
         command.Options.Add(steps);
         command.SetAction(result => result.GetValue(run) is { } dir
-            ? Bench.EosProbeBenchmark.Run(dir, result.GetValue(threads), result.GetValue(steps))
+            ? result.GetValue(study)
+                ? Bench.NtkWarmStartStudy.Run(dir, result.GetValue(threads), result.GetValue(steps))
+                : Bench.EosProbeBenchmark.Run(dir, result.GetValue(threads), result.GetValue(steps))
             : Bench.Benchmark.Run(result.GetValue(data), result.GetValue(n), result.GetValue(threads)));
         return command;
     }

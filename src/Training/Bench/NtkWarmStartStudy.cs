@@ -1,0 +1,84 @@
+using Probes.Lanczos;
+using Probes.Operators;
+using Training.Config;
+using Training.Data;
+using Training.Model;
+using Training.Runs;
+using Training.Train;
+using static TorchSharp.torch;
+
+namespace Training.Bench;
+
+/// <summary>
+/// What a warm-started top-2 NTK solve costs in an EOS window and what limits it: from a run's last
+/// checkpoint, at consecutive GD steps, a tight cold reference (top 6), then warm starts from the previous
+/// step's reference vectors with several block sizes and tolerances, each scored by matvecs and by its
+/// errors against the reference. Also the float32 matvec's error against float64 at the same θ.
+/// </summary>
+public static class NtkWarmStartStudy
+{
+    public static int Run(string runPath, int threads, int steps)
+    {
+        set_num_threads(threads);
+        using var run = RunDirectory.Open(runPath);
+        var settings = Trainer.ReadSettings(run);
+        var checkpoint = Checkpoint.Load(run);
+        var (dtype, device) = Trainer.Prepare(settings);
+        string folder = CifarLocator.Resolve(settings.Data);
+        using var data = CifarDataset.Load(folder, settings.N, 0, dtype, device);
+        using var model = Trainer.Build(settings, dtype, device);
+        using var suite = new Probes.Probing.ProbeSuite(new Probes.Probing.ProbeOptions { LearningRate = settings.Lr });
+        checkpoint.Restore(run, model, suite, device);
+        MatvecPrecision(model, data, settings, folder, device);
+        var history = new List<Tensor[]>();      // reference vectors of the steps before, newest first
+        Console.WriteLine("step  λ₁        λ₂        λ₃        λ₄        λ₆");
+        Console.WriteLine("      start      matvecs  max resid  |Δλ₁|/λ₁  |Δλ₂|/λ₂  1−|⟨v₁,v₁*⟩|  1−|⟨v₂,v₂*⟩|");
+        for (int t = 0; t < steps; t++)
+        {
+            using var scope = NewDisposeScope();
+            using (var point = new MlpPoint(model, data.TrainInputs, data.TrainTargets, data.TrainGram))
+            {
+                var op = ModelOperators.Ntk(point);
+                using var reference = LanczosSolver.Solve(op, new LanczosOptions { Count = 6, BlockSize = 6, Tolerance = 1e-7, MaxIterations = 400 });
+                var r = reference.Top;
+                Console.WriteLine($"{checkpoint.Step + t,5} {r[0].Value,9:F4} {r[1].Value,9:F4} {r[2].Value,9:F4} {r[3].Value,9:F4} {r[5].Value,9:F4}   (cold top-6: {reference.Iterations} matvecs, resid {reference.MaxResidual:E1})");
+                var starts = new List<(string Name, Tensor[] Vectors)>();
+                if (history.Count > 0) starts.Add(("t−1", history[0][..2]));
+                if (history.Count > 1) starts.Add(("t−2", history[1][..2]));
+                if (history.Count > 1) starts.Add(("t−1,t−2", [.. history[0][..2], .. history[1][..2]]));
+                if (history.Count > 0) starts.Add(("t−1 top-4", history[0][..4]));
+                foreach (var (name, vectors) in starts)
+                    foreach (int cap in new[] { 2, 4, 6, 8, 12, 16, 24 })
+                    {
+                        if (cap < vectors.Length) continue;
+                        using var warm = LanczosSolver.Solve(ModelOperators.Ntk(point), new LanczosOptions { Count = 2, Tolerance = 1e-12, MaxIterations = cap, WarmStart = vectors });
+                        double E(int i) => Math.Abs(warm.Top[i].Value - r[i].Value) / r[i].Value;
+                        double V(int i) => 1 - Math.Abs(warm.Top[i].Vector.dot(r[i].Vector).item<double>());
+                        Console.WriteLine($"      {name,-10} {warm.Iterations,3}  {warm.MaxResidual,9:E1}  {E(0),9:E1} {E(1),9:E1} {V(0),12:E1} {V(1),12:E1}");
+                    }
+                history.Insert(0, r.Select(p => p.Vector.clone().DetachFromDisposeScope()).ToArray());
+                if (history.Count > 2) { foreach (var v in history[^1]) v.Dispose(); history.RemoveAt(2); }
+            }
+            GradientDescent.Gradient(model, data.TrainInputs, data.TrainTargets, data.TrainLabels);
+            GradientDescent.Step(model, settings.Lr);
+        }
+        return 0;
+    }
+
+    /// <summary>Relative error of the float32 K·u against float64 at the same θ: the floor under any tolerance.</summary>
+    private static void MatvecPrecision(Mlp model, CifarDataset data, TrainSettings settings, string folder, Device device)
+    {
+        if (model.parameters().First().dtype != float32) return;
+        using var scope = NewDisposeScope();
+        using var data64 = CifarDataset.Load(folder, settings.N, 0, float64, device);
+        using var model64 = Trainer.Build(settings, float64, device);
+        using (no_grad())
+            foreach (var (a, b) in model64.parameters().Zip(model.parameters())) a.copy_(b);
+        using var p32 = new MlpPoint(model, data.TrainInputs, data.TrainTargets);
+        using var p64 = new MlpPoint(model64, data64.TrainInputs, data64.TrainTargets);
+        var u = randn([p32.OutputSize], float64, generator: new Generator(3));
+        var exact = p64.Ntk(u);
+        double err = (p32.Ntk(u) - exact).norm().item<double>() / exact.norm().item<double>();
+        Console.WriteLine($"float32 K·u vs float64 at the same θ: relative error {err:E2} (random u)");
+    }
+}
