@@ -137,6 +137,45 @@ public class ProbeSuiteTests
     }
 
     [Fact]
+    public void PeriodTwoMotionWarmStartsFromTwoStepsBackAndSurvivesExportImport()
+    {
+        using var net = new TinyNetwork(n: 4);
+        double lambda1;
+        using (var s0 = Suite(k: 2))
+        using (var p0 = net.Fast())
+            lambda1 = s0.Run(p0, 0)["ntk_1"];
+        double eta = 1.6 / lambda1;                 // z₁ → (1 − η·λ₁) z₁ = −0.6 z₁: a flip every step
+        var options = new ProbeOptions { LearningRate = eta, K = 2, Tolerance = 1e-12, MaxIterations = 200 };
+        using var suite = new ProbeSuite(options);
+        using var resumed = new ProbeSuite(options);
+        var lags = new List<double>();
+        for (int step = 0; step < 6; step++)
+        {
+            var (kValues, _) = Descending(Explicit.Of(net).K);
+            using var point = net.Fast();
+            var r = suite.Run(point, step);
+            lags.Add(r["warm_lag"]);
+            Close(r["ntk_1"], kValues[0], 1e-9, $"λ₁ at step {step}");
+            Close(r["ntk_2"], kValues[1], 1e-9, $"λ₂ at step {step}");
+            if (step == 4)
+            {
+                var again = resumed.Run(point, step);      // imported after step 3: the very same probe
+                foreach (var (column, value) in r.Values.Where(p => p.Key != "probe_seconds"))
+                    Assert.Equal(value, again[column]);
+            }
+            if (step == 3)
+            {
+                using var stream = new MemoryStream();
+                suite.Export().Write(stream);
+                stream.Position = 0;
+                resumed.Import(ProbeState.Read(stream), CPU);
+            }
+            DifferentiablePointTests.Shift(net.Model, point.JacobianTransposed(point.Residual) * (-eta / net.N));
+        }
+        Assert.Equal([0, 1, 2, 2, 2, 2], lags);     // step 0 cold, step 1 from step 0, then from t − 2
+    }
+
+    [Fact]
     public void ProbesOfTheFastAndGenericPointsAreTheSame()
     {
         using var net = new TinyNetwork(n: 4);
@@ -156,10 +195,11 @@ public class ProbeSuiteTests
         using var net = new TinyNetwork(n: 4);
         using var suite = Suite(k: 2);
         long Live() { GC.Collect(); GC.WaitForPendingFinalizers(); return DisposeScopeManager.Statistics.ThreadTotalLiveCount; }
-        using (var p = net.Fast()) suite.Run(p, 0);
+        for (int step = 0; step < 2; step++)            // the warm-start history holds two probes when full
+            using (var p = net.Fast()) suite.Run(p, step);
         long before = Live();
         Assert.True(before > 0, "the live-tensor counter is not counting, so this test could not fail");
-        for (int step = 1; step <= 30; step++)
+        for (int step = 2; step <= 31; step++)
         {
             using var p = net.Fast();
             suite.Run(p, step);

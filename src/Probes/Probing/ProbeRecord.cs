@@ -40,7 +40,7 @@ public sealed class ProbeRecord
         "q1_max", "q1_min", "qr_max", "qr_min", "z1_lin", "z1_nl", "nl_ratio", "dz1_next",
         "eta_ntk_2", "eta_hess_1", "v1_overlap", "crossing",
         "ntk_iters", "ntk_resid", "hess_iters", "hess_resid", "q1_iters", "q1_resid", "qr_iters", "qr_resid",
-        "probe_seconds",
+        "warm_lag", "probe_seconds",
     ];
 
     /// <summary>The first column holding a non-finite value, if any: a probe that diverged.</summary>

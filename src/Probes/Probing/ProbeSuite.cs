@@ -25,16 +25,14 @@ namespace Probes.Probing;
 public sealed class ProbeSuite : IDisposable
 {
     private readonly ProbeOptions _options;
-    private Tensor[] _ntkVectors = [];
-    private Tensor[] _hessianVectors = [];
-    private Tensor[] _q1Vectors = [];
-    private Tensor[] _qrVectors = [];
+    private readonly WarmStarts _ntk = new(), _hessian = new(), _q1 = new(), _qr = new();
+    private (int Step, double Z1) _last = (int.MinValue, double.NaN), _before = (int.MinValue, double.NaN);
     private Tensor? _direction;
 
     public ProbeSuite(ProbeOptions options) => _options = options;
 
     /// <summary>The previous probe's NTK eigenvectors (sign-aligned), for checkpoints and tests.</summary>
-    public IReadOnlyList<Tensor> NtkVectors => _ntkVectors;
+    public IReadOnlyList<Tensor> NtkVectors => _ntk.Last;
 
     /// <summary>η·λ₁ of the last probe, for the schedule's "above" rule.</summary>
     public double? LastSharpness { get; private set; }
@@ -46,6 +44,9 @@ public sealed class ProbeSuite : IDisposable
         var record = new ProbeRecord { Step = step };
         record.Set("step", step);
         var kinds = _options.Kinds;
+        // Period-2 motion (the last two probes at t − 1, t − 2 with z₁ flipping between them): start from t − 2.
+        bool periodTwo = _last.Step == step - 1 && _before.Step == step - 2 && _last.Z1 * _before.Z1 < 0;
+        record.Set("warm_lag", periodTwo ? 2 : _ntk.Last.Length + _hessian.Last.Length > 0 ? 1 : 0);   // 0: cold start
         double eta = _options.LearningRate;
         var z = point.Residual;
         record.Set("z_norm", z.norm().item<double>());
@@ -54,7 +55,7 @@ public sealed class ProbeSuite : IDisposable
         double lambda1 = double.NaN, z1 = double.NaN;
         if (kinds.HasFlag(ProbeKinds.Ntk) || kinds.HasFlag(ProbeKinds.Q1) || kinds.HasFlag(ProbeKinds.Ratio))
         {
-            using var ntk = Solve(ModelOperators.Ntk(point), SpectrumEnd.Largest, _options.K, _ntkVectors, 1);
+            using var ntk = Solve(ModelOperators.Ntk(point), SpectrumEnd.Largest, _options.K, _ntk.For(periodTwo), 1);
             var vectors = AlignWithPrevious(ntk.Top.Select(p => p.Vector).ToArray(), record);
             for (int i = 0; i < ntk.Top.Count; i++) record.Set($"ntk_{i + 1}", ntk.Top[i].Value);
             lambda1 = ntk.Top[0].Value;
@@ -70,28 +71,28 @@ public sealed class ProbeSuite : IDisposable
             record.Set("ntk_iters", ntk.Iterations);
             record.Set("ntk_resid", ntk.MaxResidual);
             if (!ntk.Converged) record.Unconverged.Add("ntk");
-            Replace(ref _ntkVectors, vectors);
-            v1 = _ntkVectors[0];
+            _ntk.Push(vectors);
+            v1 = _ntk.Last[0];
             LastSharpness = eta * lambda1;
         }
 
         if (kinds.HasFlag(ProbeKinds.Hessian))
         {
-            using var hessian = Solve(ModelOperators.LossHessian(point), SpectrumEnd.Largest, _options.K, _hessianVectors, 2);
+            using var hessian = Solve(ModelOperators.LossHessian(point), SpectrumEnd.Largest, _options.K, _hessian.For(periodTwo), 2);
             for (int i = 0; i < hessian.Top.Count; i++) record.Set($"hess_{i + 1}", hessian.Top[i].Value);
             record.Set("eta_hess_1", eta * hessian.Top[0].Value);
             record.Set("hess_iters", hessian.Iterations);
             record.Set("hess_resid", hessian.MaxResidual);
             if (!hessian.Converged) record.Unconverged.Add("hessian");
-            Replace(ref _hessianVectors, hessian.Top.Select(p => p.Vector).ToArray());
+            _hessian.Push(hessian.Top.Select(p => p.Vector).ToArray());
         }
 
         if (kinds.HasFlag(ProbeKinds.Q1) && v1 is not null)
         {
             _direction ??= RandomDirection(point);
             int m = spectra ? _options.SpectrumSize : 1;
-            ProbeOutputHessian(point, v1, "q1", ref _q1Vectors, m, spectra, record, 3);
-            ProbeOutputHessian(point, _direction, "qr", ref _qrVectors, m, spectra, record, 4);
+            ProbeOutputHessian(point, v1, "q1", _q1, periodTwo, m, spectra, record, 3);
+            ProbeOutputHessian(point, _direction, "qr", _qr, periodTwo, m, spectra, record, 4);
         }
 
         if (kinds.HasFlag(ProbeKinds.Ratio) && v1 is not null)
@@ -107,14 +108,16 @@ public sealed class ProbeSuite : IDisposable
             var step_ = point.JacobianTransposed(z).mul_(-eta / n);
             record.Set("dz1_next", v1.dot(point.ResidualAt(step_)).item<double>() - z1);
         }
+        _before = _last;
+        _last = (step, z1);
         record.Set("probe_seconds", clock.Elapsed.TotalSeconds);
         return record;
     }
 
-    private void ProbeOutputHessian(IDifferentiablePoint point, Tensor u, string name, ref Tensor[] previous,
+    private void ProbeOutputHessian(IDifferentiablePoint point, Tensor u, string name, WarmStarts warm, bool periodTwo,
         int m, bool spectra, ProbeRecord record, int seedOffset)
     {
-        using var result = Solve(ModelOperators.OutputHessian(point, u), SpectrumEnd.Both, m, previous, seedOffset);
+        using var result = Solve(ModelOperators.OutputHessian(point, u), SpectrumEnd.Both, m, warm.For(periodTwo), seedOffset);
         record.Set($"{name}_max", result.Top[0].Value);
         record.Set($"{name}_min", result.Bottom[0].Value);
         record.Set($"{name}_iters", result.Iterations);
@@ -128,7 +131,7 @@ public sealed class ProbeSuite : IDisposable
             for (int i = 0; i < result.Top.Count; i++) record.Spectra.Add(new(record.Step, name, "top", i + 1, result.Top[i].Value));
             for (int i = 0; i < result.Bottom.Count; i++) record.Spectra.Add(new(record.Step, name, "bottom", i + 1, result.Bottom[i].Value));
         }
-        Replace(ref previous, [result.Top[0].Vector, result.Bottom[0].Vector]);
+        warm.Push([result.Top[0].Vector, result.Bottom[0].Vector]);
     }
 
     private LanczosResult Solve(ILinearOperator op, SpectrumEnd end, int count, Tensor[] warm, int seedOffset) =>
@@ -149,11 +152,12 @@ public sealed class ProbeSuite : IDisposable
     /// </summary>
     private Tensor[] AlignWithPrevious(Tensor[] vectors, ProbeRecord record)
     {
-        if (_ntkVectors.Length == 0) return vectors;
+        var previous = _ntk.Last;
+        if (previous.Length == 0) return vectors;
         var aligned = new Tensor[vectors.Length];
         for (int i = 0; i < vectors.Length; i++)
         {
-            var overlaps = _ntkVectors.Select(p => p.dot(vectors[i]).item<double>()).ToArray();
+            var overlaps = previous.Select(p => p.dot(vectors[i]).item<double>()).ToArray();
             int best = Enumerable.Range(0, overlaps.Length).MaxBy(j => Math.Abs(overlaps[j]));
             aligned[i] = overlaps[best] < 0 ? vectors[i].neg() : vectors[i];
             if (i == 0)
@@ -172,45 +176,51 @@ public sealed class ProbeSuite : IDisposable
         return r.div_(r.norm()).DetachFromDisposeScope();
     }
 
-    private static void Replace(ref Tensor[] slot, Tensor[] fresh)
-    {
-        foreach (var t in slot) t.Dispose();
-        slot = fresh.Select(t => t.clone().DetachFromDisposeScope()).ToArray();
-    }
-
     /// <summary>
-    /// Everything the next probe depends on, for checkpoints: the warm-start vectors of each operator (the
-    /// NTK's also fix the sign alignment) and the last η·λ₁ (the schedule's "above" rule). Restoring it makes
-    /// a resumed run's probes identical to an uninterrupted run's.
+    /// Everything the next probe depends on, for checkpoints: each operator's warm-start vectors from the last
+    /// two probes (the NTK's also fix the sign alignment), their steps and z₁ (the period-2 rule) and the
+    /// last η·λ₁ (the schedule's "above" rule). Restoring it makes a resumed run's probes identical to an
+    /// uninterrupted run's.
     /// </summary>
-    public ProbeState Export() => new(new Dictionary<string, double[][]>
+    public ProbeState Export()
     {
-        ["ntk"] = Export(_ntkVectors), ["hessian"] = Export(_hessianVectors),
-        ["q1"] = Export(_q1Vectors), ["qr"] = Export(_qrVectors),
-    }, LastSharpness);
+        var vectors = new Dictionary<string, double[][]>
+        {
+            ["history"] = [[_last.Step, _last.Z1, _before.Step, _before.Z1]],
+        };
+        foreach (var (name, warm) in Operators)
+        {
+            vectors[name] = Export(warm.Last);
+            vectors[name + "-before"] = Export(warm.Before);
+        }
+        return new ProbeState(vectors, LastSharpness);
+    }
 
     public void Import(ProbeState state, Device device)
     {
         Tensor[] Get(string name) => state.Vectors.TryGetValue(name, out var v) ? v.Select(a => tensor(a, float64).to(device)).ToArray() : [];
-        Replace(ref _ntkVectors, Get("ntk"));
-        Replace(ref _hessianVectors, Get("hessian"));
-        Replace(ref _q1Vectors, Get("q1"));
-        Replace(ref _qrVectors, Get("qr"));
+        foreach (var (name, warm) in Operators) warm.Set(Get(name), Get(name + "-before"));
+        if (state.Vectors.TryGetValue("history", out var h) && h is [[var ls, var lz, var bs, var bz]])
+            (_last, _before) = (((int)ls, lz), ((int)bs, bz));
+        else
+            (_last, _before) = ((int.MinValue, double.NaN), (int.MinValue, double.NaN));   // older state: no period-2 start
         LastSharpness = state.LastSharpness;
     }
+
+    private IEnumerable<(string Name, WarmStarts Warm)> Operators => [("ntk", _ntk), ("hessian", _hessian), ("q1", _q1), ("qr", _qr)];
 
     private static double[][] Export(Tensor[] vectors) => vectors.Select(v => v.cpu().data<double>().ToArray()).ToArray();
 
     /// <summary>Sets the previous NTK eigenvectors (tests: sign alignment and crossings).</summary>
     public void Restore(IReadOnlyList<Tensor> ntkVectors, double? lastSharpness)
     {
-        Replace(ref _ntkVectors, ntkVectors.ToArray());
+        _ntk.Set(ntkVectors.ToArray(), []);
         LastSharpness = lastSharpness;
     }
 
     public void Dispose()
     {
-        foreach (var t in _ntkVectors.Concat(_hessianVectors).Concat(_q1Vectors).Concat(_qrVectors)) t.Dispose();
+        foreach (var (_, warm) in Operators) warm.Dispose();
         _direction?.Dispose();
     }
 }
