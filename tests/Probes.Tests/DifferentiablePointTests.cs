@@ -32,24 +32,6 @@ public class DifferentiablePointTests
     }
 
     [Fact]
-    public void InputGramGivesTheSameNtkProduct()
-    {
-        using var net = new TinyNetwork(n: 6, inputs: 5);           // n < 2·inputs: the Gram pays and is built
-        using var gram = InputGram.TryCreate(net.X);
-        Assert.NotNull(gram);
-        using var plain = net.Fast();
-        using var withGram = new MlpPoint(net.Model, net.X, net.Y, gram);
-        using var generic = net.Generic();
-        var u = randn([plain.OutputSize], float64, generator: new Generator(12));
-        Close(withGram.Ntk(u), plain.Ntk(u), 1e-13, "K·u with X Xᵀ vs without");
-        Close(withGram.Ntk(u), ((IDifferentiablePoint)generic).Ntk(u), 1e-10, "K·u with X Xᵀ vs autograd");
-        Close(withGram.Ntk(u), withGram.Jacobian(withGram.JacobianTransposed(u)) / net.N, 1e-13, "K·u = J Jᵀu / n");
-        using var tall = new TinyNetwork(n: 12, inputs: 5);          // n ≥ 2·inputs: not worth it
-        Assert.Null(InputGram.TryCreate(tall.X));
-        Assert.Throws<ArgumentException>(() => new MlpPoint(net.Model, net.X, net.Y, gram!.to(float32)));
-    }
-
-    [Fact]
     public void JacobianMatchesCentralDifferences()
     {
         using var net = new TinyNetwork();

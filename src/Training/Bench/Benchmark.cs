@@ -46,21 +46,22 @@ public static class Benchmark
 
     private static void ProbeCosts(Mlp model, CifarDataset data, double forward)
     {
-        var gramClock = Stopwatch.StartNew();
-        var gram = data.TrainGram;
-        double gramSeconds = gramClock.Elapsed.TotalSeconds;
-        using var fast = new MlpPoint(model, data.TrainInputs, data.TrainTargets, gram);
-        using var plain = new MlpPoint(model, data.TrainInputs, data.TrainTargets);
+        using var fast = new MlpPoint(model, data.TrainInputs, data.TrainTargets);
         using var generic = new AutogradPoint(() => model.forward(data.TrainInputs), model.parameters().ToList(), data.TrainTargets, (int)data.TrainInputs.shape[0]);
         var random = new Generator(11);
         var u = randn([fast.OutputSize], float64, generator: random);
         var w = randn([fast.ParameterSize], float64, generator: random);
-        string F(double t) => $"{t / forward,5:F2} fwd ({Ms(t)})";
-        Console.WriteLine($"float32 matvecs in forward-pass equivalents:");
-        Console.WriteLine($"  K·u  fast {F(TimeScoped(() => fast.Ntk(u)))}   generic {F(TimeScoped(() => ((IDifferentiablePoint)generic).Ntk(u)))}   " +
-                          (gram is null ? "(no input Gram: n ≥ 2·3072)" : $"fast without the input Gram {F(TimeScoped(() => plain.Ntk(u)))}; Gram built once in {gramSeconds / forward:F1} fwd"));
-        Console.WriteLine($"  H·w  fast {F(TimeScoped(() => fast.LossHessian(w)))}   generic {F(TimeScoped(() => ((IDifferentiablePoint)generic).LossHessian(w)))}");
-        Console.WriteLine($"  Q₁·w fast {F(TimeScoped(() => fast.OutputHessian(u, w)))}   generic {F(TimeScoped(() => generic.OutputHessian(u, w)))}");
+        // Each product is timed interleaved with a forward pass, so that load on the machine hits both alike.
+        void Forward() { using var s = NewDisposeScope(); using var g = no_grad(); model.forward(data.TrainInputs).sum().ToDouble(); }
+        string F(Func<Tensor> product)
+        {
+            var (fwd, t) = TimePair(Forward, () => { using var s = NewDisposeScope(); product().sum().ToDouble(); });
+            return $"{t / fwd,5:F2} fwd ({Ms(t)})";
+        }
+        Console.WriteLine($"float32 matvecs in forward-pass equivalents (each against a forward timed alongside it):");
+        Console.WriteLine($"  K·u  fast {F(() => fast.Ntk(u))}   generic {F(() => ((IDifferentiablePoint)generic).Ntk(u))}");
+        Console.WriteLine($"  H·w  fast {F(() => fast.LossHessian(w))}   generic {F(() => ((IDifferentiablePoint)generic).LossHessian(w))}");
+        Console.WriteLine($"  Q₁·w fast {F(() => fast.OutputHessian(u, w))}   generic {F(() => generic.OutputHessian(u, w))}");
 
         var options = new LanczosOptions { Count = 2, Tolerance = 1e-6 };
         foreach (var (name, op) in new[] { ("NTK", ModelOperators.Ntk(fast)), ("Hessian", ModelOperators.LossHessian(fast)) })
@@ -89,7 +90,6 @@ public static class Benchmark
         }
     }
 
-    private static double TimeScoped(Func<Tensor> f) => Time(() => { using var s = NewDisposeScope(); f().sum().item<double>(); });
 
     /// <summary>Median seconds of <paramref name="repeats"/> runs after two warm-up runs.</summary>
     private static double Time(Action action, int repeats = 5)

@@ -37,7 +37,7 @@ public static class EosProbeBenchmark
         for (int t = 0; t < steps; t++)
         {
             using var scope = NewDisposeScope();
-            using (var point = new MlpPoint(model, data.TrainInputs, data.TrainTargets, data.TrainGram))
+            using (var point = new MlpPoint(model, data.TrainInputs, data.TrainTargets))
             {
                 var r = suite.Run(point, checkpoint.Step + t);
                 Console.WriteLine($"{checkpoint.Step + t,5} {r["eta_ntk_1"],7:F4} {r["ntk_iters"],5} {r["hess_iters"],5} {r["q1_iters"],4} {r["qr_iters"],4}  {r["probe_seconds"],17:F2}  = {r["probe_seconds"] / stepSeconds,6:F1}");

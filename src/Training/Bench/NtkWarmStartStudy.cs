@@ -36,7 +36,7 @@ public static class NtkWarmStartStudy
         for (int t = 0; t < steps; t++)
         {
             using var scope = NewDisposeScope();
-            using (var point = new MlpPoint(model, data.TrainInputs, data.TrainTargets, data.TrainGram))
+            using (var point = new MlpPoint(model, data.TrainInputs, data.TrainTargets))
             {
                 var op = ModelOperators.Ntk(point);
                 using var reference = LanczosSolver.Solve(op, new LanczosOptions { Count = 6, BlockSize = 6, Tolerance = 1e-7, MaxIterations = 400 });

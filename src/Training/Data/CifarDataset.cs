@@ -26,24 +26,6 @@ public sealed class CifarDataset : IDisposable
     public Tensor? TestLabels { get; init; }
     public required DatasetInfo Info { get; init; }
 
-    private Tensor? _trainGram;
-    private bool _trainGramTried;
-
-    /// <summary>X Xᵀ of the training inputs for the fast K·u, built on first use; null where it does not pay
-    /// (see <see cref="Model.InputGram"/>).</summary>
-    public Tensor? TrainGram
-    {
-        get
-        {
-            if (!_trainGramTried)
-            {
-                _trainGramTried = true;
-                _trainGram = Model.InputGram.TryCreate(TrainInputs)?.DetachFromDisposeScope();
-            }
-            return _trainGram;
-        }
-    }
-
     /// <param name="testCount">How many test records to use; null for all present, 0 for none.</param>
     public static CifarDataset Load(string folder, int n, int? testCount, ScalarType dtype, Device device)
     {
@@ -107,7 +89,7 @@ public sealed class CifarDataset : IDisposable
 
     public void Dispose()
     {
-        foreach (var t in new[] { TrainInputs, TrainTargets, TrainLabels, TestInputs, TestTargets, TestLabels, _trainGram })
+        foreach (var t in new[] { TrainInputs, TrainTargets, TrainLabels, TestInputs, TestTargets, TestLabels })
             t?.Dispose();
     }
 }

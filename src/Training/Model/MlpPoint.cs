@@ -22,18 +22,11 @@ public sealed class MlpPoint : IDifferentiablePoint
     private readonly List<Tensor> _inputs = new();          // h_l, l = 0..L−1 (h_0 = X)
     private readonly List<Tensor> _slope = new(), _curvature = new();   // σ'(a_l), σ''(a_l), l < L−1
     private readonly Tensor _targets;
-    private readonly Tensor? _inputGram;                    // X Xᵀ, the caller's (see InputGram)
     private readonly Tensor _residualNative;                // z in the network's dtype, [n, outputs]
     private readonly List<Tensor> _owned = new();
 
-    /// <param name="inputGram">Optional X Xᵀ of these inputs (<see cref="InputGram"/>): K·u then takes the first
-    /// layer's share as X Xᵀ δ₀ instead of X (Xᵀ δ₀), cheaper when n &lt; 2·inputs. The caller keeps ownership.</param>
-    public MlpPoint(Mlp network, Tensor inputs, Tensor targets, Tensor? inputGram = null)
+    public MlpPoint(Mlp network, Tensor inputs, Tensor targets)
     {
-        if (inputGram is not null && (inputGram.dtype != inputs.dtype || inputGram.shape.Length != 2
-            || inputGram.shape[0] != inputs.shape[0] || inputGram.shape[1] != inputs.shape[0]))
-            throw new ArgumentException($"input Gram of shape [{string.Join(",", inputGram.shape)}] {inputGram.dtype} does not match inputs [{inputs.shape[0]}, …] {inputs.dtype}.");
-        _inputGram = inputGram;
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         _activation = network.Activation;
@@ -73,7 +66,7 @@ public sealed class MlpPoint : IDifferentiablePoint
     public Tensor Residual { get; }
     private int Depth => _weights.Count;
 
-    public Tensor JacobianTransposed(Tensor u) => Flatten(Backward(Native(u, OutputSize)).Grads);
+    public Tensor JacobianTransposed(Tensor u) => Flatten(Backward(Native(u, OutputSize)));
 
     public Tensor Jacobian(Tensor w)
     {
@@ -81,17 +74,13 @@ public sealed class MlpPoint : IDifferentiablePoint
         return ForwardTangents(dW, db).Pre[^1].flatten().to(float64);
     }
 
-    /// <summary>
-    /// K u = J (Jᵀ u) / n: backward, then forward tangents along the gradient. With an input Gram, the first
-    /// layer's weight gradient Xᵀ δ₀ is never formed: its tangent X (Xᵀ δ₀) is (X Xᵀ) δ₀.
-    /// </summary>
+    /// <summary>K u = J (Jᵀ u) / n: backward, then forward tangents along the gradient.</summary>
     public Tensor Ntk(Tensor u)
     {
-        var (grads, firstDelta) = Backward(Native(u, OutputSize), firstWeight: _inputGram is null);
+        var grads = Backward(Native(u, OutputSize));
         var dW = grads.Where((_, i) => i % 2 == 0).ToList();
         var db = grads.Where((_, i) => i % 2 == 1).ToList();
-        var firstPre = _inputGram?.matmul(firstDelta);
-        return ForwardTangents(dW, db, firstPre).Pre[^1].flatten().to(float64).div_(SampleCount);
+        return ForwardTangents(dW, db).Pre[^1].flatten().to(float64).div_(SampleCount);
     }
 
     public Tensor OutputHessian(Tensor u, Tensor w)
@@ -146,17 +135,14 @@ public sealed class MlpPoint : IDifferentiablePoint
         return result.flatten().to(float64);
     }
 
-    /// <summary>
-    /// Tangents ȧ_l of the pre-activations and ḣ_l of the layer inputs along (dW, db); X dW₀ᵀ may come
-    /// precomputed as <paramref name="firstPre"/> (then dW₀ is not read).
-    /// </summary>
-    private (List<Tensor> Pre, List<Tensor?> In) ForwardTangents(IReadOnlyList<Tensor?> dW, IReadOnlyList<Tensor> db, Tensor? firstPre = null)
+    /// <summary>Tangents ȧ_l of the pre-activations and ḣ_l of the layer inputs along (dW, db).</summary>
+    private (List<Tensor> Pre, List<Tensor?> In) ForwardTangents(IReadOnlyList<Tensor> dW, IReadOnlyList<Tensor> db)
     {
         var pre = new List<Tensor>();
         var input = new List<Tensor?> { null };              // ḣ_0 = 0: the data do not move
         for (int l = 0; l < Depth; l++)
         {
-            var a = (l == 0 && firstPre is not null ? firstPre : _inputs[l].matmul(dW[l]!.t())).add_(db[l]);
+            var a = _inputs[l].matmul(dW[l].t()).add_(db[l]);
             if (input[l] is { } hdot) a.add_(hdot.matmul(_weights[l].t()));
             pre.Add(a);
             if (l + 1 < Depth) input.Add(_slope[l] * a);
@@ -164,21 +150,18 @@ public sealed class MlpPoint : IDifferentiablePoint
         return (pre, input);
     }
 
-    /// <summary>
-    /// ∂(u·f)/∂θ by backpropagation of the cotangent U = u as [n, outputs]: (gW_l, gb_l) pairs, and δ₀. Without
-    /// <paramref name="firstWeight"/> the costliest product, gW₀ = δ₀ᵀ X, is left out (null).
-    /// </summary>
-    private (List<Tensor> Grads, Tensor FirstDelta) Backward(Tensor cotangent, bool firstWeight = true)
+    /// <summary>∂(u·f)/∂θ by backpropagation of the cotangent U = u as [n, outputs]: (gW_l, gb_l) pairs.</summary>
+    private List<Tensor> Backward(Tensor cotangent)
     {
         var grads = new Tensor[2 * Depth];
         var delta = cotangent;
         for (int l = Depth - 1; l >= 0; l--)
         {
-            if (l > 0 || firstWeight) grads[2 * l] = delta.t().matmul(_inputs[l]);
+            grads[2 * l] = delta.t().matmul(_inputs[l]);
             grads[2 * l + 1] = delta.sum(dim: 0);
             if (l > 0) delta = delta.matmul(_weights[l]).mul_(_slope[l - 1]);
         }
-        return (grads.ToList(), delta);
+        return grads.ToList();
     }
 
     /// <summary>
