@@ -39,12 +39,12 @@ public static class Benchmark
                 });
             Console.WriteLine($"{dtype,-8} forward {Ms(forward)}  forward+backward (bare autograd) {Ms(backward)}  training step {Ms(step)}  " +
                               $"step overhead over forward+backward {100 * (step / backward - 1):F1}%");
-            if (dtype == ScalarType.Float32) ProbeCosts(model, data, forward);
+            if (dtype == ScalarType.Float32) ProbeCosts(model, data);
         }
         return 0;
     }
 
-    private static void ProbeCosts(Mlp model, CifarDataset data, double forward)
+    private static void ProbeCosts(Mlp model, CifarDataset data)
     {
         using var fast = new MlpPoint(model, data.TrainInputs, data.TrainTargets);
         using var generic = new AutogradPoint(() => model.forward(data.TrainInputs), model.parameters().ToList(), data.TrainTargets, (int)data.TrainInputs.shape[0]);

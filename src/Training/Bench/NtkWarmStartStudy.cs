@@ -11,32 +11,24 @@ namespace Training.Bench;
 
 /// <summary>
 /// What a warm-started top-2 NTK solve costs in an EOS window and what limits it: from a run's last
-/// checkpoint, at consecutive GD steps, a tight cold reference (top 6), then warm starts from the previous
-/// step's reference vectors with several block sizes and tolerances, each scored by matvecs and by its
-/// errors against the reference. Also the float32 matvec's error against float64 at the same θ.
+/// checkpoint, at consecutive GD steps, a tight cold reference (top 6), then warm starts from the reference
+/// vectors of t − 1, t − 2, both, and the t − 1 top-4, each stopped after 2…24 matvecs and scored by its
+/// residual and its errors against the reference. Also the float32 matvec's error against float64 at the same θ.
 /// </summary>
 public static class NtkWarmStartStudy
 {
     public static int Run(string runPath, int threads, int steps)
     {
-        set_num_threads(threads);
-        using var run = RunDirectory.Open(runPath);
-        var settings = Trainer.ReadSettings(run);
-        var checkpoint = Checkpoint.Load(run);
-        var (dtype, device) = Trainer.Prepare(settings);
-        string folder = CifarLocator.Resolve(settings.Data);
-        using var data = CifarDataset.Load(folder, settings.N, 0, dtype, device);
-        using var model = Trainer.Build(settings, dtype, device);
-        using var suite = new Probes.Probing.ProbeSuite(new Probes.Probing.ProbeOptions { LearningRate = settings.Lr });
-        checkpoint.Restore(run, model, suite, device);
-        MatvecPrecision(model, data, settings, folder, device);
+        using var run = new CheckpointedRun(runPath, threads);
+        var checkpoint = run.Checkpoint;
+        MatvecPrecision(run);
         var history = new List<Tensor[]>();      // reference vectors of the steps before, newest first
         Console.WriteLine("step  λ₁        λ₂        λ₃        λ₄        λ₆");
         Console.WriteLine("      start      matvecs  max resid  |Δλ₁|/λ₁  |Δλ₂|/λ₂  1−|⟨v₁,v₁*⟩|  1−|⟨v₂,v₂*⟩|");
         for (int t = 0; t < steps; t++)
         {
             using var scope = NewDisposeScope();
-            using (var point = new MlpPoint(model, data.TrainInputs, data.TrainTargets))
+            using (var point = run.Point())
             {
                 var op = ModelOperators.Ntk(point);
                 using var reference = LanczosSolver.Solve(op, new LanczosOptions { Count = 6, BlockSize = 6, Tolerance = 1e-7, MaxIterations = 400 });
@@ -59,18 +51,19 @@ public static class NtkWarmStartStudy
                 history.Insert(0, r.Select(p => p.Vector.clone().DetachFromDisposeScope()).ToArray());
                 if (history.Count > 2) { foreach (var v in history[^1]) v.Dispose(); history.RemoveAt(2); }
             }
-            GradientDescent.Gradient(model, data.TrainInputs, data.TrainTargets, data.TrainLabels);
-            GradientDescent.Step(model, settings.Lr);
+            run.Step();
         }
         return 0;
     }
 
     /// <summary>Relative error of the float32 K·u against float64 at the same θ: the floor under any tolerance.</summary>
-    private static void MatvecPrecision(Mlp model, CifarDataset data, TrainSettings settings, string folder, Device device)
+    private static void MatvecPrecision(CheckpointedRun run)
     {
+        var (model, data, settings) = (run.Model, run.Data, run.Settings);
         if (model.parameters().First().dtype != float32) return;
         using var scope = NewDisposeScope();
-        using var data64 = CifarDataset.Load(folder, settings.N, 0, float64, device);
+        var device = data.TrainInputs.device;
+        using var data64 = CifarDataset.Load(run.DataFolder, settings.N, 0, float64, device);
         using var model64 = Trainer.Build(settings, float64, device);
         using (no_grad())
             foreach (var (a, b) in model64.parameters().Zip(model.parameters())) a.copy_(b);

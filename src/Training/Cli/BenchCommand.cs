@@ -20,7 +20,10 @@ public static class BenchCommand
         command.Options.Add(data);
         command.Options.Add(run);
         command.Options.Add(steps);
-        command.SetAction(result => result.GetValue(run) is { } dir
+        command.SetAction(result => result.GetValue(study) && result.GetValue(run) is null
+            ? throw new ProbesError("--ntk-study needs --run RUN_DIR (a run with a checkpoint in its EOS phase).")
+            : result.GetValue(steps) < 1 ? throw new ProbesError($"--probe-steps must be positive, got {result.GetValue(steps)}.")
+            : result.GetValue(run) is { } dir
             ? result.GetValue(study)
                 ? Bench.NtkWarmStartStudy.Run(dir, result.GetValue(threads), result.GetValue(steps))
                 : Bench.EosProbeBenchmark.Run(dir, result.GetValue(threads), result.GetValue(steps))

@@ -1,0 +1,57 @@
+using Probes.Probing;
+using Training.Config;
+using Training.Data;
+using Training.Model;
+using Training.Runs;
+using Training.Train;
+using static TorchSharp.torch;
+
+namespace Training.Bench;
+
+/// <summary>A run restored at its last checkpoint (θ, data and probe state), for benchmarks that continue it.</summary>
+public sealed class CheckpointedRun : IDisposable
+{
+    private readonly RunDirectory _run;
+
+    public TrainSettings Settings { get; }
+    public Checkpoint Checkpoint { get; }
+    public string DataFolder { get; }
+    public CifarDataset Data { get; }
+    public Mlp Model { get; }
+    public ProbeSuite Suite { get; }
+
+    public CheckpointedRun(string path, int threads)
+    {
+        set_num_threads(threads);
+        _run = RunDirectory.Open(path);
+        Settings = Trainer.ReadSettings(_run);
+        Checkpoint = Checkpoint.Load(_run);
+        var (dtype, device) = Trainer.Prepare(Settings);
+        DataFolder = CifarLocator.Resolve(Settings.Data);
+        Data = CifarDataset.Load(DataFolder, Settings.N, 0, dtype, device);
+        Model = Trainer.Build(Settings, dtype, device);
+        Suite = new ProbeSuite(new ProbeOptions
+        {
+            LearningRate = Settings.Lr, Kinds = ProbeOptions.ParseKinds(Settings.Probes), K = Settings.ProbeK,
+            Tolerance = Settings.ProbeTol, MaxIterations = Settings.ProbeMaxIter, Seed = Settings.Seed,
+        });
+        Checkpoint.Restore(_run, Model, Suite, device);
+    }
+
+    public MlpPoint Point() => new(Model, Data.TrainInputs, Data.TrainTargets);
+
+    /// <summary>One full-batch GD step with the run's step size.</summary>
+    public void Step()
+    {
+        GradientDescent.Gradient(Model, Data.TrainInputs, Data.TrainTargets, Data.TrainLabels);
+        GradientDescent.Step(Model, Settings.Lr);
+    }
+
+    public void Dispose()
+    {
+        Suite.Dispose();
+        Model.Dispose();
+        Data.Dispose();
+        _run.Dispose();
+    }
+}
