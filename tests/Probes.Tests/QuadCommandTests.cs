@@ -60,6 +60,10 @@ public class QuadCommandTests
     [InlineData("--eps must be positive", "simulate", "--eps", "-1")]
     [InlineData("is not a range lo:hi", "phase", "--sigma-z", "3:1")]
     [InlineData("--dtype must be float32 or float64", "phase", "--dtype", "int8")]
+    [InlineData("'4x8' is not D:P", "sharpening", "--sizes", "4x8")]
+    [InlineData("'-1' is not a positive number", "sharpening", "--sigma-z", "0.5,-1")]
+    [InlineData("--seeds must be at least 2", "nonlinearity", "--seeds", "1")]
+    [InlineData("'0' is not a positive number", "nonlinearity", "--lr", "0")]
     public void BadQuadInputIsOneLine(string message, params string[] args)
     {
         using var dir = new TempDirectory();
@@ -67,5 +71,49 @@ public class QuadCommandTests
         Assert.Equal(2, exit);
         Assert.Contains(message, err);
         Assert.Single(err.Trim().Split('\n'));
+    }
+
+    [Fact]
+    public void SharpeningSeriesWritesPointsFlowsAndFiguresAndSharpens()
+    {
+        using var dir = new TempDirectory();
+        var (exit, output, err) = CommandLineTests.Probes("quad", "sharpening", "--sizes", "4:8,8:16", "--sigma-z", "0.5,1", "--seeds", "60",
+            "--flow-time", "0.1", "--flow-steps", "5", "--flow-seeds", "10", "--out", dir.Combine("s"), "--json");
+        Assert.True(exit == 0, err);
+        var json = System.Text.Json.JsonDocument.Parse(output).RootElement;
+        var coefficients = json.GetProperty("coefficients").EnumerateArray().ToList();
+        Assert.Equal(2, coefficients.Count);
+        foreach (var c in coefficients)
+        {
+            double measured = c.GetProperty("measured").GetProperty("mean").GetDouble(), se = c.GetProperty("measured").GetProperty("standardError").GetDouble();
+            Assert.True(measured > 3 * se, $"no significant sharpening: {measured} ± {se}");
+            Assert.Equal(4.0, c.GetProperty("limit").GetDouble());
+        }
+        var rows = File.ReadAllLines(Path.Combine(dir.Combine("s"), "sharpening.csv"));
+        Assert.StartsWith("D,P,sigma_z_tilde,sigma_j_tilde,ratio,ratio_se,predicted,predicted_se,limit", rows[0]);
+        Assert.Equal(1 + 4, rows.Length);
+        Assert.Equal(1 + 4 * 6, File.ReadAllLines(Path.Combine(dir.Combine("s"), "flow.csv")).Length);
+        foreach (var f in new[] { "sharpening.png", "sharpening-by-size.png", "flow.png" })
+            Assert.True(File.Exists(Path.Combine(dir.Combine("s"), f)), f);
+    }
+
+    [Fact]
+    public void NonlinearityCommandRecoversTheLinearLawInSigmaZAndEta()
+    {
+        using var dir = new TempDirectory();
+        var (exit, output, err) = CommandLineTests.Probes("quad", "nonlinearity", "--D", "10", "--P", "20", "--sigma-z", "0.5,1,2",
+            "--sigma-j", "0.5,1", "--lr", "0.5,1", "--seeds", "40", "--out", dir.Combine("n"), "--json");
+        Assert.True(exit == 0, err);
+        var law = System.Text.Json.JsonDocument.Parse(output).RootElement.GetProperty("powerLaw");
+        // Independent seeds per point: the exponents carry Monte Carlo error, so compare within 4 standard errors.
+        foreach (var (name, expected) in new[] { ("sigmaZ", 1.0), ("eta", 1.0), ("sigmaJ", 0.0) })
+        {
+            var e = law.GetProperty(name);
+            double value = e.GetProperty("value").GetDouble(), se = e.GetProperty("standardError").GetDouble();
+            Assert.InRange(value, expected - 4 * se - 1e-9, expected + 4 * se + 1e-9);
+            Assert.True(se < 0.1, $"{name}: too noisy to tell ({se})");
+        }
+        Assert.Equal(1 + 3 * 2 * 2, File.ReadAllLines(Path.Combine(dir.Combine("n"), "nonlinearity.csv")).Length);
+        Assert.True(File.Exists(Path.Combine(dir.Combine("n"), "nonlinearity.png")));
     }
 }

@@ -24,7 +24,7 @@ public sealed record FlowCurve(double[] Times, Estimate[] RelativeLambda);
 /// </summary>
 public static class RandomModelStatistics
 {
-    public static SharpeningEstimate Sharpening(int d, int p, double sigmaZ, double sigmaJ, int seeds)
+    public static SharpeningEstimate Sharpening(int d, int p, double sigmaZ, double sigmaJ, int seeds, long firstSeed = 0)
     {
         var lambdas = new List<double>();
         var ddots = new List<double>();
@@ -32,7 +32,7 @@ public static class RandomModelStatistics
         for (int s = 0; s < seeds; s++)
         {
             using var scope = NewDisposeScope();
-            using var m = QuadraticModel.Random(d, p, sigmaZ, sigmaJ, s);
+            using var m = QuadraticModel.Random(d, p, sigmaZ, sigmaJ, firstSeed + s);
             var j = m.Jacobian(m.Theta);
             lambdas.Add(SharpeningRate.TopEigenvalue(j));
             ddots.Add(SharpeningRate.Exact(m.Q, m.Residual(m.Theta), j));
@@ -42,12 +42,12 @@ public static class RandomModelStatistics
     }
 
     /// <summary>E[λ_max(t)]/E[λ_max(0)] along RK4 gradient flow for t = 0, dt, …, steps·dt, over seeds.</summary>
-    public static FlowCurve Flow(int d, int p, double sigmaZ, double sigmaJ, int seeds, double dt, int steps)
+    public static FlowCurve Flow(int d, int p, double sigmaZ, double sigmaJ, int seeds, double dt, int steps, long firstSeed = 0)
     {
         var paths = new List<double[]>();
         for (int s = 0; s < seeds; s++)
         {
-            using var m = QuadraticModel.Random(d, p, sigmaZ, sigmaJ, s);
+            using var m = QuadraticModel.Random(d, p, sigmaZ, sigmaJ, firstSeed + s);
             paths.Add(GradientFlow.TopEigenvalue(m, dt, steps));
         }
         var start = paths.Select(x => x[0]).ToList();
@@ -55,13 +55,13 @@ public static class RandomModelStatistics
             Enumerable.Range(0, steps + 1).Select(t => Estimate.Ratio(paths.Select(x => x[t]).ToList(), start)).ToArray());
     }
 
-    public static Estimate NonlinearityRatio(int d, int p, double sigmaZ, double sigmaJ, double eta, int seeds)
+    public static Estimate NonlinearityRatio(int d, int p, double sigmaZ, double sigmaJ, double eta, int seeds, long firstSeed = 0)
     {
         var values = new List<double>();
         for (int s = 0; s < seeds; s++)
         {
             using var scope = NewDisposeScope();
-            using var m = QuadraticModel.Random(d, p, sigmaZ, sigmaJ, s);
+            using var m = QuadraticModel.Random(d, p, sigmaZ, sigmaJ, firstSeed + s);
             var z = m.Residual(m.Theta);
             var j = m.Jacobian(m.Theta);
             var v = j.t().mv(z);

@@ -12,7 +12,7 @@ using static TorchSharp.torch;
 
 namespace Training.Cli;
 
-/// <summary><c>probes quad simulate</c> and <c>probes quad phase</c>: the quadratic regression models alone.</summary>
+/// <summary><c>probes quad simulate</c> and <c>probes quad phase</c> (and the §4 statistics in <see cref="QuadStatisticsCommands"/>): the quadratic regression models alone.</summary>
 public static class QuadCommand
 {
     public static Command Create()
@@ -20,10 +20,12 @@ public static class QuadCommand
         var command = new Command("quad", "Simulate the paper's quadratic regression models.");
         command.Subcommands.Add(Simulate());
         command.Subcommands.Add(Phase());
+        command.Subcommands.Add(QuadStatisticsCommands.Sharpening());
+        command.Subcommands.Add(QuadStatisticsCommands.Nonlinearity());
         return command;
     }
 
-    private static Option<T> Opt<T>(string name, string description, T value) =>
+    internal static Option<T> Opt<T>(string name, string description, T value) =>
         new(name) { Description = description, DefaultValueFactory = _ => value };
 
     private static Command Simulate()
@@ -80,7 +82,7 @@ public static class QuadCommand
         return Trajectory.Random(m, eta, steps);
     }
 
-    private static double Positive(double v, string name) => v > 0 && double.IsFinite(v) ? v : throw new ProbesError($"{name} must be positive, got {v}.");
+    internal static double Positive(double v, string name) => v > 0 && double.IsFinite(v) ? v : throw new ProbesError($"{name} must be positive, got {v}.");
 
     private static string[] Draw(List<TrajectoryPoint> path, string folder, string title)
     {
