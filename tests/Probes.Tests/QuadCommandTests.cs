@@ -92,7 +92,7 @@ public class QuadCommandTests
         var rows = File.ReadAllLines(Path.Combine(dir.Combine("s"), "sharpening.csv"));
         Assert.StartsWith("D,P,sigma_z_tilde,sigma_j_tilde,ratio,ratio_se,predicted,predicted_se,limit", rows[0]);
         Assert.Equal(1 + 4, rows.Length);
-        Assert.Equal(1 + 4 * 6, File.ReadAllLines(Path.Combine(dir.Combine("s"), "flow.csv")).Length);
+        Assert.Equal(1 + 2 * 6, File.ReadAllLines(Path.Combine(dir.Combine("s"), "flow.csv")).Length);
         foreach (var f in new[] { "sharpening.png", "sharpening-by-size.png", "flow.png" })
             Assert.True(File.Exists(Path.Combine(dir.Combine("s"), f)), f);
     }

@@ -29,7 +29,7 @@ public static class QuadStatisticsCommands
         var json = new Option<bool>("--json") { Description = "Print a JSON object instead of the one-line summary." };
         var command = new Command("sharpening",
             "Theorem 4.1: E[λ̈_max(0)]/E[λ_max(0)] under gradient flow against σ̃_z² for growing D, P, by Monte Carlo with error bars, "
-            + "beside the Q-, z-averaged formula; and early flow curves E[λ_max(t)]/E[λ_max(0)].")
+            + "beside the Q-, z-averaged formula and its large-size limit; and early flow curves E[λ_max(t)]/E[λ_max(0)] at the largest size.")
             { sizes, sigmaZ, sigmaJ, seeds, flowTime, flowSteps, flowSeeds, output, json };
         command.SetAction(r =>
         {
@@ -51,7 +51,10 @@ public static class QuadStatisticsCommands
             var figures = new List<string> { DrawSharpening(points, coefficients, n).Save(run.Path), DrawBySize(coefficients).Save(run.Path) };
             if (fTime > 0)
             {
-                var curves = ProgressDisplay.Run(total, progress => Flows(points, fSeeds, fTime / fSteps, fSteps, progress));
+                // Flow curves at the largest size only: one per σ̃_z keeps the figure readable.
+                var largest = points.MaxBy(x => (long)x.D * x.P)!;
+                var flowPoints = points.Where(x => x.D == largest.D && x.P == largest.P).ToList();
+                var curves = ProgressDisplay.Run(flowPoints.Count, progress => Flows(flowPoints, fSeeds, fTime / fSteps, fSteps, progress));
                 WriteFlows(run.File("flow.csv"), curves);
                 figures.Add(DrawFlows(curves, fSeeds).Save(run.Path));
             }
@@ -206,13 +209,15 @@ public static class QuadStatisticsCommands
 
     private static Figure DrawFlows(List<FlowCurveAt> curves, int seeds)
     {
-        var figure = new Figure("flow", $"Early gradient flow: E[λ_max(t)]/E[λ_max(0)] ({seeds} models; dashed: 1 + ½·ratio·t², for t ≪ 1/λ_max)", "t", "E[λ_max(t)] / E[λ_max(0)]");
+        var at = curves[0].Point;
+        var figure = new Figure("flow", $"Early gradient flow at D = {at.D}, P = {at.P} ({seeds} models; dashed: 1 + ½·ratio·t², valid while t·λ_max is small)",
+            "t", "E[λ_max(t)] / E[λ_max(0)]");
         var palette = new ScottPlot.Palettes.Category10();
         int i = 0;
         foreach (var (pt, curve) in curves)
         {
             var color = palette.GetColor(i++);
-            figure.Line(curve.Times, curve.RelativeLambda.Select(e => e.Mean).ToArray(), $"D = {pt.D}, P = {pt.P}, σ̃_z = {pt.SigmaZTilde}", color);
+            figure.Line(curve.Times, curve.RelativeLambda.Select(e => e.Mean).ToArray(), $"σ̃_z = {pt.SigmaZTilde}", color);
             var quadratic = figure.Line(curve.Times, curve.Times.Select(t => 1 + 0.5 * pt.Estimate.Ratio.Mean * t * t).ToArray(), "", color);
             quadratic.LinePattern = LinePattern.Dashed;
         }
