@@ -137,7 +137,7 @@ public class ProbeSuiteTests
     }
 
     [Fact]
-    public void PeriodTwoMotionWarmStartsFromTwoStepsBackAndSurvivesExportImport()
+    public void PeriodTwoMotionWarmStartsFromTwoAndFourStepsBackAndSurvivesExportImport()
     {
         using var net = new TinyNetwork(n: 4);
         double lambda1;
@@ -172,7 +172,7 @@ public class ProbeSuiteTests
             }
             DifferentiablePointTests.Shift(net.Model, point.JacobianTransposed(point.Residual) * (-eta / net.N));
         }
-        Assert.Equal([0, 1, 2, 2, 2, 2], lags);     // step 0 cold, step 1 from step 0, then from t − 2
+        Assert.Equal([0, 1, 2, 2, 4, 4], lags);     // step 0 cold, step 1 from step 0, then from t − 2, then extrapolated
     }
 
     [Fact]
@@ -195,7 +195,7 @@ public class ProbeSuiteTests
         using var net = new TinyNetwork(n: 4);
         using var suite = Suite(k: 2);
         long Live() { GC.Collect(); GC.WaitForPendingFinalizers(); return DisposeScopeManager.Statistics.ThreadTotalLiveCount; }
-        for (int step = 0; step < 2; step++)            // the warm-start history holds two probes when full
+        for (int step = 0; step < 4; step++)            // the warm-start history holds four probes when full
             using (var p = net.Fast()) suite.Run(p, step);
         long before = Live();
         Assert.True(before > 0, "the live-tensor counter is not counting, so this test could not fail");

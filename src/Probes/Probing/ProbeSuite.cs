@@ -19,14 +19,15 @@ namespace Probes.Probing;
 /// </list>
 /// The suite is stateful across steps: v₁'s arbitrary sign is aligned with the previous probe's (so z₁'s
 /// period-2 flips are real), eigenvectors are matched to the previous ones by overlap (a swap of λ₁ and λ₂
-/// is reported as a crossing), and each Lanczos run is warm-started from the previous probe's vectors.
+/// is reported as a crossing), and each Lanczos run is warm-started from earlier probes' vectors: the last
+/// probe's, or under period-2 motion those of t − 2 or the extrapolated 2·v(t−2) − v(t−4) (<see cref="WarmLag"/>).
 /// Probes only read the point: they never move θ or touch the global RNG, so training is unchanged.
 /// </summary>
 public sealed class ProbeSuite : IDisposable
 {
     private readonly ProbeOptions _options;
     private readonly WarmStarts _ntk = new(), _hessian = new(), _q1 = new(), _qr = new();
-    private (int Step, double Z1) _last = (int.MinValue, double.NaN), _before = (int.MinValue, double.NaN);
+    private readonly List<(int Step, double Z1)> _probes = [];      // the last probes' (step, z₁), newest first
     private Tensor? _direction;
 
     public ProbeSuite(ProbeOptions options) => _options = options;
@@ -44,9 +45,14 @@ public sealed class ProbeSuite : IDisposable
         var record = new ProbeRecord { Step = step };
         record.Set("step", step);
         var kinds = _options.Kinds;
-        // Period-2 motion (the last two probes at t − 1, t − 2 with z₁ flipping between them): start from t − 2.
-        bool periodTwo = _last.Step == step - 1 && _before.Step == step - 2 && _last.Z1 * _before.Z1 < 0;
-        record.Set("warm_lag", periodTwo ? 2 : _ntk.Last.Length + _hessian.Last.Length > 0 ? 1 : 0);   // 0: cold start
+        var lag = ChooseLag(step);
+        WarmLag? used = null;                       // the lag the first operator really used (warm_lag)
+        (Tensor[], WarmLag) Start(WarmStarts warm)
+        {
+            var start = warm.For(lag);
+            used ??= start.Lag;
+            return start;
+        }
         double eta = _options.LearningRate;
         var z = point.Residual;
         record.Set("z_norm", z.norm().item<double>());
@@ -55,7 +61,7 @@ public sealed class ProbeSuite : IDisposable
         double lambda1 = double.NaN, z1 = double.NaN;
         if (kinds.HasFlag(ProbeKinds.Ntk) || kinds.HasFlag(ProbeKinds.Q1) || kinds.HasFlag(ProbeKinds.Ratio))
         {
-            using var ntk = Solve(ModelOperators.Ntk(point), SpectrumEnd.Largest, _options.K, _ntk.For(periodTwo), 1);
+            using var ntk = Solve(ModelOperators.Ntk(point), SpectrumEnd.Largest, _options.K, Start(_ntk).Item1, 1);
             var vectors = AlignWithPrevious(ntk.Top.Select(p => p.Vector).ToArray(), record);
             for (int i = 0; i < ntk.Top.Count; i++) record.Set($"ntk_{i + 1}", ntk.Top[i].Value);
             lambda1 = ntk.Top[0].Value;
@@ -78,7 +84,7 @@ public sealed class ProbeSuite : IDisposable
 
         if (kinds.HasFlag(ProbeKinds.Hessian))
         {
-            using var hessian = Solve(ModelOperators.LossHessian(point), SpectrumEnd.Largest, _options.K, _hessian.For(periodTwo), 2);
+            using var hessian = Solve(ModelOperators.LossHessian(point), SpectrumEnd.Largest, _options.K, Start(_hessian).Item1, 2);
             for (int i = 0; i < hessian.Top.Count; i++) record.Set($"hess_{i + 1}", hessian.Top[i].Value);
             record.Set("eta_hess_1", eta * hessian.Top[0].Value);
             record.Set("hess_iters", hessian.Iterations);
@@ -91,8 +97,8 @@ public sealed class ProbeSuite : IDisposable
         {
             _direction ??= RandomDirection(point);
             int m = spectra ? _options.SpectrumSize : 1;
-            ProbeOutputHessian(point, v1, "q1", _q1, periodTwo, m, spectra, record, 3);
-            ProbeOutputHessian(point, _direction, "qr", _qr, periodTwo, m, spectra, record, 4);
+            ProbeOutputHessian(point, v1, "q1", Start(_q1).Item1, _q1, m, spectra, record, 3);
+            ProbeOutputHessian(point, _direction, "qr", Start(_qr).Item1, _qr, m, spectra, record, 4);
         }
 
         if (kinds.HasFlag(ProbeKinds.Ratio) && v1 is not null)
@@ -108,16 +114,17 @@ public sealed class ProbeSuite : IDisposable
             var step_ = point.JacobianTransposed(z).mul_(-eta / n);
             record.Set("dz1_next", v1.dot(point.ResidualAt(step_)).item<double>() - z1);
         }
-        _before = _last;
-        _last = (step, z1);
+        _probes.Insert(0, (step, z1));
+        if (_probes.Count > WarmStarts.Depth) _probes.RemoveAt(WarmStarts.Depth);
+        record.Set("warm_lag", (int)(used ?? WarmLag.Cold));
         record.Set("probe_seconds", clock.Elapsed.TotalSeconds);
         return record;
     }
 
-    private void ProbeOutputHessian(IDifferentiablePoint point, Tensor u, string name, WarmStarts warm, bool periodTwo,
+    private void ProbeOutputHessian(IDifferentiablePoint point, Tensor u, string name, Tensor[] start, WarmStarts warm,
         int m, bool spectra, ProbeRecord record, int seedOffset)
     {
-        using var result = Solve(ModelOperators.OutputHessian(point, u), SpectrumEnd.Both, m, warm.For(periodTwo), seedOffset);
+        using var result = Solve(ModelOperators.OutputHessian(point, u), SpectrumEnd.Both, m, start, seedOffset);
         record.Set($"{name}_max", result.Top[0].Value);
         record.Set($"{name}_min", result.Bottom[0].Value);
         record.Set($"{name}_iters", result.Iterations);
@@ -170,6 +177,21 @@ public sealed class ProbeSuite : IDisposable
         return aligned;
     }
 
+    /// <summary>
+    /// Period-2 motion (the last probes at t − 1, t − 2, … with z₁ flipping between each pair): start from
+    /// the extrapolated 2·v(t−2) − v(t−4) when four such probes exist, from t − 2 when two do; otherwise
+    /// from the last probe.
+    /// </summary>
+    private WarmLag ChooseLag(int step)
+    {
+        bool Flipping(int count) => _probes.Count >= count
+            && Enumerable.Range(0, count).All(i => _probes[i].Step == step - 1 - i)
+            && Enumerable.Range(0, count - 1).All(i => _probes[i].Z1 * _probes[i + 1].Z1 < 0);
+        if (Flipping(4)) return WarmLag.Extrapolated;
+        if (Flipping(2)) return WarmLag.TwoBack;
+        return WarmLag.Last;          // WarmStarts falls back to a cold start where there is nothing yet
+    }
+
     private Tensor RandomDirection(IDifferentiablePoint point)
     {
         var r = randn([point.OutputSize], float64, generator: new Generator((ulong)(_options.Seed * 31 + 5))).to(point.Device);
@@ -178,7 +200,7 @@ public sealed class ProbeSuite : IDisposable
 
     /// <summary>
     /// Everything the next probe depends on, for checkpoints: each operator's warm-start vectors from the last
-    /// two probes (the NTK's also fix the sign alignment), their steps and z₁ (the period-2 rule) and the
+    /// four probes (the NTK's also fix the sign alignment), their steps and z₁ (the period-2 rule) and the
     /// last η·λ₁ (the schedule's "above" rule). Restoring it makes a resumed run's probes identical to an
     /// uninterrupted run's.
     /// </summary>
@@ -186,26 +208,27 @@ public sealed class ProbeSuite : IDisposable
     {
         var vectors = new Dictionary<string, double[][]>
         {
-            ["history"] = [[_last.Step, _last.Z1, _before.Step, _before.Z1]],
+            ["history"] = [_probes.SelectMany(p => new double[] { p.Step, p.Z1 }).ToArray()],
         };
         foreach (var (name, warm) in Operators)
-        {
-            vectors[name] = Export(warm.Last);
-            vectors[name + "-before"] = Export(warm.Before);
-        }
+            for (int lag = 1; lag <= warm.History.Count; lag++)
+                vectors[StateKey(name, lag)] = Export(warm.History[lag - 1]);
         return new ProbeState(vectors, LastSharpness);
     }
 
     public void Import(ProbeState state, Device device)
     {
         Tensor[] Get(string name) => state.Vectors.TryGetValue(name, out var v) ? v.Select(a => tensor(a, float64).to(device)).ToArray() : [];
-        foreach (var (name, warm) in Operators) warm.Set(Get(name), Get(name + "-before"));
-        if (state.Vectors.TryGetValue("history", out var h) && h is [[var ls, var lz, var bs, var bz]])
-            (_last, _before) = (((int)ls, lz), ((int)bs, bz));
-        else
-            (_last, _before) = ((int.MinValue, double.NaN), (int.MinValue, double.NaN));   // older state: no period-2 start
+        foreach (var (name, warm) in Operators)
+            warm.Set(Enumerable.Range(1, WarmStarts.Depth).Select(lag => Get(StateKey(name, lag))));
+        _probes.Clear();
+        if (state.Vectors.TryGetValue("history", out var h) && h is [var flat])         // older state: no history, no period-2 start
+            for (int i = 0; i + 1 < flat.Length; i += 2) _probes.Add(((int)flat[i], flat[i + 1]));
         LastSharpness = state.LastSharpness;
     }
+
+    /// <summary>"ntk" for the last probe's vectors, "ntk-before" for t − 2 (the names of older state files), then "ntk-3", "ntk-4".</summary>
+    private static string StateKey(string name, int lag) => lag switch { 1 => name, 2 => name + "-before", _ => $"{name}-{lag}" };
 
     private IEnumerable<(string Name, WarmStarts Warm)> Operators => [("ntk", _ntk), ("hessian", _hessian), ("q1", _q1), ("qr", _qr)];
 
@@ -214,7 +237,7 @@ public sealed class ProbeSuite : IDisposable
     /// <summary>Sets the previous NTK eigenvectors (tests: sign alignment and crossings).</summary>
     public void Restore(IReadOnlyList<Tensor> ntkVectors, double? lastSharpness)
     {
-        _ntk.Set(ntkVectors.ToArray(), []);
+        _ntk.Set([ntkVectors.ToArray()]);
         LastSharpness = lastSharpness;
     }
 

@@ -2,46 +2,85 @@ using static TorchSharp.torch;
 
 namespace Probes.Probing;
 
+/// <summary>Where a probe's Lanczos runs start (the <c>warm_lag</c> column).</summary>
+public enum WarmLag
+{
+    /// <summary>No earlier probe: seeded random block.</summary>
+    Cold = 0,
+    /// <summary>The last probe's vectors (smooth drift).</summary>
+    Last = 1,
+    /// <summary>The vectors of t − 2 (period-2 motion, two probes seen).</summary>
+    TwoBack = 2,
+    /// <summary>2·v(t−2) − v(t−4), signs aligned, normalised (period-2 motion, four probes seen).</summary>
+    Extrapolated = 4,
+}
+
 /// <summary>
-/// One operator's eigenvectors from the last two probes, and the choice of which to warm-start from.
+/// One operator's eigenvectors from the last four probes, newest first, and the start built from them.
 /// </summary>
 /// <remarks>
 /// At the edge of stability θ moves with period 2 (z₁ flips sign every step), so the operator at step t is
-/// much closer to the one at t − 2 than at t − 1. Measured on the paper's network at step 4,800: starting
-/// the top-2 NTK from t − 1 leaves 1 − |⟨v₁, v₁*⟩| = 5e-3 after one Rayleigh–Ritz block, from t − 2 it
-/// leaves 2e-5, and eigenvalue errors drop from 1e-3 to 4e-6 (bench --run DIR --ntk-study). Away from
-/// period-2 motion θ drifts smoothly and the last probe is the better start.
+/// much closer to the one at t − 2 than at t − 1, and the even steps drift smoothly, so 2·v(t−2) − v(t−4)
+/// is closer still. Measured on the paper's network at step 4,800 (bench --run DIR --ntk-study), after the
+/// first Rayleigh–Ritz block of the top-2 NTK: from t − 1, residual 2.4e-2 and 1 − |⟨v₁, v₁*⟩| = 5e-3; from
+/// t − 2, 1.1e-3 and 2e-5; extrapolated, 1.8e-4 and 3e-7 (eigenvalues within 1e-7). Away from period-2
+/// motion θ drifts smoothly and the last probe is the better start. Keeping four probes costs four sets of
+/// vectors in the probe state (P-sized for the Hessian and Q₁: ~130 MB at the paper's scale).
 /// </remarks>
 internal sealed class WarmStarts : IDisposable
 {
-    private Tensor[] _last = [], _before = [];
+    public const int Depth = 4;
+    private readonly List<Tensor[]> _history = [];     // newest first
 
     /// <summary>The last probe's vectors (sign alignment and crossings compare against these).</summary>
-    public Tensor[] Last => _last;
+    public Tensor[] Last => Back(1);
 
-    /// <summary>The vectors to start from: the probe before the last one when <paramref name="periodTwo"/>.</summary>
-    public Tensor[] For(bool periodTwo) => periodTwo && _before.Length > 0 ? _before : _last;
+    /// <summary>The vectors of the probe <paramref name="lag"/> probes ago, or none.</summary>
+    public Tensor[] Back(int lag) => _history.Count >= lag ? _history[lag - 1] : [];
+
+    /// <summary>
+    /// The start for <paramref name="lag"/>, falling back to a shorter lag where this operator has less
+    /// history (e.g. it was just switched on); returns the lag actually used.
+    /// </summary>
+    public (Tensor[] Vectors, WarmLag Lag) For(WarmLag lag)
+    {
+        if (lag == WarmLag.Extrapolated && Back(4).Length == Back(2).Length && Back(4).Length > 0)
+            return (Extrapolate(Back(2), Back(4)), lag);
+        if (lag >= WarmLag.TwoBack && Back(2).Length > 0) return (Back(2), WarmLag.TwoBack);
+        return Last.Length > 0 ? (Last, WarmLag.Last) : ([], WarmLag.Cold);
+    }
+
+    /// <summary>Linear extrapolation of the even-step drift, per vector: 2a − b with b's sign aligned to a.</summary>
+    private static Tensor[] Extrapolate(Tensor[] twoBack, Tensor[] fourBack) =>
+        twoBack.Zip(fourBack, (a, b) =>
+        {
+            var v = a.dot(b).item<double>() < 0 ? 2 * a + b : 2 * a - b;     // ‖v‖ ≥ 1 for unit a, b
+            return v.div_(v.norm());
+        }).ToArray();
 
     public void Push(Tensor[] fresh)
     {
-        foreach (var t in _before) t.Dispose();
-        _before = _last;
-        _last = fresh.Select(t => t.clone().DetachFromDisposeScope()).ToArray();
+        _history.Insert(0, fresh.Select(t => t.clone().DetachFromDisposeScope()).ToArray());
+        if (_history.Count > Depth)
+        {
+            foreach (var t in _history[^1]) t.Dispose();
+            _history.RemoveAt(Depth);
+        }
     }
 
-    public void Set(Tensor[] last, Tensor[] before)
+    /// <summary>Replaces the history (newest first; empty sets end it).</summary>
+    public void Set(IEnumerable<Tensor[]> history)
     {
         Dispose();
-        _last = last.Select(t => t.clone().DetachFromDisposeScope()).ToArray();
-        _before = before.Select(t => t.clone().DetachFromDisposeScope()).ToArray();
+        foreach (var vectors in history.TakeWhile(v => v.Length > 0).Take(Depth))
+            _history.Add(vectors.Select(t => t.clone().DetachFromDisposeScope()).ToArray());
     }
 
-    public Tensor[] Before => _before;
+    public IReadOnlyList<Tensor[]> History => _history;
 
     public void Dispose()
     {
-        foreach (var t in _last.Concat(_before)) t.Dispose();
-        _last = [];
-        _before = [];
+        foreach (var t in _history.SelectMany(v => v)) t.Dispose();
+        _history.Clear();
     }
 }

@@ -12,7 +12,8 @@ namespace Training.Bench;
 /// <summary>
 /// What a warm-started top-2 NTK solve costs in an EOS window and what limits it: from a run's last
 /// checkpoint, at consecutive GD steps, a tight cold reference (top 6), then warm starts from the reference
-/// vectors of t − 1, t − 2, both, and the t − 1 top-4, each stopped after 2…24 matvecs and scored by its
+/// vectors of t − 1, t − 2, both, the t − 1 and t − 2 top-4, the t − 2 top-6, and the extrapolated
+/// 2·v(t−2) − v(t−4), each stopped after 2…24 matvecs and scored by its
 /// residual and its errors against the reference. Also the float32 matvec's error against float64 at the same θ.
 /// </summary>
 public static class NtkWarmStartStudy
@@ -39,6 +40,9 @@ public static class NtkWarmStartStudy
                 if (history.Count > 1) starts.Add(("t−2", history[1][..2]));
                 if (history.Count > 1) starts.Add(("t−1,t−2", [.. history[0][..2], .. history[1][..2]]));
                 if (history.Count > 0) starts.Add(("t−1 top-4", history[0][..4]));
+                if (history.Count > 1) starts.Add(("t−2 top-4", history[1][..4]));
+                if (history.Count > 1) starts.Add(("t−2 top-6", history[1][..6]));
+                if (history.Count > 3) starts.Add(("2(t−2)−(t−4)", Extrapolate(history[1][..2], history[3][..2])));
                 foreach (var (name, vectors) in starts)
                     foreach (int cap in new[] { 2, 4, 6, 8, 12, 16, 24 })
                     {
@@ -49,12 +53,24 @@ public static class NtkWarmStartStudy
                         Console.WriteLine($"      {name,-10} {warm.Iterations,3}  {warm.MaxResidual,9:E1}  {E(0),9:E1} {E(1),9:E1} {V(0),12:E1} {V(1),12:E1}");
                     }
                 history.Insert(0, r.Select(p => p.Vector.clone().DetachFromDisposeScope()).ToArray());
-                if (history.Count > 2) { foreach (var v in history[^1]) v.Dispose(); history.RemoveAt(2); }
+                if (history.Count > 4) { foreach (var v in history[^1]) v.Dispose(); history.RemoveAt(4); }
             }
             run.Step();
         }
         return 0;
     }
+
+    /// <summary>
+    /// Linear extrapolation of the period-2 drift, 2·v(t−2) − v(t−4) per eigenvector (signs aligned first),
+    /// normalised: if θ drifts smoothly between the two-step images, this is second-order accurate.
+    /// </summary>
+    private static Tensor[] Extrapolate(Tensor[] twoBack, Tensor[] fourBack) =>
+        twoBack.Zip(fourBack, (a, b) =>
+        {
+            var aligned = a.dot(b).item<double>() < 0 ? -b : b;
+            var v = 2 * a - aligned;
+            return v / v.norm();
+        }).ToArray();
 
     /// <summary>Relative error of the float32 K·u against float64 at the same θ: the floor under any tolerance.</summary>
     private static void MatvecPrecision(CheckpointedRun run)
