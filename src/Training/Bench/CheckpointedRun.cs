@@ -20,7 +20,8 @@ public sealed class CheckpointedRun : IDisposable
     public Mlp Model { get; }
     public ProbeSuite Suite { get; }
 
-    public CheckpointedRun(string path, int threads)
+    /// <param name="tolerance">Overrides the run's probe tolerance (to measure the cost of another).</param>
+    public CheckpointedRun(string path, int threads, double? tolerance = null)
     {
         set_num_threads(threads);
         _run = RunDirectory.Open(path);
@@ -33,7 +34,7 @@ public sealed class CheckpointedRun : IDisposable
         Suite = new ProbeSuite(new ProbeOptions
         {
             LearningRate = Settings.Lr, Kinds = ProbeOptions.ParseKinds(Settings.Probes), K = Settings.ProbeK,
-            Tolerance = Settings.ProbeTol, MaxIterations = Settings.ProbeMaxIter, Seed = Settings.Seed,
+            Tolerance = tolerance ?? Settings.ProbeTol, MaxIterations = Settings.ProbeMaxIter, Seed = Settings.Seed,
         });
         Checkpoint.Restore(_run, Model, Suite, device);
     }

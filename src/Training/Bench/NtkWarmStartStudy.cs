@@ -52,6 +52,16 @@ public static class NtkWarmStartStudy
                         double V(int i) => 1 - Math.Abs(warm.Top[i].Vector.dot(r[i].Vector).item<double>());
                         Console.WriteLine($"      {name,-10} {warm.Iterations,3}  {warm.MaxResidual,9:E1}  {E(0),9:E1} {E(1),9:E1} {V(0),12:E1} {V(1),12:E1}");
                     }
+                // What each tolerance costs from the best start, and what it buys against the reference.
+                var best = history.Count > 3 ? ("2(t−2)−(t−4)", Extrapolate(history[1][..2], history[3][..2])) : history.Count > 1 ? ("t−2", history[1][..2]) : default;
+                if (best.Item2 is { } bestStart)
+                    foreach (double tol in new[] { 1e-4, 1e-5, 1e-6 })
+                    {
+                        using var warm = LanczosSolver.Solve(ModelOperators.Ntk(point), new LanczosOptions { Count = 2, Tolerance = tol, MaxIterations = 300, WarmStart = bestStart });
+                        double E(int i) => Math.Abs(warm.Top[i].Value - r[i].Value) / r[i].Value;
+                        double V(int i) => 1 - Math.Abs(warm.Top[i].Vector.dot(r[i].Vector).item<double>());
+                        Console.WriteLine($"      {best.Item1 + " to " + tol.ToString("0e0"),-18} {warm.Iterations,3}  {warm.MaxResidual,9:E1}  {E(0),9:E1} {E(1),9:E1} {V(0),12:E1} {V(1),12:E1}");
+                    }
                 history.Insert(0, r.Select(p => p.Vector.clone().DetachFromDisposeScope()).ToArray());
                 if (history.Count > 4) { foreach (var v in history[^1]) v.Dispose(); history.RemoveAt(4); }
             }
