@@ -34,6 +34,13 @@ public static class NonlinearitySeries
         return points;
     }
 
+    /// <summary>
+    /// The large-D, P prefactor A in r_NL ≈ A·η·σ̃_z: √(P / (2(D + P))), for any σ_J. Derived here (not from the
+    /// paper) from concentration of the norms at w = Jᵀz: ‖Q(w, w)‖² ≈ 2D‖w‖⁴ (E[(wᵀQ_αw)²] = 2‖w‖⁴),
+    /// ‖w‖² ≈ σ_z²σ_J²DP, ‖Jw‖² ≈ σ_z²σ_J⁴DP(D + P), so r_NL ≈ ½η·σ_z·√(2D)·√(DP/(D + P)) with σ_z = σ̃_z/D.
+    /// </summary>
+    public static double LimitPrefactor(int d, int p) => Math.Sqrt(p / (2.0 * (d + p)));
+
     /// <summary>Weighted least squares of log r_NL on the logs of the axes that vary (var(log r) ≈ (se/r)²).</summary>
     public static PowerLaw Fit(IReadOnlyList<NonlinearityPoint> points)
     {

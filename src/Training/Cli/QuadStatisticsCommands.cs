@@ -97,6 +97,7 @@ public static class QuadStatisticsCommands
             var points = ProgressDisplay.Run(total, progress =>
                 NonlinearitySeries.Run(dd, pp, zs, js, etas, n, done => progress.Report(done, total, $"point {done}/{total}")));
             var law = NonlinearitySeries.Fit(points);
+            double limit = NonlinearitySeries.LimitPrefactor(dd, pp);
             using (var csv = new CsvTrace(run.File("nonlinearity.csv"), ["sigma_z_tilde", "sigma_j_tilde", "eta", "r_nl", "r_nl_se", "seeds"]))
                 foreach (var x in points)
                     csv.Write(new Dictionary<string, double>
@@ -104,12 +105,13 @@ public static class QuadStatisticsCommands
                         ["sigma_z_tilde"] = x.SigmaZTilde, ["sigma_j_tilde"] = x.SigmaJTilde, ["eta"] = x.Eta,
                         ["r_nl"] = x.Ratio.Mean, ["r_nl_se"] = x.Ratio.StandardError, ["seeds"] = x.Ratio.Samples,
                     });
-            var figure = DrawNonlinearity(points, dd, pp).Save(run.Path);
+            var figure = DrawNonlinearity(points, law, dd, pp).Save(run.Path);
             static string Show(string name, Exponent? e) => e is null ? $"{name}: not varied" : $"{name}^{e.Value:F3}±{e.StandardError:F3}";
             double seconds = clock.Elapsed.TotalSeconds;
             ReportCommands.Print(r.GetValue(json),
-                $"r_NL ≈ {law.Prefactor:G4}·{Show("σ̃_z", law.SigmaZ)}·{Show("η", law.Eta)}·{Show("σ̃_J", law.SigmaJ)} (expected 1, 1, 0); {seconds:F1} s → {run.Path}",
-                new { directory = run.Path, seconds, d = dd, p = pp, seeds = n, powerLaw = law, points, figures = new[] { figure } });
+                $"r_NL ≈ {law.Prefactor:G4}·{Show("σ̃_z", law.SigmaZ)}·{Show("η", law.Eta)}·{Show("σ̃_J", law.SigmaJ)} "
+                + $"(large-size law {limit:G4}·σ̃_z·η); {seconds:F1} s → {run.Path}",
+                new { directory = run.Path, seconds, d = dd, p = pp, seeds = n, powerLaw = law, limitPrefactor = limit, points, figures = new[] { figure } });
             return 0;
         });
         return command;
@@ -224,20 +226,26 @@ public static class QuadStatisticsCommands
         return figure;
     }
 
-    private static Figure DrawNonlinearity(List<NonlinearityPoint> points, int d, int p)
+    /// <summary>r_NL/η against σ̃_z for every (η, σ̃_J), coloured by σ̃_J: the collapse onto one line is the law.</summary>
+    private static Figure DrawNonlinearity(List<NonlinearityPoint> points, PowerLaw law, int d, int p)
     {
-        var figure = new Figure("nonlinearity", $"r_NL (Eq. 27) at D = {d}, P = {p}: lines for each (η, σ̃_J), ±1 s.e.", "σ̃_z", "r_NL");
+        var figure = new Figure("nonlinearity", $"r_NL/η (Eq. 27) at D = {d}, P = {p}, every η and σ̃_J (±1 s.e.): one line if r_NL ∝ η·σ̃_z", "σ̃_z", "r_NL / η");
         var palette = new ScottPlot.Palettes.Category10();
-        int i = 0;
+        var sigmaJs = points.Select(x => x.SigmaJTilde).Distinct().OrderBy(x => x).ToList();
         foreach (var g in points.GroupBy(x => (x.Eta, x.SigmaJTilde)))
         {
-            var color = palette.GetColor(i++);
+            var color = palette.GetColor(sigmaJs.IndexOf(g.Key.SigmaJTilde));
             var mine = g.OrderBy(x => x.SigmaZTilde).ToList();
             var xs = mine.Select(x => x.SigmaZTilde).ToArray();
-            var ys = mine.Select(x => x.Ratio.Mean).ToArray();
-            figure.Plot.Add.ErrorBar(xs, ys, mine.Select(x => x.Ratio.StandardError).ToArray()).Color = color;
-            figure.Line(xs, ys, $"η = {g.Key.Eta}, σ̃_J = {g.Key.SigmaJTilde}", color, markers: true);
+            var ys = mine.Select(x => x.Ratio.Mean / x.Eta).ToArray();
+            figure.Plot.Add.ErrorBar(xs, ys, mine.Select(x => x.Ratio.StandardError / x.Eta).ToArray()).Color = color;
+            bool first = g.Key.Eta == points.Where(x => x.SigmaJTilde == g.Key.SigmaJTilde).Min(x => x.Eta);
+            figure.Points(xs, ys, first ? $"σ̃_J = {g.Key.SigmaJTilde}" : "", color);
         }
+        double lo = points.Min(x => x.SigmaZTilde), hi = points.Max(x => x.SigmaZTilde);
+        double eta = points.Select(x => x.Eta).Average();
+        double A(double z) => law.Prefactor * Math.Pow(z, law.SigmaZ?.Value ?? 1) * Math.Pow(eta, (law.Eta?.Value ?? 1) - 1);
+        figure.Line([lo, hi], [A(lo), A(hi)], $"fit: {law.Prefactor:G3}·σ̃_z^{law.SigmaZ?.Value ?? 1:F3}", Colors.Black);
         return figure;
     }
 
