@@ -212,7 +212,7 @@ public static class QuadStatisticsCommands
     private static Figure DrawFlows(List<FlowCurveAt> curves, int seeds)
     {
         var at = curves[0].Point;
-        var figure = new Figure("flow", $"Early gradient flow at D = {at.D}, P = {at.P} ({seeds} models; dashed: 1 + ½·ratio·t², valid while t·λ_max is small)",
+        var figure = new Figure("flow", $"Early gradient flow, D = {at.D}, P = {at.P}, {seeds} models (dashed: 1 + ½·ratio·t²)",
             "t", "E[λ_max(t)] / E[λ_max(0)]");
         var palette = new ScottPlot.Palettes.Category10();
         int i = 0;
