@@ -38,6 +38,21 @@ public class CommandLineTests
         Assert.False(Directory.Exists(dir.Combine("run")), "a refused run must not leave a run directory");
     }
 
+    [Theory]
+    [InlineData("--ntk-study and --tolerance-study need --run", "--ntk-study")]
+    [InlineData("--ntk-study and --tolerance-study need --run", "--tolerance-study")]
+    [InlineData("choose one of --ntk-study and --tolerance-study", "--run", "x", "--ntk-study", "--tolerance-study")]
+    [InlineData("--probe-steps must be positive", "--run", "x", "--probe-steps", "0")]
+    [InlineData("--probe-tol must be in (0, 1)", "--run", "x", "--probe-tol", "2")]
+    [InlineData("--probe-tol applies to bench --run RUN_DIR (without a study)", "--probe-tol", "1e-4")]
+    public void BadBenchInputIsOneLine(string message, params string[] args)
+    {
+        var (exit, _, err) = Probes(["bench", .. args]);
+        Assert.Equal(2, exit);
+        Assert.Contains(message, err);
+        Assert.Single(err.Trim().Split('\n'));
+    }
+
     [Fact]
     public void ConfigFileErrorsNameTheProblem()
     {

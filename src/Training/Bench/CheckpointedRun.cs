@@ -31,13 +31,24 @@ public sealed class CheckpointedRun : IDisposable
         DataFolder = CifarLocator.Resolve(Settings.Data);
         Data = CifarDataset.Load(DataFolder, Settings.N, 0, dtype, device);
         Model = Trainer.Build(Settings, dtype, device);
-        Suite = new ProbeSuite(new ProbeOptions
-        {
-            LearningRate = Settings.Lr, Kinds = ProbeOptions.ParseKinds(Settings.Probes), K = Settings.ProbeK,
-            Tolerance = tolerance ?? Settings.ProbeTol, MaxIterations = Settings.ProbeMaxIter, Seed = Settings.Seed,
-        });
+        Suite = new ProbeSuite(Options(tolerance ?? Settings.ProbeTol));
         Checkpoint.Restore(_run, Model, Suite, device);
     }
+
+    /// <summary>Another suite with the run's probe settings at <paramref name="tolerance"/>, holding the checkpoint's probe state.</summary>
+    public ProbeSuite NewSuite(double tolerance)
+    {
+        var suite = new ProbeSuite(Options(tolerance));
+        using var stream = File.OpenRead(_run.File(Checkpoint.ProbeState));
+        suite.Import(ProbeState.Read(stream), Data.TrainInputs.device);
+        return suite;
+    }
+
+    private ProbeOptions Options(double tolerance) => new()
+    {
+        LearningRate = Settings.Lr, Kinds = ProbeOptions.ParseKinds(Settings.Probes), K = Settings.ProbeK,
+        Tolerance = tolerance, MaxIterations = Settings.ProbeMaxIter, Seed = Settings.Seed,
+    };
 
     public MlpPoint Point() => new(Model, Data.TrainInputs, Data.TrainTargets);
 

@@ -60,7 +60,11 @@ public static class NtkWarmStartStudy
                         using var warm = LanczosSolver.Solve(ModelOperators.Ntk(point), new LanczosOptions { Count = 2, Tolerance = tol, MaxIterations = 300, WarmStart = bestStart });
                         double E(int i) => Math.Abs(warm.Top[i].Value - r[i].Value) / r[i].Value;
                         double V(int i) => 1 - Math.Abs(warm.Top[i].Vector.dot(r[i].Vector).item<double>());
-                        Console.WriteLine($"      {best.Item1 + " to " + tol.ToString("0e0"),-18} {warm.Iterations,3}  {warm.MaxResidual,9:E1}  {E(0),9:E1} {E(1),9:E1} {V(0),12:E1} {V(1),12:E1}");
+                        // z₁ = v₁·z with v₁'s sign taken from the reference: what the tolerance does to the traced z₁.
+                        var v1 = warm.Top[0].Vector;
+                        if (v1.dot(r[0].Vector).item<double>() < 0) v1 = -v1;
+                        double z1 = r[0].Vector.dot(point.Residual).item<double>(), dz1 = Math.Abs(v1.dot(point.Residual).item<double>() - z1);
+                        Console.WriteLine($"      {best.Item1 + " to " + tol.ToString("0e0"),-18} {warm.Iterations,3}  {warm.MaxResidual,9:E1}  {E(0),9:E1} {E(1),9:E1} {V(0),12:E1} {V(1),12:E1}   z₁ {z1:F4}, |Δz₁| {dz1:E1}");
                     }
                 history.Insert(0, r.Select(p => p.Vector.clone().DetachFromDisposeScope()).ToArray());
                 if (history.Count > 4) { foreach (var v in history[^1]) v.Dispose(); history.RemoveAt(4); }

@@ -14,23 +14,28 @@ public static class BenchCommand
         var run = new Option<string?>("--run") { Description = "Also time warm-started probes over consecutive steps from this run's last checkpoint (e.g. one in its EOS phase)." };
         var steps = new Option<int>("--probe-steps") { Description = "Consecutive steps probed with --run (default 6).", DefaultValueFactory = _ => 6 };
         var study = new Option<bool>("--ntk-study") { Description = "With --run: what limits the warm-started NTK solve (block sizes, tolerances, float32 floor) against a tight reference." };
+        var toleranceStudy = new Option<bool>("--tolerance-study") { Description = "With --run: every traced column at probe tolerances 1e-4, 1e-5, 1e-6 against 1e-7, and what each costs." };
         var tolerance = new Option<double?>("--probe-tol") { Description = "With --run: probe to this relative residual instead of the run's own." };
         command.Options.Add(study);
+        command.Options.Add(toleranceStudy);
         command.Options.Add(tolerance);
         command.Options.Add(n);
         command.Options.Add(threads);
         command.Options.Add(data);
         command.Options.Add(run);
         command.Options.Add(steps);
-        command.SetAction(result => result.GetValue(study) && result.GetValue(run) is null
-            ? throw new ProbesError("--ntk-study needs --run RUN_DIR (a run with a checkpoint in its EOS phase).")
+        command.SetAction(result => (result.GetValue(study) || result.GetValue(toleranceStudy)) && result.GetValue(run) is null
+            ? throw new ProbesError("--ntk-study and --tolerance-study need --run RUN_DIR (a run with a checkpoint in its EOS phase).")
+            : result.GetValue(study) && result.GetValue(toleranceStudy) ? throw new ProbesError("choose one of --ntk-study and --tolerance-study.")
             : result.GetValue(steps) < 1 ? throw new ProbesError($"--probe-steps must be positive, got {result.GetValue(steps)}.")
             : result.GetValue(tolerance) is { } tol && !(tol > 0 && tol < 1) ? throw new ProbesError($"--probe-tol must be in (0, 1), got {tol}.")
-            : result.GetValue(tolerance) is not null && (result.GetValue(run) is null || result.GetValue(study))
-                ? throw new ProbesError("--probe-tol applies to bench --run RUN_DIR (without --ntk-study).")
+            : result.GetValue(tolerance) is not null && (result.GetValue(run) is null || result.GetValue(study) || result.GetValue(toleranceStudy))
+                ? throw new ProbesError("--probe-tol applies to bench --run RUN_DIR (without a study).")
             : result.GetValue(run) is { } dir
             ? result.GetValue(study)
                 ? Bench.NtkWarmStartStudy.Run(dir, result.GetValue(threads), result.GetValue(steps))
+                : result.GetValue(toleranceStudy)
+                ? Bench.ToleranceStudy.Run(dir, result.GetValue(threads), result.GetValue(steps))
                 : Bench.EosProbeBenchmark.Run(dir, result.GetValue(threads), result.GetValue(steps), result.GetValue(tolerance))
             : Bench.Benchmark.Run(result.GetValue(data), result.GetValue(n), result.GetValue(threads)));
         return command;
