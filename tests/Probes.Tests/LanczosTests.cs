@@ -98,6 +98,23 @@ public class LanczosTests
     }
 
     [Fact]
+    public void ResidualsAreExactWhenTheCapFallsInsideABlock()
+    {
+        // Block size 3 with a cap of 7: a second block cut to one vector would leave two directions of the
+        // first block's images outside the basis and make the reported residuals too small.
+        var values = Spectrum(300, i => 1.0 / (1 + 0.02 * i));
+        var (op, _) = WithSpectrum(values, seed: 21);
+        using var r = LanczosSolver.Solve(op, new LanczosOptions { Count = 3, BlockSize = 3, Tolerance = 1e-12, MaxIterations = 7 });
+        Assert.False(r.Converged);
+        Assert.True(r.Iterations <= 7);
+        foreach (var pair in r.Top)
+        {
+            double trueResidual = (op.Apply(pair.Vector) - pair.Vector * pair.Value).norm().item<double>() / Math.Abs(pair.Value);
+            Assert.Equal(trueResidual, pair.Residual, 1e-10 + 1e-8 * trueResidual);
+        }
+    }
+
+    [Fact]
     public void WarmStartReachesTheSameEigenpairsInFewerIterations()
     {
         // λ₁ ≈ λ₂, as at the edge of stability: the warm block separates them by Rayleigh–Ritz.

@@ -28,7 +28,10 @@ public sealed record LanczosOptions
     /// <summary>Converged when ‖A v − θ v‖ ≤ Tolerance·|θ| for every wanted Ritz pair.</summary>
     public double Tolerance { get; init; } = 1e-6;
 
-    /// <summary>Hard cap on Krylov dimension (= matvecs). Hitting it is reported as not converged.</summary>
+    /// <summary>
+    /// Hard cap on Krylov dimension (= matvecs). Hitting it is reported as not converged. With blocks of b
+    /// vectors the run stops at the last whole block under the cap, so every reported residual is exact.
+    /// </summary>
     public int MaxIterations { get; init; } = 300;
 
     /// <summary>

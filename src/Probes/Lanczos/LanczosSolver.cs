@@ -56,6 +56,9 @@ public static class LanczosSolver
             converged = basis.Count >= options.Wanted && wanted.All(c => c.Residual <= options.Tolerance);
             if (converged || basis.Count >= cap) break;
             block = NextBlock(outside, active, scale, random);
+            // A block cut short by the cap would leave part of the last images outside the basis, and the
+            // residuals below would come out too small: stop before it instead.
+            if (basis.Count + block.Count > cap) break;
         }
 
         var krylov = basis.Active;
