@@ -57,10 +57,11 @@ public static class SharpeningRate
     }
 
     /// <summary>
-    /// The large-D, P limit of E[λ̈_max(0)]/E[λ_max(0)] at fixed ρ = D/P ≤ 1: 2σ_z²·D·P, which in the paper's
+    /// The large-D, P limit of E[λ̈_max(0)]/E[λ_max(0)] at fixed ρ = D/P: 2σ_z²·D·P, which in the paper's
     /// rescaling (σ_z = σ̃_z/D) is (2P/D)·σ̃_z², for any σ_J. Derived here from <see cref="Expected"/>: its
     /// leading terms are (P+1)·tr K and tr K·Σⱼ(λ₁+λⱼ)/(λ₁−λⱼ); with tr K ≈ σ_J²DP, the spectrum of K/(σ_J²P)
-    /// Marchenko–Pastur with edge b = (1+√ρ)² and Stieltjes transform g(b) = (b+ρ−1)/(2ρb) there, the sum is
+    /// Marchenko–Pastur (with its atom at 0 when ρ > 1) with edge b = (1+√ρ)² and Stieltjes transform
+    /// g(b) = (b+ρ−1)/(2ρb) there, the sum is
     /// D(b−1)/ρ, so E[λ̈] ≈ 2σ_z²·σ_J²DP²·b and E[λ₁] ≈ σ_J²P·b. Finite sizes converge to it slowly (the
     /// λ₁–λ₂ gap closes like P^{-2/3} relative to the spectrum).
     /// </summary>

@@ -6,9 +6,9 @@ public sealed record SharpeningPoint(int D, int P, double SigmaZTilde, double Si
 /// <summary>
 /// The coefficient c̃ in E[λ̈]/E[λ] = c̃·σ̃_z² for one size, by weighted least squares through the origin over
 /// its σ̃_z points, for the Monte Carlo ratio and for the averaged formula; χ²/dof says whether the Monte
-/// Carlo points are consistent with proportionality (≈ 1 if so).
+/// Carlo points are consistent with proportionality (≈ 1 if so; null with a single σ̃_z).
 /// </summary>
-public sealed record SizeCoefficient(int D, int P, Estimate Measured, Estimate Predicted, double ChiSquaredPerDof);
+public sealed record SizeCoefficient(int D, int P, Estimate Measured, Estimate Predicted, double? ChiSquaredPerDof);
 
 /// <summary>
 /// Theorem 4.1's E[λ̈_max(0)]/E[λ_max(0)] against σ̃_z² for growing (D, P), in the paper's rescaling
@@ -39,7 +39,7 @@ public static class SharpeningSeries
             var measured = ThroughOrigin(list, x => x.Estimate.Ratio);
             var predicted = ThroughOrigin(list, x => x.Estimate.Predicted);
             double chi2 = list.Sum(x => Math.Pow((x.Estimate.Ratio.Mean - measured.Mean * x.SigmaZTilde * x.SigmaZTilde) / x.Estimate.Ratio.StandardError, 2));
-            return new SizeCoefficient(g.Key.D, g.Key.P, measured, predicted, list.Count > 1 ? chi2 / (list.Count - 1) : double.NaN);
+            return new SizeCoefficient(g.Key.D, g.Key.P, measured, predicted, list.Count > 1 ? chi2 / (list.Count - 1) : null);
         }).ToList();
 
     /// <summary>y = c·x with x = σ̃_z², weights 1/se²: c = Σwxy/Σwx², se(c) = 1/√Σwx².</summary>

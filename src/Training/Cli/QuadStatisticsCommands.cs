@@ -59,10 +59,10 @@ public static class QuadStatisticsCommands
             }
             double seconds = clock.Elapsed.TotalSeconds;
             var line = string.Join("; ", coefficients.Select(c =>
-                $"D={c.D},P={c.P}: c̃ = {c.Measured.Mean:G4} ± {c.Measured.StandardError:G2} (formula {c.Predicted.Mean:G4}, limit {Limit(c)}, χ²/dof {c.ChiSquaredPerDof:F2})"));
+                $"D={c.D},P={c.P}: c̃ = {c.Measured.Mean:G4} ± {c.Measured.StandardError:G2} (formula {c.Predicted.Mean:G4}, limit {SharpeningRate.LimitCoefficient(c.D, c.P):G4}, χ²/dof {c.ChiSquaredPerDof?.ToString("F2", CultureInfo.InvariantCulture) ?? "n/a"})"));
             ReportCommands.Print(r.GetValue(json), $"E[λ̈]/E[λ] = c̃·σ̃_z²: {line}; {seconds:F1} s → {run.Path}",
                 new { directory = run.Path, seconds, seeds = n, sigmaJTilde = sj,
-                      coefficients = coefficients.Select(c => new { c.D, c.P, c.Measured, c.Predicted, c.ChiSquaredPerDof, limit = QuadStatisticsFigures.LimitOrNull(c.D, c.P) }),
+                      coefficients = coefficients.Select(c => new { c.D, c.P, c.Measured, c.Predicted, c.ChiSquaredPerDof, limit = SharpeningRate.LimitCoefficient(c.D, c.P) }),
                       points, figures });
             return 0;
         });
@@ -128,7 +128,6 @@ public static class QuadStatisticsCommands
         return curves;
     }
 
-    private static string Limit(SizeCoefficient c) => QuadStatisticsFigures.LimitOrNull(c.D, c.P) is { } l ? l.ToString("G4", CultureInfo.InvariantCulture) : "n/a (D > P)";
 
     private static void WriteSharpening(string path, List<SharpeningPoint> points)
     {
@@ -141,7 +140,7 @@ public static class QuadStatisticsCommands
             {
                 ["D"] = x.D, ["P"] = x.P, ["sigma_z_tilde"] = x.SigmaZTilde, ["sigma_j_tilde"] = x.SigmaJTilde,
                 ["ratio"] = e.Ratio.Mean, ["ratio_se"] = e.Ratio.StandardError, ["predicted"] = e.Predicted.Mean, ["predicted_se"] = e.Predicted.StandardError,
-                ["limit"] = (QuadStatisticsFigures.LimitOrNull(x.D, x.P) ?? double.NaN) * x.SigmaZTilde * x.SigmaZTilde,
+                ["limit"] = SharpeningRate.LimitCoefficient(x.D, x.P) * x.SigmaZTilde * x.SigmaZTilde,
                 ["lambda_mean"] = e.Lambda.Mean, ["lambda_se"] = e.Lambda.StandardError, ["lambda_ddot_mean"] = e.LambdaDdot.Mean,
                 ["lambda_ddot_se"] = e.LambdaDdot.StandardError, ["seeds"] = e.Ratio.Samples,
             });

@@ -9,9 +9,6 @@ public sealed record FlowCurveAt(SharpeningPoint Point, FlowCurve Curve);
 /// <summary>The figures of <c>probes quad sharpening</c> and <c>probes quad nonlinearity</c>.</summary>
 public static class QuadStatisticsFigures
 {
-    /// <summary>The derived large-size coefficient 2P/D, where it holds (D ≤ P).</summary>
-    public static double? LimitOrNull(int d, int p) => d <= p ? SharpeningRate.LimitCoefficient(d, p) : null;
-
     public static Figure Sharpening(List<SharpeningPoint> points, List<SizeCoefficient> coefficients, int seeds)
     {
         var figure = new Figure("sharpening", $"Theorem 4.1: E[λ̈_max(0)]/E[λ_max(0)] ({seeds} models per point, ±1 s.e.; lines: averaged formula)",
@@ -29,7 +26,7 @@ public static class QuadStatisticsFigures
             var line = figure.Line(xs, mine.Select(x => x.Estimate.Predicted.Mean).ToArray(), $"formula, D = {c.D}", color);
             line.LinePattern = LinePattern.Dashed;
         }
-        if (coefficients.Select(c => (double?)LimitOrNull(c.D, c.P)).Distinct().ToList() is [double limit])
+        if (coefficients.Select(c => SharpeningRate.LimitCoefficient(c.D, c.P)).Distinct().ToList() is [double limit])
         {
             double top = points.Max(x => x.SigmaZTilde * x.SigmaZTilde);
             var asymptote = figure.Line([0, top], [0, limit * top], $"large-size limit (2P/D)·σ̃_z² = {limit:G3}·σ̃_z²", Colors.Black);
@@ -48,9 +45,8 @@ public static class QuadStatisticsFigures
         figure.Line(xs, measured, "Monte Carlo", Colors.C0, markers: true);
         figure.Plot.Add.ErrorBar(xs, coefficients.Select(c => c.Predicted.Mean).ToArray(), coefficients.Select(c => c.Predicted.StandardError).ToArray()).Color = Colors.C1;
         figure.Line(xs, coefficients.Select(c => c.Predicted.Mean).ToArray(), "Q-, z-averaged formula", Colors.C1, markers: true);
-        var limits = coefficients.Select(c => LimitOrNull(c.D, c.P) ?? double.NaN).ToArray();
-        if (limits.All(double.IsFinite))
-            figure.Line(xs, limits, "large-size limit 2P/D", Colors.Black).LinePattern = LinePattern.Dotted;
+        var limits = coefficients.Select(c => SharpeningRate.LimitCoefficient(c.D, c.P)).ToArray();
+        figure.Line(xs, limits, "large-size limit 2P/D", Colors.Black).LinePattern = LinePattern.Dotted;
         return figure;
     }
 
