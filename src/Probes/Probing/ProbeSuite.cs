@@ -47,11 +47,11 @@ public sealed class ProbeSuite : IDisposable
         var kinds = _options.Kinds;
         var lag = ChooseLag(step);
         WarmLag? used = null;                       // the lag the first operator really used (warm_lag)
-        (Tensor[], WarmLag) Start(WarmStarts warm)
+        Tensor[] Start(WarmStarts warm)
         {
-            var start = warm.For(lag);
-            used ??= start.Lag;
-            return start;
+            var (vectors, actual) = warm.For(lag);
+            used ??= actual;
+            return vectors;
         }
         double eta = _options.LearningRate;
         var z = point.Residual;
@@ -61,7 +61,7 @@ public sealed class ProbeSuite : IDisposable
         double lambda1 = double.NaN, z1 = double.NaN;
         if (kinds.HasFlag(ProbeKinds.Ntk) || kinds.HasFlag(ProbeKinds.Q1) || kinds.HasFlag(ProbeKinds.Ratio))
         {
-            using var ntk = Solve(ModelOperators.Ntk(point), SpectrumEnd.Largest, _options.K, Start(_ntk).Item1, 1);
+            using var ntk = Solve(ModelOperators.Ntk(point), SpectrumEnd.Largest, _options.K, Start(_ntk), 1);
             var vectors = AlignWithPrevious(ntk.Top.Select(p => p.Vector).ToArray(), record);
             for (int i = 0; i < ntk.Top.Count; i++) record.Set($"ntk_{i + 1}", ntk.Top[i].Value);
             lambda1 = ntk.Top[0].Value;
@@ -84,7 +84,7 @@ public sealed class ProbeSuite : IDisposable
 
         if (kinds.HasFlag(ProbeKinds.Hessian))
         {
-            using var hessian = Solve(ModelOperators.LossHessian(point), SpectrumEnd.Largest, _options.K, Start(_hessian).Item1, 2);
+            using var hessian = Solve(ModelOperators.LossHessian(point), SpectrumEnd.Largest, _options.K, Start(_hessian), 2);
             for (int i = 0; i < hessian.Top.Count; i++) record.Set($"hess_{i + 1}", hessian.Top[i].Value);
             record.Set("eta_hess_1", eta * hessian.Top[0].Value);
             record.Set("hess_iters", hessian.Iterations);
@@ -97,8 +97,8 @@ public sealed class ProbeSuite : IDisposable
         {
             _direction ??= RandomDirection(point);
             int m = spectra ? _options.SpectrumSize : 1;
-            ProbeOutputHessian(point, v1, "q1", Start(_q1).Item1, _q1, m, spectra, record, 3);
-            ProbeOutputHessian(point, _direction, "qr", Start(_qr).Item1, _qr, m, spectra, record, 4);
+            ProbeOutputHessian(point, v1, "q1", Start(_q1), _q1, m, spectra, record, 3);
+            ProbeOutputHessian(point, _direction, "qr", Start(_qr), _qr, m, spectra, record, 4);
         }
 
         if (kinds.HasFlag(ProbeKinds.Ratio) && v1 is not null)

@@ -27,7 +27,7 @@ public enum WarmLag
 /// motion θ drifts smoothly and the last probe is the better start. Keeping four probes costs four sets of
 /// vectors in the probe state (P-sized for the Hessian and Q₁: ~130 MB at the paper's scale).
 /// </remarks>
-internal sealed class WarmStarts : IDisposable
+public sealed class WarmStarts : IDisposable
 {
     public const int Depth = 4;
     private readonly List<Tensor[]> _history = [];     // newest first
@@ -50,8 +50,12 @@ internal sealed class WarmStarts : IDisposable
         return Last.Length > 0 ? (Last, WarmLag.Last) : ([], WarmLag.Cold);
     }
 
-    /// <summary>Linear extrapolation of the even-step drift, per vector: 2a − b with b's sign aligned to a.</summary>
-    private static Tensor[] Extrapolate(Tensor[] twoBack, Tensor[] fourBack) =>
+    /// <summary>
+    /// Linear extrapolation of the even-step drift, per unit vector: (2a − b)/‖2a − b‖ with b's sign aligned
+    /// to a first (eigenvectors have arbitrary signs). Public so that the benchmark studies score the very
+    /// start the probes use.
+    /// </summary>
+    public static Tensor[] Extrapolate(Tensor[] twoBack, Tensor[] fourBack) =>
         twoBack.Zip(fourBack, (a, b) =>
         {
             var v = a.dot(b).item<double>() < 0 ? 2 * a + b : 2 * a - b;     // ‖v‖ ≥ 1 for unit a, b

@@ -1,8 +1,4 @@
 using System.Diagnostics;
-using Probes.Probing;
-using Training.Data;
-using Training.Model;
-using Training.Runs;
 using Training.Train;
 using static TorchSharp.torch;
 

@@ -1,9 +1,8 @@
 using Probes.Lanczos;
 using Probes.Operators;
-using Training.Config;
+using Probes.Probing;
 using Training.Data;
 using Training.Model;
-using Training.Runs;
 using Training.Train;
 using static TorchSharp.torch;
 
@@ -42,7 +41,7 @@ public static class NtkWarmStartStudy
                 if (history.Count > 0) starts.Add(("t−1 top-4", history[0][..4]));
                 if (history.Count > 1) starts.Add(("t−2 top-4", history[1][..4]));
                 if (history.Count > 1) starts.Add(("t−2 top-6", history[1][..6]));
-                if (history.Count > 3) starts.Add(("2(t−2)−(t−4)", Extrapolate(history[1][..2], history[3][..2])));
+                if (history.Count > 3) starts.Add(("2(t−2)−(t−4)", WarmStarts.Extrapolate(history[1][..2], history[3][..2])));
                 foreach (var (name, vectors) in starts)
                     foreach (int cap in new[] { 2, 4, 6, 8, 12, 16, 24 })
                     {
@@ -53,7 +52,7 @@ public static class NtkWarmStartStudy
                         Console.WriteLine($"      {name,-10} {warm.Iterations,3}  {warm.MaxResidual,9:E1}  {E(0),9:E1} {E(1),9:E1} {V(0),12:E1} {V(1),12:E1}");
                     }
                 // What each tolerance costs from the best start, and what it buys against the reference.
-                var best = history.Count > 3 ? ("2(t−2)−(t−4)", Extrapolate(history[1][..2], history[3][..2])) : history.Count > 1 ? ("t−2", history[1][..2]) : default;
+                var best = history.Count > 3 ? ("2(t−2)−(t−4)", WarmStarts.Extrapolate(history[1][..2], history[3][..2])) : history.Count > 1 ? ("t−2", history[1][..2]) : default;
                 if (best.Item2 is { } bestStart)
                     foreach (double tol in new[] { 1e-4, 1e-5, 1e-6 })
                     {
@@ -73,18 +72,6 @@ public static class NtkWarmStartStudy
         }
         return 0;
     }
-
-    /// <summary>
-    /// Linear extrapolation of the period-2 drift, 2·v(t−2) − v(t−4) per eigenvector (signs aligned first),
-    /// normalised: if θ drifts smoothly between the two-step images, this is second-order accurate.
-    /// </summary>
-    private static Tensor[] Extrapolate(Tensor[] twoBack, Tensor[] fourBack) =>
-        twoBack.Zip(fourBack, (a, b) =>
-        {
-            var aligned = a.dot(b).item<double>() < 0 ? -b : b;
-            var v = 2 * a - aligned;
-            return v / v.norm();
-        }).ToArray();
 
     /// <summary>Relative error of the float32 K·u against float64 at the same θ: the floor under any tolerance.</summary>
     private static void MatvecPrecision(CheckpointedRun run)
