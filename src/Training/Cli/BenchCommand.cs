@@ -24,20 +24,24 @@ public static class BenchCommand
         command.Options.Add(data);
         command.Options.Add(run);
         command.Options.Add(steps);
-        command.SetAction(result => (result.GetValue(study) || result.GetValue(toleranceStudy)) && result.GetValue(run) is null
-            ? throw new ProbesError("--ntk-study and --tolerance-study need --run RUN_DIR (a run with a checkpoint in its EOS phase).")
-            : result.GetValue(study) && result.GetValue(toleranceStudy) ? throw new ProbesError("choose one of --ntk-study and --tolerance-study.")
-            : result.GetValue(steps) < 1 ? throw new ProbesError($"--probe-steps must be positive, got {result.GetValue(steps)}.")
-            : result.GetValue(tolerance) is { } tol && !(tol > 0 && tol < 1) ? throw new ProbesError($"--probe-tol must be in (0, 1), got {tol}.")
-            : result.GetValue(tolerance) is not null && (result.GetValue(run) is null || result.GetValue(study) || result.GetValue(toleranceStudy))
-                ? throw new ProbesError("--probe-tol applies to bench --run RUN_DIR (without a study).")
-            : result.GetValue(run) is { } dir
-            ? result.GetValue(study)
-                ? Bench.NtkWarmStartStudy.Run(dir, result.GetValue(threads), result.GetValue(steps))
-                : result.GetValue(toleranceStudy)
-                ? Bench.ToleranceStudy.Run(dir, result.GetValue(threads), result.GetValue(steps))
-                : Bench.EosProbeBenchmark.Run(dir, result.GetValue(threads), result.GetValue(steps), result.GetValue(tolerance))
-            : Bench.Benchmark.Run(result.GetValue(data), result.GetValue(n), result.GetValue(threads)));
+        command.SetAction(result => Run(result.GetValue(run), result.GetValue(study), result.GetValue(toleranceStudy), result.GetValue(tolerance),
+            result.GetValue(steps), result.GetValue(data), result.GetValue(n), result.GetValue(threads)));
         return command;
+    }
+
+    /// <summary>Checks the combination of options, then runs the one benchmark they name.</summary>
+    private static int Run(string? run, bool ntkStudy, bool toleranceStudy, double? tolerance, int steps, string? data, int n, int threads)
+    {
+        if ((ntkStudy || toleranceStudy) && run is null)
+            throw new ProbesError("--ntk-study and --tolerance-study need --run RUN_DIR (a run with a checkpoint in its EOS phase).");
+        if (ntkStudy && toleranceStudy) throw new ProbesError("choose one of --ntk-study and --tolerance-study.");
+        if (steps < 1) throw new ProbesError($"--probe-steps must be positive, got {steps}.");
+        if (tolerance is { } tol && !(tol > 0 && tol < 1)) throw new ProbesError($"--probe-tol must be in (0, 1), got {tol}.");
+        if (tolerance is not null && (run is null || ntkStudy || toleranceStudy))
+            throw new ProbesError("--probe-tol applies to bench --run RUN_DIR (without a study).");
+        if (run is null) return Bench.Benchmark.Run(data, n, threads);
+        if (ntkStudy) return Bench.NtkWarmStartStudy.Run(run, threads, steps);
+        if (toleranceStudy) return Bench.ToleranceStudy.Run(run, threads, steps);
+        return Bench.EosProbeBenchmark.Run(run, threads, steps, tolerance);
     }
 }
