@@ -63,6 +63,9 @@ public class QuadCommandTests
     [InlineData("'4x8' is not D:P", "sharpening", "--sizes", "4x8")]
     [InlineData("'-1' is not a positive number", "sharpening", "--sigma-z", "0.5,-1")]
     [InlineData("--seeds must be at least 2", "nonlinearity", "--seeds", "1")]
+    [InlineData("RK4 needs it ≤ 0.1: raise --flow-steps", "sharpening", "--flow-time", "3", "--flow-steps", "10")]
+    [InlineData("a random model needs 2235.2 GiB (Q is D × P × P)", "sharpening", "--sizes", "1000:10000")]
+    [InlineData("a random model needs", "simulate", "--model", "random", "--D", "1000", "--P", "10000")]
     [InlineData("'0' is not a positive number", "nonlinearity", "--lr", "0")]
     public void BadQuadInputIsOneLine(string message, params string[] args)
     {

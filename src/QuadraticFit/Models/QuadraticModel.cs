@@ -41,6 +41,7 @@ public sealed class QuadraticModel : IDisposable
     /// </summary>
     public static QuadraticModel Random(int d, int p, double sigmaZ, double sigmaJ, long seed)
     {
+        using var scope = NewDisposeScope();          // the D·P² temporaries go now, not at the next GC
         var generator = new Generator((ulong)seed);
         var z0 = randn([d], float64, generator: generator) * sigmaZ;
         var g = randn([d, p], float64, generator: generator) * sigmaJ;

@@ -77,9 +77,22 @@ public static class QuadCommand
     private static List<TrajectoryPoint> RandomPath(int d, int p, double sz, double sj, long seed, double eta, int steps)
     {
         if (d < 1 || p < 1) throw new ProbesError("--D and --P must be positive.");
+        FitsInMemory(d, p);
         var (sigmaZ, sigmaJ) = QuadraticModel.Rescaled(sz, sj, d, p);
         using var m = QuadraticModel.Random(d, p, sigmaZ, sigmaJ, seed);
         return Trajectory.Random(m, eta, steps);
+    }
+
+    /// <summary>
+    /// A random model holds Q (D·P² doubles) and, while it is drawn, two temporaries of that size: refuse a
+    /// size that cannot fit instead of letting libtorch abort the process.
+    /// </summary>
+    internal static void FitsInMemory(int d, int p)
+    {
+        double bytes = 3.0 * 8 * d * (double)p * p;
+        long available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        if (bytes > available)
+            throw new ProbesError($"D = {d}, P = {p}: a random model needs {bytes / (1 << 30):F1} GiB (Q is D × P × P), more than the {available / (double)(1 << 30):F1} GiB available.");
     }
 
     internal static double Positive(double v, string name) => v > 0 && double.IsFinite(v) ? v : throw new ProbesError($"{name} must be positive, got {v}.");

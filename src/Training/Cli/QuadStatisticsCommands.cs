@@ -33,6 +33,7 @@ public static class QuadStatisticsCommands
         command.SetAction(r =>
         {
             var shapes = ListArguments.Sizes(r.GetValue(sizes)!);
+            foreach (var (dd, pp) in shapes) FitsInMemory(dd, pp);
             var zs = ListArguments.Numbers(r.GetValue(sigmaZ)!, "--sigma-z");
             double sj = Positive(r.GetValue(sigmaJ), "--sigma-j");
             int n = r.GetValue(seeds), fSteps = r.GetValue(flowSteps), fSeeds = r.GetValue(flowSeeds);
@@ -40,6 +41,10 @@ public static class QuadStatisticsCommands
             if (n < 2) throw new ProbesError("--seeds must be at least 2 (standard errors need two samples).");
             if (!(fTime >= 0) || (fTime > 0 && (fSteps < 1 || fSeeds < 2)))
                 throw new ProbesError("--flow-time must be ≥ 0, with --flow-steps ≥ 1 and --flow-seeds ≥ 2.");
+            // λ_max ≈ σ_J²(√D + √P)² (the Marchenko–Pastur edge) = σ̃_J²(√D + √P)²/√(DP) in the rescaling.
+            double stiffness = fTime > 0 ? fTime / fSteps * shapes.Max(s => sj * sj * Math.Pow(Math.Sqrt(s.D) + Math.Sqrt(s.P), 2) / Math.Sqrt((double)s.D * s.P)) : 0;
+            if (stiffness > 0.1)
+                throw new ProbesError($"--flow-time {fTime} in {fSteps} steps gives dt·λ_max ≈ {stiffness:G2}; RK4 needs it ≤ 0.1: raise --flow-steps.");
             using var run = RunDirectory.Create(r.GetValue(output) ?? RunDirectory.DefaultPath("quad-sharpening"));
             var clock = Stopwatch.StartNew();
             int total = shapes.Count * zs.Length;
@@ -86,6 +91,7 @@ public static class QuadStatisticsCommands
         {
             int dd = r.GetValue(d), pp = r.GetValue(p), n = r.GetValue(seeds);
             if (dd < 1 || pp < 1) throw new ProbesError("--D and --P must be positive.");
+            FitsInMemory(dd, pp);
             if (n < 2) throw new ProbesError("--seeds must be at least 2 (standard errors need two samples).");
             var zs = ListArguments.Numbers(r.GetValue(sigmaZ)!, "--sigma-z");
             var js = ListArguments.Numbers(r.GetValue(sigmaJ)!, "--sigma-j");
@@ -127,7 +133,6 @@ public static class QuadStatisticsCommands
         }
         return curves;
     }
-
 
     private static void WriteSharpening(string path, List<SharpeningPoint> points)
     {
