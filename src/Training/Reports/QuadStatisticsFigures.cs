@@ -87,6 +87,9 @@ public static class QuadStatisticsFigures
         double eta = points.Select(x => x.Eta).Average();
         double A(double z) => law.Prefactor * Math.Pow(z, law.SigmaZ?.Value ?? 1) * Math.Pow(eta, (law.Eta?.Value ?? 1) - 1);
         figure.Line([lo, hi], [A(lo), A(hi)], $"fit: {law.Prefactor:G3}·σ̃_z^{law.SigmaZ?.Value ?? 1:F3}", Colors.Black);
+        double derived = NonlinearitySeries.LimitPrefactor(d, p);
+        figure.Line([lo, hi], [derived * lo, derived * hi], $"large-size law √(P/(2(D+P)))·σ̃_z = {derived:G3}·σ̃_z", Colors.Gray)
+            .LinePattern = LinePattern.Dotted;
         return figure;
     }
 }
