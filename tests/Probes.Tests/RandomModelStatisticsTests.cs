@@ -2,6 +2,7 @@ using QuadraticFit.Models;
 using QuadraticFit.Simulation;
 using Xunit;
 using Xunit.Abstractions;
+using static TorchSharp.torch;
 
 namespace Probes.Tests;
 
@@ -37,6 +38,27 @@ public class RandomModelStatisticsTests(ITestOutputHelper output)
         Assert.Equal(2 * baseline, RandomModelStatistics.NonlinearityRatio(20, 40, 0.10, 0.2, 0.5, 30).Mean, 1e-9 * baseline);
         Assert.Equal(2 * baseline, RandomModelStatistics.NonlinearityRatio(20, 40, 0.05, 0.2, 1.0, 30).Mean, 1e-9 * baseline);
         Assert.Equal(baseline, RandomModelStatistics.NonlinearityRatio(20, 40, 0.05, 0.6, 0.5, 30).Mean, 1e-9 * baseline);
+    }
+
+    [Fact]
+    public void NonlinearityRatioIsTheSecondOrderPartOfARealGdStep()
+    {
+        // Explicitly: one parameter-space GD step, minus its first-order part −ηJJᵀz, over that part.
+        const int d = 7, p = 11;
+        const double eta = 0.7;
+        foreach (long seed in new long[] { 3, 4 })
+        {
+            using var scope = NewDisposeScope();
+            using var m = QuadraticModel.Random(d, p, 0.4, 0.9, seed);
+            var z = m.Residual(m.Theta);
+            var j = m.Jacobian(m.Theta);
+            var linear = -eta * j.mv(j.t().mv(z));
+            m.ParameterStep(eta);
+            var change = m.Residual(m.Theta) - z;
+            double explicitRatio = (change - linear).norm().item<double>() / linear.norm().item<double>();
+            double ratio = RandomModelStatistics.NonlinearityRatio(d, p, 0.4, 0.9, eta, seeds: 1, firstSeed: seed).Mean;
+            Assert.Equal(explicitRatio, ratio, 1e-12 * explicitRatio);
+        }
     }
 
     [Fact]
