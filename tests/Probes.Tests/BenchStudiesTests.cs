@@ -6,7 +6,7 @@ namespace Probes.Tests;
 public class BenchStudiesTests
 {
     [Fact]
-    public void BenchRunAndBothStudiesContinueACheckpointedRun()
+    public void BenchRunAndEveryStudyContinueACheckpointedRun()
     {
         using var cifar = new SyntheticCifar(train: 24, test: 8);
         using var dir = new TempDirectory();
@@ -29,5 +29,10 @@ public class BenchStudiesTests
         Assert.True(exit == 0, err);
         Assert.Contains("largest |x − x_ref| / |x_ref|", output);
         Assert.Contains("nl_ratio", output);
+
+        (exit, output, err) = CommandLineTests.Probes("bench", "--run", run, "--deflation-study", "--probe-steps", "6", "--threads", "1");
+        Assert.True(exit == 0, err);
+        Assert.Contains("space estimated cold", output);
+        Assert.Contains("extrap", output);                        // the sixth step starts from 2·v(t−2) − v(t−4)
     }
 }

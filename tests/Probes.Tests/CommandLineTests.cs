@@ -28,6 +28,8 @@ public class CommandLineTests
     [InlineData("probe-window 5:900 is outside 0..10", "--steps", "10", "--probe-window", "5:900")]
     [InlineData("unknown probe 'curvature'", "--probes", "ntk,curvature")]
     [InlineData("probe-k 100 exceeds the NTK's size D = 20", "--n", "2", "--probe-k", "100")]
+    [InlineData("probe-deflate must be ≥ 0", "--probe-deflate", "-1")]
+    [InlineData("probe-max-iter must be ≥ probe-k + probe-deflate = 14", "--probe-max-iter", "10")]
     public void BadSettingsGetOneLineAndExitCode2(string message, params string[] args)
     {
         using var dir = new TempDirectory();
@@ -39,9 +41,10 @@ public class CommandLineTests
     }
 
     [Theory]
-    [InlineData("--ntk-study and --tolerance-study need --run", "--ntk-study")]
-    [InlineData("--ntk-study and --tolerance-study need --run", "--tolerance-study")]
-    [InlineData("choose one of --ntk-study and --tolerance-study", "--run", "x", "--ntk-study", "--tolerance-study")]
+    [InlineData("--ntk-study, --tolerance-study and --deflation-study need --run", "--ntk-study")]
+    [InlineData("--ntk-study, --tolerance-study and --deflation-study need --run", "--tolerance-study")]
+    [InlineData("--ntk-study, --tolerance-study and --deflation-study need --run", "--deflation-study")]
+    [InlineData("choose one of --ntk-study, --tolerance-study and --deflation-study", "--run", "x", "--ntk-study", "--deflation-study")]
     [InlineData("--probe-steps must be positive", "--run", "x", "--probe-steps", "0")]
     [InlineData("--probe-tol must be in (0, 1)", "--run", "x", "--probe-tol", "2")]
     [InlineData("--probe-tol applies to bench --run RUN_DIR (without a study)", "--probe-tol", "1e-4")]

@@ -149,12 +149,14 @@ public class ProbeSuiteTests
         using var suite = new ProbeSuite(options);
         using var resumed = new ProbeSuite(options);
         var lags = new List<double>();
+        var estimates = new List<double>();
         for (int step = 0; step < 6; step++)
         {
             var (kValues, _) = Descending(Explicit.Of(net).K);
             using var point = net.Fast();
             var r = suite.Run(point, step);
             lags.Add(r["warm_lag"]);
+            estimates.Add(r["ntk_deflation_iters"]);
             Close(r["ntk_1"], kValues[0], 1e-9, $"λ₁ at step {step}");
             Close(r["ntk_2"], kValues[1], 1e-9, $"λ₂ at step {step}");
             if (step == 4)
@@ -173,6 +175,45 @@ public class ProbeSuiteTests
             DifferentiablePointTests.Shift(net.Model, point.JacobianTransposed(point.Residual) * (-eta / net.N));
         }
         Assert.Equal([0, 1, 2, 2, 4, 4], lags);     // step 0 cold, step 1 from step 0, then from t − 2, then extrapolated
+        // Step 0 is a cold Lanczos solve; step 1 estimates the deflation space, which then serves every step
+        // (the resumed suite at step 4 used the imported one: its probe was identical, estimate count included).
+        Assert.Equal(0, estimates[0]);
+        Assert.True(estimates[1] > 0);
+        Assert.All(estimates.Skip(2), e => Assert.Equal(0, e));
+    }
+
+    [Fact]
+    public void DeflatedNtkSolvesMatchLanczosAndTheSpaceIsEstimatedAgainAfterACostlySolve()
+    {
+        using var net = new TinyNetwork(n: 8, hidden: [8, 6]);
+        var lanczosOnly = new ProbeOptions { LearningRate = Eta, K = 2, Tolerance = 1e-12, MaxIterations = 200, Deflation = 0, Kinds = ProbeKinds.Ntk };
+        using var plain = new ProbeSuite(lanczosOnly);
+        using var deflated = new ProbeSuite(lanczosOnly with { Deflation = 12 });
+        using var refreshing = new ProbeSuite(lanczosOnly with { Deflation = 12, DeflationRefreshAbove = 0 });   // every solve "too costly"
+        for (int step = 0; step < 5; step++)
+        {
+            var (kValues, _) = Descending(Explicit.Of(net).K);
+            using var point = net.Fast();
+            var p = plain.Run(point, step);
+            var d = deflated.Run(point, step);
+            var f = refreshing.Run(point, step);
+            foreach (var r in new[] { p, d, f })
+            {
+                Close(r["ntk_1"], kValues[0], 1e-9, $"λ₁ at step {step}");
+                Close(r["ntk_2"], kValues[1], 1e-9, $"λ₂ at step {step}");
+                Assert.True(r["ntk_resid"] <= 1e-12);
+            }
+            Close(d["z1"], p["z1"], 1e-9, $"z₁ at step {step}");
+            Close(f["z2"], p["z2"], 1e-9, $"z₂ at step {step}");
+            Assert.Equal(0, p["ntk_deflation_iters"]);
+            Assert.Equal(step == 1 ? 1 : 0, Math.Sign(d["ntk_deflation_iters"]));
+            Assert.Equal(step >= 1 ? 1 : 0, Math.Sign(f["ntk_deflation_iters"]));
+            Assert.True(f["ntk_iters"] > f["ntk_deflation_iters"], "ntk_iters counts the estimate and the solve");
+            DifferentiablePointTests.Shift(net.Model, point.JacobianTransposed(point.Residual) * (-Eta / net.N));
+        }
+        // A probe after a gap is not step by step: Lanczos again, with no estimate.
+        using (var point = net.Fast())
+            Assert.Equal(0, deflated.Run(point, 10)["ntk_deflation_iters"]);
     }
 
     [Fact]

@@ -43,6 +43,21 @@ public class ReliabilityTests
         Assert.True(rows.Length > 2);
     }
 
+    [Fact]
+    public void AppendingOtherColumnsToATraceIsRefusedAndLeavesItAsItWas()
+    {
+        using var dir = new TempDirectory();
+        var path = dir.Combine("probes.csv");
+        using (var trace = new CsvTrace(path, ["step", "ntk_1"])) trace.Write([new("step", 0), new("ntk_1", 3.5)]);
+        var before = File.ReadAllBytes(path);
+        var e = Assert.Throws<ProbesError>(() => new CsvTrace(path, ["step", "ntk_1", "ntk_deflation_iters"]));
+        Assert.Contains("has the columns of another version of probes (2 where this one writes 3)", e.Message);
+        Assert.Single(e.Message.Split('\n'));
+        Assert.Equal(before, File.ReadAllBytes(path));
+        using (var same = new CsvTrace(path, ["step", "ntk_1"])) same.Write([new("step", 1), new("ntk_1", 3.25)]);
+        Assert.Equal(3, File.ReadAllLines(path).Length);
+    }
+
     private static Process Start(params string[] args)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };

@@ -27,6 +27,7 @@ public sealed class ProbeSuite : IDisposable
 {
     private readonly ProbeOptions _options;
     private readonly WarmStarts _ntk = new(), _hessian = new(), _q1 = new(), _qr = new();
+    private readonly DeflationTracker _ntkDeflation = new();
     private readonly List<(int Step, double Z1)> _probes = [];      // the last probes' (step, z₁), newest first
     private Tensor? _direction;
 
@@ -61,7 +62,7 @@ public sealed class ProbeSuite : IDisposable
         double lambda1 = double.NaN, z1 = double.NaN;
         if (kinds.HasFlag(ProbeKinds.Ntk) || kinds.HasFlag(ProbeKinds.Q1) || kinds.HasFlag(ProbeKinds.Ratio))
         {
-            using var ntk = Solve(ModelOperators.Ntk(point), SpectrumEnd.Largest, _options.K, Start(_ntk), 1);
+            using var ntk = SolveNtk(point, step, Start(_ntk), record);
             var vectors = AlignWithPrevious(ntk.Top.Select(p => p.Vector).ToArray(), record);
             for (int i = 0; i < ntk.Top.Count; i++) record.Set($"ntk_{i + 1}", ntk.Top[i].Value);
             lambda1 = ntk.Top[0].Value;
@@ -74,7 +75,6 @@ public sealed class ProbeSuite : IDisposable
                 record.Set("z2", vectors[1].dot(z).item<double>());
                 record.Set("eta_ntk_2", eta * ntk.Top[1].Value);
             }
-            record.Set("ntk_iters", ntk.Iterations);
             record.Set("ntk_resid", ntk.MaxResidual);
             if (!ntk.Converged) record.Unconverged.Add("ntk");
             _ntk.Push(vectors);
@@ -141,6 +141,29 @@ public sealed class ProbeSuite : IDisposable
         warm.Push([result.Top[0].Vector, result.Bottom[0].Vector]);
     }
 
+    /// <summary>
+    /// The top-k NTK eigenpairs: by deflated Davidson when the last probe was at t − 1 (step by step, where
+    /// the start is good and the space pays), by Lanczos otherwise. ntk_deflation_iters records the matvecs
+    /// spent estimating the space (also counted in ntk_iters).
+    /// </summary>
+    private LanczosResult SolveNtk(IDifferentiablePoint point, int step, Tensor[] start, ProbeRecord record)
+    {
+        var op = ModelOperators.Ntk(point);
+        int size = (int)Math.Min(_options.Deflation, op.Size - _options.K - 1);
+        bool stepByStep = _probes.Count > 0 && _probes[0].Step == step - 1 && start.Length == _options.K;
+        if (size < 1 || !stepByStep)
+        {
+            record.Set("ntk_deflation_iters", 0);
+            var lanczos = Solve(op, SpectrumEnd.Largest, _options.K, start, 1);
+            record.Set("ntk_iters", lanczos.Iterations);
+            return lanczos;
+        }
+        var (result, estimate) = _ntkDeflation.Solve(op, start, size, _options, _options.Seed * 31 + 6);
+        record.Set("ntk_deflation_iters", estimate);
+        record.Set("ntk_iters", estimate + result.Iterations);
+        return result;
+    }
+
     private LanczosResult Solve(ILinearOperator op, SpectrumEnd end, int count, Tensor[] warm, int seedOffset) =>
         LanczosSolver.Solve(op, new LanczosOptions
         {
@@ -200,8 +223,8 @@ public sealed class ProbeSuite : IDisposable
 
     /// <summary>
     /// Everything the next probe depends on, for checkpoints: each operator's warm-start vectors from the last
-    /// four probes (the NTK's also fix the sign alignment), their steps and z₁ (the period-2 rule) and the
-    /// last η·λ₁ (the schedule's "above" rule). Restoring it makes a resumed run's probes identical to an
+    /// four probes (the NTK's also fix the sign alignment), the NTK's deflation space, their steps and z₁
+    /// (the period-2 rule) and the last η·λ₁ (the schedule's "above" rule). Restoring it makes a resumed run's probes identical to an
     /// uninterrupted run's.
     /// </summary>
     public ProbeState Export()
@@ -213,6 +236,11 @@ public sealed class ProbeSuite : IDisposable
         foreach (var (name, warm) in Operators)
             for (int lag = 1; lag <= warm.History.Count; lag++)
                 vectors[StateKey(name, lag)] = Export(warm.History[lag - 1]);
+        if (_ntkDeflation.Export() is var (rows, meta))
+        {
+            vectors["ntk-deflation"] = rows;
+            vectors["ntk-deflation-meta"] = [meta];
+        }
         return new ProbeState(vectors, LastSharpness);
     }
 
@@ -221,6 +249,8 @@ public sealed class ProbeSuite : IDisposable
         Tensor[] Get(string name) => state.Vectors.TryGetValue(name, out var v) ? v.Select(a => tensor(a, float64).to(device)).ToArray() : [];
         foreach (var (name, warm) in Operators)
             warm.Set(Enumerable.Range(1, WarmStarts.Depth).Select(lag => Get(StateKey(name, lag))));
+        _ntkDeflation.Import(state.Vectors.GetValueOrDefault("ntk-deflation"),
+            state.Vectors.TryGetValue("ntk-deflation-meta", out var meta) && meta is [var m] ? m : null, device);
         _probes.Clear();
         if (state.Vectors.TryGetValue("history", out var h) && h is [var flat])         // older state: no history, no period-2 start
             for (int i = 0; i + 1 < flat.Length; i += 2) _probes.Add(((int)flat[i], flat[i + 1]));
@@ -244,6 +274,7 @@ public sealed class ProbeSuite : IDisposable
     public void Dispose()
     {
         foreach (var (_, warm) in Operators) warm.Dispose();
+        _ntkDeflation.Dispose();
         _direction?.Dispose();
     }
 }

@@ -47,7 +47,7 @@ public sealed class CheckpointedRun : IDisposable
     private ProbeOptions Options(double tolerance) => new()
     {
         LearningRate = Settings.Lr, Kinds = ProbeOptions.ParseKinds(Settings.Probes), K = Settings.ProbeK,
-        Tolerance = tolerance, MaxIterations = Settings.ProbeMaxIter, Seed = Settings.Seed,
+        Tolerance = tolerance, MaxIterations = Settings.ProbeMaxIter, Deflation = Settings.ProbeDeflate, Seed = Settings.Seed,
     };
 
     public MlpPoint Point() => new(Model, Data.TrainInputs, Data.TrainTargets);

@@ -15,33 +15,38 @@ public static class BenchCommand
         var steps = new Option<int>("--probe-steps") { Description = "Consecutive steps probed with --run (default 6).", DefaultValueFactory = _ => 6 };
         var study = new Option<bool>("--ntk-study") { Description = "With --run: what limits the warm-started NTK solve (block sizes, tolerances, float32 floor) against a tight reference." };
         var toleranceStudy = new Option<bool>("--tolerance-study") { Description = "With --run: every traced column at probe tolerances 1e-4, 1e-5, 1e-6 against 1e-7, and what each costs." };
+        var deflationStudy = new Option<bool>("--deflation-study") { Description = "With --run: Lanczos against deflated Davidson for the top-k NTK at each step, from one deflation space estimated at the first." };
         var tolerance = new Option<double?>("--probe-tol") { Description = "With --run: probe to this relative residual instead of the run's own." };
         command.Options.Add(study);
         command.Options.Add(toleranceStudy);
+        command.Options.Add(deflationStudy);
         command.Options.Add(tolerance);
         command.Options.Add(n);
         command.Options.Add(threads);
         command.Options.Add(data);
         command.Options.Add(run);
         command.Options.Add(steps);
-        command.SetAction(result => Run(result.GetValue(run), result.GetValue(study), result.GetValue(toleranceStudy), result.GetValue(tolerance),
+        command.SetAction(result => Run(result.GetValue(run), [result.GetValue(study), result.GetValue(toleranceStudy), result.GetValue(deflationStudy)], result.GetValue(tolerance),
             result.GetValue(steps), result.GetValue(data), result.GetValue(n), result.GetValue(threads)));
         return command;
     }
 
     /// <summary>Checks the combination of options, then runs the one benchmark they name.</summary>
-    private static int Run(string? run, bool ntkStudy, bool toleranceStudy, double? tolerance, int steps, string? data, int n, int threads)
+    private static int Run(string? run, bool[] studies, double? tolerance, int steps, string? data, int n, int threads)
     {
-        if ((ntkStudy || toleranceStudy) && run is null)
-            throw new ProbesError("--ntk-study and --tolerance-study need --run RUN_DIR (a run with a checkpoint in its EOS phase).");
-        if (ntkStudy && toleranceStudy) throw new ProbesError("choose one of --ntk-study and --tolerance-study.");
+        var (ntkStudy, toleranceStudy, deflationStudy) = (studies[0], studies[1], studies[2]);
+        int chosen = studies.Count(b => b);
+        if (chosen > 0 && run is null)
+            throw new ProbesError("--ntk-study, --tolerance-study and --deflation-study need --run RUN_DIR (a run with a checkpoint in its EOS phase).");
+        if (chosen > 1) throw new ProbesError("choose one of --ntk-study, --tolerance-study and --deflation-study.");
         if (steps < 1) throw new ProbesError($"--probe-steps must be positive, got {steps}.");
         if (tolerance is { } tol && !(tol > 0 && tol < 1)) throw new ProbesError($"--probe-tol must be in (0, 1), got {tol}.");
-        if (tolerance is not null && (run is null || ntkStudy || toleranceStudy))
+        if (tolerance is not null && (run is null || chosen > 0))
             throw new ProbesError("--probe-tol applies to bench --run RUN_DIR (without a study).");
         if (run is null) return Bench.Benchmark.Run(data, n, threads);
         if (ntkStudy) return Bench.NtkWarmStartStudy.Run(run, threads, steps);
         if (toleranceStudy) return Bench.ToleranceStudy.Run(run, threads, steps);
+        if (deflationStudy) return Bench.DeflationStudy.Run(run, threads, steps);
         return Bench.EosProbeBenchmark.Run(run, threads, steps, tolerance);
     }
 }

@@ -40,6 +40,7 @@ public sealed record TrainSettings
     public int ProbeK { get; init; } = 2;
     public double ProbeTol { get; init; } = 1e-6;
     public int ProbeMaxIter { get; init; } = 300;
+    public int ProbeDeflate { get; init; } = 12;
     public List<string> Probes { get; init; } = new() { "ntk", "hessian", "q1", "ratio" };
     public List<int> SpectraAt { get; init; } = new();
     public int SpectraM { get; init; } = 10;

@@ -20,7 +20,22 @@ public sealed class CsvTrace : IDisposable
     private bool _failed;
 
     public CsvTrace(string path, IReadOnlyList<string> columns)
-        : this(OpenAppend(path), path, columns, !File.Exists(path) || new FileInfo(path).Length == 0) { }
+        : this(OpenAppend(CheckHeader(path, columns)), path, columns, !File.Exists(path) || new FileInfo(path).Length == 0) { }
+
+    /// <summary>
+    /// Appending rows of other columns to an existing trace (a run resumed by a version that writes more
+    /// columns) would misalign every later row: refuse before anything is written.
+    /// </summary>
+    private static string CheckHeader(string path, IReadOnlyList<string> columns)
+    {
+        if (!File.Exists(path) || new FileInfo(path).Length == 0) return path;
+        string? first;
+        using (var reader = new StreamReader(path)) first = reader.ReadLine();
+        string expected = string.Join(",", columns);
+        if (first != expected)
+            throw new ProbesError($"{path} has the columns of another version of probes ({first?.Split(',').Length ?? 0} where this one writes {columns.Count}); resume it with the version that started it.");
+        return path;
+    }
 
     /// <summary>Over any stream (tests inject one that fails like a full disk).</summary>
     internal CsvTrace(Stream stream, string path, IReadOnlyList<string> columns, bool fresh)

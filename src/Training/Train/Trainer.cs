@@ -89,7 +89,7 @@ public sealed class Trainer
         using var suite = new ProbeSuite(new ProbeOptions
         {
             LearningRate = _s.Lr, Kinds = ProbeOptions.ParseKinds(_s.Probes), K = _s.ProbeK, Tolerance = _s.ProbeTol,
-            MaxIterations = _s.ProbeMaxIter, SpectrumSize = _s.SpectraM, Seed = _s.Seed,
+            MaxIterations = _s.ProbeMaxIter, Deflation = _s.ProbeDeflate, SpectrumSize = _s.SpectraM, Seed = _s.Seed,
             DensityVectors = _s.SpectraDensity, DensitySteps = _s.SpectraDensitySteps,
         });
         int start = 0;
