@@ -183,16 +183,18 @@ public class ProbeSuiteTests
     }
 
     [Fact]
-    public void DeflatedNtkSolvesMatchLanczosAndTheSpaceIsEstimatedAgainAfterACostlySolve()
+    public void DeflatedNtkAndHessianSolvesMatchLanczosAndTheSpaceIsEstimatedAgainAfterACostlySolve()
     {
         using var net = new TinyNetwork(n: 8, hidden: [8, 6]);
-        var lanczosOnly = new ProbeOptions { LearningRate = Eta, K = 2, Tolerance = 1e-12, MaxIterations = 200, Deflation = 0, Kinds = ProbeKinds.Ntk };
+        var lanczosOnly = new ProbeOptions { LearningRate = Eta, K = 2, Tolerance = 1e-12, MaxIterations = 200, Deflation = 0, Kinds = ProbeKinds.Ntk | ProbeKinds.Hessian };
         using var plain = new ProbeSuite(lanczosOnly);
-        using var deflated = new ProbeSuite(lanczosOnly with { Deflation = 12 });
+        using var deflated = new ProbeSuite(lanczosOnly with { Deflation = 12, DeflationRefreshAbove = 60 });      // never "too costly" here
         using var refreshing = new ProbeSuite(lanczosOnly with { Deflation = 12, DeflationRefreshAbove = 0 });   // every solve "too costly"
         for (int step = 0; step < 5; step++)
         {
-            var (kValues, _) = Descending(Explicit.Of(net).K);
+            var dense = Explicit.Of(net);
+            var (kValues, _) = Descending(dense.K);
+            var (hValues, _) = Descending(dense.H);
             using var point = net.Fast();
             var p = plain.Run(point, step);
             var d = deflated.Run(point, step);
@@ -201,19 +203,27 @@ public class ProbeSuiteTests
             {
                 Close(r["ntk_1"], kValues[0], 1e-9, $"λ₁ at step {step}");
                 Close(r["ntk_2"], kValues[1], 1e-9, $"λ₂ at step {step}");
-                Assert.True(r["ntk_resid"] <= 1e-12);
+                Close(r["hess_1"], hValues[0], 1e-9, $"Hessian λ₁ at step {step}");
+                Close(r["hess_2"], hValues[1], 1e-9, $"Hessian λ₂ at step {step}");
+                Assert.True(r["ntk_resid"] <= 1e-12 && r["hess_resid"] <= 1e-12);
             }
             Close(d["z1"], p["z1"], 1e-9, $"z₁ at step {step}");
             Close(f["z2"], p["z2"], 1e-9, $"z₂ at step {step}");
-            Assert.Equal(0, p["ntk_deflation_iters"]);
-            Assert.Equal(step == 1 ? 1 : 0, Math.Sign(d["ntk_deflation_iters"]));
-            Assert.Equal(step >= 1 ? 1 : 0, Math.Sign(f["ntk_deflation_iters"]));
-            Assert.True(f["ntk_iters"] > f["ntk_deflation_iters"], "ntk_iters counts the estimate and the solve");
+            foreach (var op in new[] { "ntk", "hess" })
+            {
+                Assert.Equal(0, p[$"{op}_deflation_iters"]);
+                Assert.Equal(step == 1 ? 1 : 0, Math.Sign(d[$"{op}_deflation_iters"]));
+                Assert.Equal(step >= 1 ? 1 : 0, Math.Sign(f[$"{op}_deflation_iters"]));
+                Assert.True(f[$"{op}_iters"] > f[$"{op}_deflation_iters"], $"{op}_iters counts the estimate and the solve");
+            }
             DifferentiablePointTests.Shift(net.Model, point.JacobianTransposed(point.Residual) * (-Eta / net.N));
         }
         // A probe after a gap is not step by step: Lanczos again, with no estimate.
         using (var point = net.Fast())
-            Assert.Equal(0, deflated.Run(point, 10)["ntk_deflation_iters"]);
+        {
+            var late = deflated.Run(point, 10);
+            Assert.Equal(0, late["ntk_deflation_iters"] + late["hess_deflation_iters"]);
+        }
     }
 
     [Fact]

@@ -39,7 +39,7 @@ public sealed class ProbeRecord
         .. Enumerable.Range(1, k).Select(i => $"hess_{i}"),
         "q1_max", "q1_min", "qr_max", "qr_min", "z1_lin", "z1_nl", "nl_ratio", "dz1_next",
         "eta_ntk_2", "eta_hess_1", "v1_overlap", "crossing",
-        "ntk_iters", "ntk_resid", "ntk_deflation_iters", "hess_iters", "hess_resid", "q1_iters", "q1_resid", "qr_iters", "qr_resid",
+        "ntk_iters", "ntk_resid", "ntk_deflation_iters", "hess_iters", "hess_resid", "hess_deflation_iters", "q1_iters", "q1_resid", "qr_iters", "qr_resid",
         "warm_lag", "probe_seconds",
     ];
 

@@ -27,7 +27,7 @@ public sealed class ProbeSuite : IDisposable
 {
     private readonly ProbeOptions _options;
     private readonly WarmStarts _ntk = new(), _hessian = new(), _q1 = new(), _qr = new();
-    private readonly DeflationTracker _ntkDeflation = new();
+    private readonly DeflationTracker _ntkDeflation = new(), _hessianDeflation = new();
     private readonly List<(int Step, double Z1)> _probes = [];      // the last probes' (step, z₁), newest first
     private Tensor? _direction;
 
@@ -62,7 +62,7 @@ public sealed class ProbeSuite : IDisposable
         double lambda1 = double.NaN, z1 = double.NaN;
         if (kinds.HasFlag(ProbeKinds.Ntk) || kinds.HasFlag(ProbeKinds.Q1) || kinds.HasFlag(ProbeKinds.Ratio))
         {
-            using var ntk = SolveNtk(point, step, Start(_ntk), record);
+            using var ntk = SolveTop(ModelOperators.Ntk(point), "ntk", _ntkDeflation, step, Start(_ntk), record, 1);
             var vectors = AlignWithPrevious(ntk.Top.Select(p => p.Vector).ToArray(), record);
             for (int i = 0; i < ntk.Top.Count; i++) record.Set($"ntk_{i + 1}", ntk.Top[i].Value);
             lambda1 = ntk.Top[0].Value;
@@ -84,10 +84,9 @@ public sealed class ProbeSuite : IDisposable
 
         if (kinds.HasFlag(ProbeKinds.Hessian))
         {
-            using var hessian = Solve(ModelOperators.LossHessian(point), SpectrumEnd.Largest, _options.K, Start(_hessian), 2);
+            using var hessian = SolveTop(ModelOperators.LossHessian(point), "hess", _hessianDeflation, step, Start(_hessian), record, 2);
             for (int i = 0; i < hessian.Top.Count; i++) record.Set($"hess_{i + 1}", hessian.Top[i].Value);
             record.Set("eta_hess_1", eta * hessian.Top[0].Value);
-            record.Set("hess_iters", hessian.Iterations);
             record.Set("hess_resid", hessian.MaxResidual);
             if (!hessian.Converged) record.Unconverged.Add("hessian");
             _hessian.Push(hessian.Top.Select(p => p.Vector).ToArray());
@@ -142,25 +141,25 @@ public sealed class ProbeSuite : IDisposable
     }
 
     /// <summary>
-    /// The top-k NTK eigenpairs: by deflated Davidson when the last probe was at t − 1 (step by step, where
-    /// the start is good and the space pays), by Lanczos otherwise. ntk_deflation_iters records the matvecs
-    /// spent estimating the space (also counted in ntk_iters).
+    /// The top-k eigenpairs of the NTK or the Hessian: by deflated Davidson when the last probe was at t − 1
+    /// (step by step, where the start is good and the space pays), by Lanczos otherwise. {name}_iters counts
+    /// every matvec, {name}_deflation_iters the part spent estimating the space.
     /// </summary>
-    private LanczosResult SolveNtk(IDifferentiablePoint point, int step, Tensor[] start, ProbeRecord record)
+    private LanczosResult SolveTop(ILinearOperator op, string name, DeflationTracker deflation, int step, Tensor[] start,
+        ProbeRecord record, int seedOffset)
     {
-        var op = ModelOperators.Ntk(point);
         int size = (int)Math.Min(_options.Deflation, op.Size - _options.K - 1);
         bool stepByStep = _probes.Count > 0 && _probes[0].Step == step - 1 && start.Length == _options.K;
         if (size < 1 || !stepByStep)
         {
-            record.Set("ntk_deflation_iters", 0);
-            var lanczos = Solve(op, SpectrumEnd.Largest, _options.K, start, 1);
-            record.Set("ntk_iters", lanczos.Iterations);
+            record.Set($"{name}_deflation_iters", 0);
+            var lanczos = Solve(op, SpectrumEnd.Largest, _options.K, start, seedOffset);
+            record.Set($"{name}_iters", lanczos.Iterations);
             return lanczos;
         }
-        var (result, estimate) = _ntkDeflation.Solve(op, start, size, _options, _options.Seed * 31 + 6);
-        record.Set("ntk_deflation_iters", estimate);
-        record.Set("ntk_iters", estimate + result.Iterations);
+        var (result, estimate) = deflation.Solve(op, start, size, _options, _options.Seed * 31 + 6 + seedOffset);
+        record.Set($"{name}_deflation_iters", estimate);
+        record.Set($"{name}_iters", estimate + result.Iterations);
         return result;
     }
 
@@ -223,7 +222,7 @@ public sealed class ProbeSuite : IDisposable
 
     /// <summary>
     /// Everything the next probe depends on, for checkpoints: each operator's warm-start vectors from the last
-    /// four probes (the NTK's also fix the sign alignment), the NTK's deflation space, their steps and z₁
+    /// four probes (the NTK's also fix the sign alignment), the NTK's and the Hessian's deflation spaces, their steps and z₁
     /// (the period-2 rule) and the last η·λ₁ (the schedule's "above" rule). Restoring it makes a resumed run's probes identical to an
     /// uninterrupted run's.
     /// </summary>
@@ -236,11 +235,12 @@ public sealed class ProbeSuite : IDisposable
         foreach (var (name, warm) in Operators)
             for (int lag = 1; lag <= warm.History.Count; lag++)
                 vectors[StateKey(name, lag)] = Export(warm.History[lag - 1]);
-        if (_ntkDeflation.Export() is var (rows, meta))
-        {
-            vectors["ntk-deflation"] = rows;
-            vectors["ntk-deflation-meta"] = [meta];
-        }
+        foreach (var (name, tracker) in Deflations)
+            if (tracker.Export() is var (rows, meta))
+            {
+                vectors[$"{name}-deflation"] = rows;
+                vectors[$"{name}-deflation-meta"] = [meta];
+            }
         return new ProbeState(vectors, LastSharpness);
     }
 
@@ -249,8 +249,9 @@ public sealed class ProbeSuite : IDisposable
         Tensor[] Get(string name) => state.Vectors.TryGetValue(name, out var v) ? v.Select(a => tensor(a, float64).to(device)).ToArray() : [];
         foreach (var (name, warm) in Operators)
             warm.Set(Enumerable.Range(1, WarmStarts.Depth).Select(lag => Get(StateKey(name, lag))));
-        _ntkDeflation.Import(state.Vectors.GetValueOrDefault("ntk-deflation"),
-            state.Vectors.TryGetValue("ntk-deflation-meta", out var meta) && meta is [var m] ? m : null, device);
+        foreach (var (name, tracker) in Deflations)
+            tracker.Import(state.Vectors.GetValueOrDefault($"{name}-deflation"),
+                state.Vectors.TryGetValue($"{name}-deflation-meta", out var meta) && meta is [var m] ? m : null, device);
         _probes.Clear();
         if (state.Vectors.TryGetValue("history", out var h) && h is [var flat])         // older state: no history, no period-2 start
             for (int i = 0; i + 1 < flat.Length; i += 2) _probes.Add(((int)flat[i], flat[i + 1]));
@@ -259,6 +260,8 @@ public sealed class ProbeSuite : IDisposable
 
     /// <summary>"ntk" for the last probe's vectors, "ntk-before" for t − 2 (the names of older state files), then "ntk-3", "ntk-4".</summary>
     private static string StateKey(string name, int lag) => lag switch { 1 => name, 2 => name + "-before", _ => $"{name}-{lag}" };
+
+    private IEnumerable<(string Name, DeflationTracker Tracker)> Deflations => [("ntk", _ntkDeflation), ("hessian", _hessianDeflation)];
 
     private IEnumerable<(string Name, WarmStarts Warm)> Operators => [("ntk", _ntk), ("hessian", _hessian), ("q1", _q1), ("qr", _qr)];
 
@@ -274,7 +277,7 @@ public sealed class ProbeSuite : IDisposable
     public void Dispose()
     {
         foreach (var (_, warm) in Operators) warm.Dispose();
-        _ntkDeflation.Dispose();
+        foreach (var (_, tracker) in Deflations) tracker.Dispose();
         _direction?.Dispose();
     }
 }

@@ -8,7 +8,8 @@ namespace Training.Bench;
 /// The per-step cost of probing in an EOS window: from a run's last checkpoint, consecutive GD steps each
 /// probed with the run's own probe settings (or another tolerance) and warm starts, in matvecs and in
 /// training steps. warm_lag: 1 from the last probe, 2 from t − 2, 4 extrapolated from t − 2 and t − 4;
-/// "est" is the part of the NTK's matvecs spent estimating its deflation space (once, then when it drifts).
+/// "est" is the part of the NTK's and the Hessian's matvecs spent estimating their deflation spaces (once,
+/// then when they drift).
 /// </summary>
 public static class EosProbeBenchmark
 {
@@ -21,14 +22,14 @@ public static class EosProbeBenchmark
         double stepSeconds = clock.Elapsed.TotalSeconds / 3;
         Console.WriteLine($"probes bench --run {runPath}: from step {checkpoint.Step}, n = {settings.N}, {get_num_threads()} threads, "
             + $"tolerance {tolerance ?? settings.ProbeTol:G2}; one training step {stepSeconds * 1000:F0} ms");
-        Console.WriteLine("step  η·λ₁     ntk (est)  hess  q1  qr  (matvecs)  warm_lag  probe s  = training steps");
+        Console.WriteLine("step  η·λ₁     ntk (est)  hess (est)  q1  qr  (matvecs)  warm_lag  probe s  = training steps");
         for (int t = 0; t < steps; t++)
         {
             using var scope = NewDisposeScope();
             using (var point = run.Point())
             {
                 var r = suite.Run(point, checkpoint.Step + t);
-                Console.WriteLine($"{checkpoint.Step + t,5} {r["eta_ntk_1"],7:F4} {r["ntk_iters"],5} ({r["ntk_deflation_iters"],3}) {r["hess_iters"],5} {r["q1_iters"],4} {r["qr_iters"],4}  {r["warm_lag"],9} {r["probe_seconds"],8:F2}  = {r["probe_seconds"] / stepSeconds,6:F1}");
+                Console.WriteLine($"{checkpoint.Step + t,5} {r["eta_ntk_1"],7:F4} {r["ntk_iters"],5} ({r["ntk_deflation_iters"],3}) {r["hess_iters"],5} ({r["hess_deflation_iters"],3}) {r["q1_iters"],4} {r["qr_iters"],4}  {r["warm_lag"],9} {r["probe_seconds"],8:F2}  = {r["probe_seconds"] / stepSeconds,6:F1}");
             }
             run.Step();
         }
