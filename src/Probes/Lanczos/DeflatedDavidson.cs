@@ -31,33 +31,25 @@ public static class DeflatedDavidson
             throw new ArgumentException($"deflation vectors of length {deflation.Vectors.shape[^1]} for an operator of size {op.Size}.");
         using var scope = NewDisposeScope();
         var random = new Generator((ulong)seed);
-        var basis = new List<Tensor>();
-        var images = new List<Tensor>();
-        foreach (var s in start) Expand(op, basis, images, s.to(float64).to(op.Device), random);
+        using var space = new Subspace(op, Math.Min(maxIterations, (int)op.Size));
+        foreach (var s in start) space.Expand(s.to(float64).to(op.Device), random);
         var w = deflation.Vectors.to(float64).to(op.Device);
         var mu = tensor(deflation.Values, float64).to(op.Device);
         var climbed = new HashSet<int>();
         while (true)
         {
-            var s = stack(basis);
-            var a = stack(images);
-            var (values, ritz) = RayleighRitz(s, a);
-            var pairs = ritz.Take(count).Select(y =>
-            {
-                var u = s.t().mv(y.Vector);
-                var r = a.t().mv(y.Vector).sub_(u * y.Value);
-                return (Theta: y.Value, U: u, R: r, Residual: r.norm().item<double>() / Math.Abs(y.Value));
-            }).ToList();
+            using var iteration = NewDisposeScope();          // each pass's Ritz vectors and corrections
+            var (values, pairs) = space.RitzPairs(count);
             var open = pairs.Where(p => p.Residual > tolerance).ToList();
-            if (open.Count == 0 && Climb(op, basis, images, w, deflation.Values, pairs[^1].Theta, climbed, maxIterations)) continue;
-            if (open.Count == 0 || basis.Count + open.Count > maxIterations || basis.Count >= op.Size)
+            if (open.Count == 0 && Climb(space, w, deflation.Values, pairs[^1].Theta, climbed)) continue;
+            if (open.Count == 0 || space.Count + open.Count > space.Capacity)
                 return new LanczosResult
                 {
-                    Top = pairs.Select(p => new RitzPair(p.Theta, p.U.MoveToOuterDisposeScope(), p.Residual)).ToList(),
+                    Top = pairs.Select(p => new RitzPair(p.Theta, p.U.MoveToOuterDisposeScope().MoveToOuterDisposeScope(), p.Residual)).ToList(),
                     Bottom = [],
                     RitzValues = values,
                     RitzWeights = [],
-                    Iterations = basis.Count,
+                    Iterations = space.Count,
                     Converged = open.Count == 0,
                 };
             foreach (var p in open)
@@ -68,7 +60,7 @@ public static class DeflatedDavidson
                 gaps = gaps.abs().clamp_min(1e-8 * p.Theta).mul_(gaps.ge(0).to(float64).mul_(2).sub_(1));
                 var inside = w.t().mv(coefficients / gaps);
                 var outside = (p.R - w.t().mv(coefficients)).div_(p.Theta - BulkValue(p.Theta, deflation.BulkEdge));
-                Expand(op, basis, images, inside.add_(outside), random);
+                space.Expand(inside.add_(outside), random);
             }
         }
     }
@@ -78,51 +70,98 @@ public static class DeflatedDavidson
     /// value μ lies above the k-th converged θ (the top pair has sunk below it since the space was estimated)
     /// joins the basis, so Rayleigh–Ritz can climb to it. Returns whether any did.
     /// </summary>
-    private static bool Climb(ILinearOperator op, List<Tensor> basis, List<Tensor> images, Tensor w, double[] mu,
-        double lowest, HashSet<int> climbed, int maxIterations)
+    private static bool Climb(Subspace space, Tensor w, double[] mu, double lowest, HashSet<int> climbed)
     {
-        int before = basis.Count;
-        for (int j = 0; j < mu.Length && basis.Count < maxIterations; j++)
-            if (mu[j] > lowest && climbed.Add(j)) Expand(op, basis, images, w[j], random: null);
-        return basis.Count > before;
+        int before = space.Count;
+        for (int j = 0; j < mu.Length && space.Count < space.Capacity; j++)
+            if (mu[j] > lowest && climbed.Add(j)) space.Expand(w[j], random: null);
+        return space.Count > before;
     }
 
     /// <summary>
-    /// Orthonormalises v against the basis (Gram–Schmidt, twice) and adds it with its image; a correction
-    /// already in the span (the space is exhausted there) is replaced by a seeded random vector, or dropped
-    /// without a generator.
+    /// The search space: orthonormal rows S and their images A·S (rows of preallocated buffers that double
+    /// when full), and the projection H = S A Sᵀ, grown by one row and column per vector.
     /// </summary>
-    private static void Expand(ILinearOperator op, List<Tensor> basis, List<Tensor> images, Tensor v, Generator? random)
+    private sealed class Subspace(ILinearOperator op, int capacity) : IDisposable
     {
-        for (int attempt = 0; attempt < 4; attempt++)
-        {
-            v = v.clone();
-            double before = v.norm().item<double>();
-            for (int pass = 0; pass < 2; pass++)
-                foreach (var b in basis) v.sub_(b * b.dot(v));
-            double norm = v.norm().item<double>();
-            if (norm > 1e-10 * before && norm > 0)
-            {
-                basis.Add(v.div_(norm));
-                images.Add(op.Apply(v));
-                return;
-            }
-            if (random is null) return;
-            v = randn([op.Size], float64, generator: random).to(op.Device);
-        }
-    }
+        // Outside every dispose scope: they outlive each pass's scope and are freed by Dispose.
+        private Tensor _rows = zeros(Math.Min(capacity, 8), op.Size, float64, op.Device).DetachFromDisposeScope();
+        private Tensor _images = zeros(Math.Min(capacity, 8), op.Size, float64, op.Device).DetachFromDisposeScope();
+        private readonly double[,] _projection = new double[capacity, capacity];
 
-    /// <summary>Eigenpairs of Sᵀ A S (MathNet.Numerics), largest first.</summary>
-    private static (double[] Ascending, List<(double Value, Tensor Vector)> Descending) RayleighRitz(Tensor s, Tensor a)
-    {
-        var h = s.matmul(a.t());
-        h = (h + h.t()).div_(2).contiguous();
-        int m = (int)h.shape[0];
-        var evd = Matrix<double>.Build.DenseOfRowMajor(m, m, h.cpu().data<double>().ToArray()).Evd(Symmetricity.Symmetric);
-        var values = evd.EigenValues.Select(c => c.Real).ToArray();
-        var order = Enumerable.Range(0, m).OrderByDescending(i => values[i]).ToList();
-        var descending = order.Select(i => (values[i], tensor(evd.EigenVectors.Column(i).ToArray(), float64).to(s.device))).ToList();
-        return (values.OrderBy(v => v).ToArray(), descending);
+        public int Count { get; private set; }
+        public int Capacity => capacity;
+        private Tensor Rows => _rows.narrow(0, 0, Count);
+        private Tensor Images => _images.narrow(0, 0, Count);
+
+        /// <summary>
+        /// Orthonormalises v against the rows (Gram–Schmidt, twice) and adds it with its image; a vector
+        /// already in the span (the space is exhausted there) is replaced by a seeded random one, or dropped
+        /// without a generator.
+        /// </summary>
+        public void Expand(Tensor v, Generator? random)
+        {
+            using var scope = NewDisposeScope();
+            for (int attempt = 0; attempt < 4 && Count < capacity; attempt++)
+            {
+                v = v.clone();
+                double before = v.norm().item<double>();
+                for (int pass = 0; pass < 2 && Count > 0; pass++) v.sub_(Rows.t().mv(Rows.mv(v)));
+                double norm = v.norm().item<double>();
+                if (norm > 1e-10 * before && norm > 0)
+                {
+                    Add(v.div_(norm), op.Apply(v));
+                    return;
+                }
+                if (random is null) return;
+                v = randn([op.Size], float64, generator: random).to(op.Device);
+            }
+        }
+
+        private void Add(Tensor v, Tensor image)
+        {
+            if (Count == _rows.shape[0])
+            {
+                long more = Math.Min(_rows.shape[0], capacity - _rows.shape[0]);
+                Tensor Grown(Tensor old)
+                {
+                    var grown = cat([old, zeros(more, op.Size, float64, op.Device)]).DetachFromDisposeScope();
+                    old.Dispose();
+                    return grown;
+                }
+                _rows = Grown(_rows);
+                _images = Grown(_images);
+            }
+            _rows[Count].copy_(v);
+            _images[Count].copy_(image);
+            int j = Count++;
+            // H[i, j] = ½(sᵢ·A s_j + s_j·A sᵢ): symmetric whatever the rounding of the two products.
+            var left = Rows.mv(image).data<double>().ToArray();
+            var right = Images.mv(v).data<double>().ToArray();
+            for (int i = 0; i <= j; i++) _projection[i, j] = _projection[j, i] = 0.5 * (left[i] + right[i]);
+        }
+
+        /// <summary>All Ritz values (ascending) and the top <paramref name="count"/> pairs with their residuals A u − θ u.</summary>
+        public (double[] Values, List<(double Theta, Tensor U, Tensor R, double Residual)> Pairs) RitzPairs(int count)
+        {
+            var h = Matrix<double>.Build.Dense(Count, Count, (r, c) => _projection[r, c]);
+            var evd = h.Evd(Symmetricity.Symmetric);
+            var values = evd.EigenValues.Select(c => c.Real).ToArray();
+            var pairs = Enumerable.Range(0, Count).OrderByDescending(i => values[i]).Take(count).Select(i =>
+            {
+                var y = tensor(evd.EigenVectors.Column(i).ToArray(), float64).to(op.Device);
+                var u = Rows.t().mv(y);
+                var r = Images.t().mv(y).sub_(u * values[i]);
+                return (values[i], u, r, r.norm().item<double>() / Math.Abs(values[i]));
+            }).ToList();
+            return (values.OrderBy(x => x).ToArray(), pairs);
+        }
+
+        public void Dispose()
+        {
+            _rows.Dispose();
+            _images.Dispose();
+        }
     }
 
     /// <summary>

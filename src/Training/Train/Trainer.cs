@@ -180,7 +180,10 @@ internal sealed class Loop(TrainSettings s, Mlp model, CifarDataset data, RunDir
                 log.Debug("Probe {Step}: {@Probe}", step, probe.Values.ToDictionary(p => p.Key, p => p.Value));
                 if (probe.Crossing) log.Warning("Step {Step}: the top NTK eigenvector now matches the previous second one (λ₁/λ₂ crossing)", step);
                 foreach (var op in probe.Unconverged)
-                    log.Warning("Step {Step}: Lanczos for {Operator} hit the cap of {Cap} iterations", step, op, s.ProbeMaxIter);
+                    log.Warning("Step {Step}: the eigensolver for {Operator} hit the cap of {Cap} matvecs", step, op, s.ProbeMaxIter);
+                foreach (var op in new[] { "ntk", "hess" })
+                    if (probe[$"{op}_deflation_iters"] is > 0 and var cost)
+                        log.Information("Step {Step}: estimated the {Operator} deflation space ({Matvecs} matvecs)", step, op, cost);
             }
             trainCsv.Write(metrics.Values());
             log.Debug("Step {Step}: {@Metrics}", step, metrics);
