@@ -5,23 +5,29 @@ using static TorchSharp.torch;
 namespace Probes.Probing;
 
 /// <summary>
-/// An operator's <see cref="DeflationSpace"/> across probes and when to estimate it again: at the first
-/// solve that uses it, and at the next one after a solve that cost more than
-/// <see cref="ProbeOptions.DeflationRefreshAbove"/> matvecs (the space no longer pays for itself).
+/// An operator's <see cref="DeflationSpace"/> across probes, used and estimated as its
+/// <see cref="DeflationSchedule"/> says.
 /// </summary>
 public sealed class DeflationTracker : IDisposable
 {
     private DeflationSpace? _space;
-    private bool _stale;
+    private DeflationSchedule _schedule = new();
 
     /// <summary>
-    /// The top-k eigenpairs by <see cref="DeflatedDavidson"/> from <paramref name="start"/>, estimating the
-    /// space first where needed (warm-started from the old one); returns the matvecs the estimate took.
+    /// The top-k eigenpairs: by <see cref="DeflatedDavidson"/> from <paramref name="start"/>, estimating the
+    /// space first where needed (warm-started from the old one), or by <paramref name="lanczos"/> during a
+    /// pause; returns the matvecs the estimate took.
     /// </summary>
-    public (LanczosResult Result, int EstimateMatvecs) Solve(ILinearOperator op, Tensor[] start, int size, ProbeOptions o, long seed)
+    public (LanczosResult Result, int EstimateMatvecs) Solve(ILinearOperator op, Tensor[] start, int size, ProbeOptions o, long seed,
+        Func<LanczosResult> lanczos)
     {
+        if (!_schedule.Deflate)
+        {
+            _schedule = _schedule.Skipped();
+            return (lanczos(), 0);
+        }
         int estimate = 0;
-        if (_space is null || _stale || _space.Size != size)
+        if (_space is null || _schedule.Stale || _space.Size != size)
         {
             IReadOnlyList<Tensor>? warm = _space is { } old && old.Size == size
                 ? [.. start, .. Enumerable.Range(0, size).Select(i => old.Vectors[i])]
@@ -31,33 +37,35 @@ public sealed class DeflationTracker : IDisposable
             _space?.Dispose();
             _space = space;
             estimate = top.Iterations;
+            _schedule = _schedule.Estimated();
         }
         var result = DeflatedDavidson.Solve(op, start, _space, o.K, o.Tolerance, o.MaxIterations, seed);
-        _stale = result.Iterations > o.DeflationRefreshAbove;
+        _schedule = _schedule.Solved(result.Iterations, o.DeflationRefreshAbove);
         return (result, estimate);
     }
 
-    /// <summary>The space's rows and [μ…, β, stale] for the probe state; none before the first estimate.</summary>
-    public (double[][] Rows, double[] Meta)? Export()
+    /// <summary>For the probe state: the space's rows and [μ…, β] (none before the first estimate), and the schedule.</summary>
+    public (double[][] Rows, double[] Values, double[] Schedule) Export()
     {
-        if (_space is null) return null;
+        var schedule = _schedule.Export();
+        if (_space is null) return ([], [], schedule);
         var rows = Enumerable.Range(0, _space.Size).Select(i => _space.Vectors[i].cpu().data<double>().ToArray()).ToArray();
-        return (rows, [.. _space.Values, _space.BulkEdge, _stale ? 1 : 0]);
+        return (rows, [.. _space.Values, _space.BulkEdge], schedule);
     }
 
-    public void Import(double[][]? rows, double[]? meta, Device device)
+    public void Import(double[][]? rows, double[]? values, double[]? schedule, Device device)
     {
         Dispose();
-        if (rows is null || meta is null || rows.Length == 0 || meta.Length != rows.Length + 2) return;
+        _schedule = DeflationSchedule.Import(schedule);
+        if (rows is not { Length: > 0 } || values is null || values.Length != rows.Length + 1) return;
         var vectors = stack(rows.Select(r => tensor(r, float64)).ToArray()).to(device).DetachFromDisposeScope();
-        _space = new DeflationSpace(vectors, meta[..rows.Length], meta[rows.Length]);
-        _stale = meta[^1] != 0;
+        _space = new DeflationSpace(vectors, values[..rows.Length], values[rows.Length]);
     }
 
     public void Dispose()
     {
         _space?.Dispose();
         _space = null;
-        _stale = false;
+        _schedule = new();
     }
 }

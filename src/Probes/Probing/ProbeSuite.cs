@@ -142,22 +142,18 @@ public sealed class ProbeSuite : IDisposable
 
     /// <summary>
     /// The top-k eigenpairs of the NTK or the Hessian: by deflated Davidson when the last probe was at t − 1
-    /// (step by step, where the start is good and the space pays), by Lanczos otherwise. {name}_iters counts
-    /// every matvec, {name}_deflation_iters the part spent estimating the space.
+    /// (step by step, where the start is good and the space pays) and its schedule allows, by Lanczos
+    /// otherwise. {name}_iters counts every matvec, {name}_deflation_iters the part spent estimating the space.
     /// </summary>
     private LanczosResult SolveTop(ILinearOperator op, string name, DeflationTracker deflation, int step, Tensor[] start,
         ProbeRecord record, int seedOffset)
     {
         int size = (int)Math.Min(_options.Deflation, op.Size - _options.K - 1);
         bool stepByStep = _probes.Count > 0 && _probes[0].Step == step - 1 && start.Length == _options.K;
-        if (size < 1 || !stepByStep)
-        {
-            record.Set($"{name}_deflation_iters", 0);
-            var lanczos = Solve(op, SpectrumEnd.Largest, _options.K, start, seedOffset);
-            record.Set($"{name}_iters", lanczos.Iterations);
-            return lanczos;
-        }
-        var (result, estimate) = deflation.Solve(op, start, size, _options, _options.Seed * 31 + 6 + seedOffset);
+        LanczosResult Lanczos() => Solve(op, SpectrumEnd.Largest, _options.K, start, seedOffset);
+        var (result, estimate) = size >= 1 && stepByStep
+            ? deflation.Solve(op, start, size, _options, _options.Seed * 31 + 6 + seedOffset, Lanczos)
+            : (Lanczos(), 0);
         record.Set($"{name}_deflation_iters", estimate);
         record.Set($"{name}_iters", estimate + result.Iterations);
         return result;
@@ -236,11 +232,12 @@ public sealed class ProbeSuite : IDisposable
             for (int lag = 1; lag <= warm.History.Count; lag++)
                 vectors[StateKey(name, lag)] = Export(warm.History[lag - 1]);
         foreach (var (name, tracker) in Deflations)
-            if (tracker.Export() is var (rows, meta))
-            {
-                vectors[$"{name}-deflation"] = rows;
-                vectors[$"{name}-deflation-meta"] = [meta];
-            }
+        {
+            var (rows, values, schedule) = tracker.Export();
+            vectors[$"{name}-deflation"] = rows;
+            vectors[$"{name}-deflation-values"] = [values];
+            vectors[$"{name}-deflation-schedule"] = [schedule];
+        }
         return new ProbeState(vectors, LastSharpness);
     }
 
@@ -249,9 +246,10 @@ public sealed class ProbeSuite : IDisposable
         Tensor[] Get(string name) => state.Vectors.TryGetValue(name, out var v) ? v.Select(a => tensor(a, float64).to(device)).ToArray() : [];
         foreach (var (name, warm) in Operators)
             warm.Set(Enumerable.Range(1, WarmStarts.Depth).Select(lag => Get(StateKey(name, lag))));
+        double[]? Single(string key) => state.Vectors.TryGetValue(key, out var v) && v is [var only] ? only : null;
         foreach (var (name, tracker) in Deflations)
-            tracker.Import(state.Vectors.GetValueOrDefault($"{name}-deflation"),
-                state.Vectors.TryGetValue($"{name}-deflation-meta", out var meta) && meta is [var m] ? m : null, device);
+            tracker.Import(state.Vectors.GetValueOrDefault($"{name}-deflation"), Single($"{name}-deflation-values"),
+                Single($"{name}-deflation-schedule"), device);
         _probes.Clear();
         if (state.Vectors.TryGetValue("history", out var h) && h is [var flat])         // older state: no history, no period-2 start
             for (int i = 0; i + 1 < flat.Length; i += 2) _probes.Add(((int)flat[i], flat[i + 1]));
