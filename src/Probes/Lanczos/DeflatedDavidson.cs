@@ -15,10 +15,13 @@ namespace Probes.Lanczos;
 /// spectrum; with a cluster just below (the NTK at the edge of stability: λ₂ − λ₃ ≈ 6 against a spread of
 /// 200) that is ~0.7 per matvec whatever the start. This preconditioner removes the cluster when its
 /// eigenvectors are roughly known, and they drift slowly: on the paper's network a space estimated once
-/// to 1e-2 kept the top-2 solve at 6–7 matvecs for 120 steps, against 16–20 for Lanczos from the same start
+/// to 1e-2 kept the top-2 solve at 6–9 matvecs for 120 steps, against 16–22 for Lanczos from the same start
 /// (bench --run DIR --deflation-study). Each correction costs one matvec, like a Lanczos vector, plus two
 /// m-fold dot products with W; W costs m·N floats. Without a good start or a good space it is no faster
-/// than Lanczos, so the probes use it only when probing step by step. Accumulation is float64 and residuals
+/// than Lanczos, so the probes use it only when probing step by step. The loss Hessian is not semi-definite,
+/// but its negative eigenvalues are small next to its top (the Gauss–Newton part dominates), so [0, β] still
+/// describes its bulk well enough: 8–11 matvecs per EOS step there. A wrong σ or W costs speed, never
+/// accuracy: convergence is judged on exact residuals. Accumulation is float64 and residuals
 /// are exact: the image A s of every basis vector is kept.
 /// </remarks>
 public static class DeflatedDavidson
