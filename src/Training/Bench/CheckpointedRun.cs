@@ -44,11 +44,7 @@ public sealed class CheckpointedRun : IDisposable
         return suite;
     }
 
-    private ProbeOptions Options(double tolerance) => new()
-    {
-        LearningRate = Settings.Lr, Kinds = ProbeOptions.ParseKinds(Settings.Probes), K = Settings.ProbeK,
-        Tolerance = tolerance, MaxIterations = Settings.ProbeMaxIter, Deflation = Settings.ProbeDeflate, Seed = Settings.Seed,
-    };
+    private ProbeOptions Options(double tolerance) => Trainer.ProbeOptionsOf(Settings) with { Tolerance = tolerance };
 
     public MlpPoint Point() => new(Model, Data.TrainInputs, Data.TrainTargets);
 

@@ -38,7 +38,7 @@ public static class TaylorComparison
             GradientDescent.Step(model, settings.Lr);
             if (t % 100 == 0) progress?.Invoke($"replaying step {t}/{from}");
         }
-        var options = new ProbeOptions { LearningRate = settings.Lr, Kinds = ProbeKinds.Ntk, K = settings.ProbeK, Tolerance = settings.ProbeTol, MaxIterations = settings.ProbeMaxIter, Deflation = settings.ProbeDeflate, Seed = settings.Seed };
+        var options = Trainer.ProbeOptionsOf(settings) with { Kinds = ProbeKinds.Ntk };
         using var netProbes = new ProbeSuite(options);
         using var taylorProbes = new ProbeSuite(options);
         using var basePoint = new MlpPoint(model, data.TrainInputs, data.TrainTargets);

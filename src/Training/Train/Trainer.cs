@@ -79,6 +79,14 @@ public sealed class Trainer
         return (s.Dtype == "float64" ? ScalarType.Float64 : ScalarType.Float32, ResolveDevice(s.Device));
     }
 
+    /// <summary>The probe suite's settings from a run's: the one place they are mapped, for training, bench and fit.</summary>
+    internal static ProbeOptions ProbeOptionsOf(TrainSettings s) => new()
+    {
+        LearningRate = s.Lr, Kinds = ProbeOptions.ParseKinds(s.Probes), K = s.ProbeK, Tolerance = s.ProbeTol,
+        MaxIterations = s.ProbeMaxIter, Deflation = s.ProbeDeflate, SpectrumSize = s.SpectraM, Seed = s.Seed,
+        DensityVectors = s.SpectraDensity, DensitySteps = s.SpectraDensitySteps,
+    };
+
     internal static Mlp Build(TrainSettings s, ScalarType dtype, Device device) =>
         new(CifarRecords.PixelsPerImage, Enumerable.Repeat(s.Width, s.Depth).ToList(), s.Outputs,
             ActivationFunctions.Parse(s.Activation), s.Seed, dtype, device);
@@ -86,12 +94,7 @@ public sealed class Trainer
     private int Execute(RunDirectory run, Mlp model, CifarDataset data, Device device, Checkpoint? resumeFrom)
     {
         using var log = RunLogger.Create(run.File("log.clef"), run.File("log.txt"), ProgressDisplay.Interactive);
-        using var suite = new ProbeSuite(new ProbeOptions
-        {
-            LearningRate = _s.Lr, Kinds = ProbeOptions.ParseKinds(_s.Probes), K = _s.ProbeK, Tolerance = _s.ProbeTol,
-            MaxIterations = _s.ProbeMaxIter, Deflation = _s.ProbeDeflate, SpectrumSize = _s.SpectraM, Seed = _s.Seed,
-            DensityVectors = _s.SpectraDensity, DensitySteps = _s.SpectraDensitySteps,
-        });
+        using var suite = new ProbeSuite(ProbeOptionsOf(_s));
         int start = 0;
         double seconds = 0;
         if (resumeFrom is not null)
