@@ -82,20 +82,18 @@ public static class DeflatedDavidson
     }
 
     /// <summary>
-    /// The search space: orthonormal rows S and their images A·S (rows of preallocated buffers that double
-    /// when full), and the projection H = S A Sᵀ, grown by one row and column per vector.
+    /// The search space: orthonormal rows S and their images A·S (rows of buffers reserved for the cap, see
+    /// <see cref="BasisRows"/>), and the projection H = S A Sᵀ, grown by one row and column per vector.
     /// </summary>
     private sealed class Subspace(ILinearOperator op, int capacity) : IDisposable
     {
-        // Outside every dispose scope: they outlive each pass's scope and are freed by Dispose.
-        private Tensor _rows = zeros(Math.Min(capacity, 8), op.Size, float64, op.Device).DetachFromDisposeScope();
-        private Tensor _images = zeros(Math.Min(capacity, 8), op.Size, float64, op.Device).DetachFromDisposeScope();
+        private readonly BasisRows _rows = new(op.Size, capacity, op.Device), _images = new(op.Size, capacity, op.Device);
         private readonly double[,] _projection = new double[capacity, capacity];
 
-        public int Count { get; private set; }
+        public int Count => _rows.Count;
         public int Capacity => capacity;
-        private Tensor Rows => _rows.narrow(0, 0, Count);
-        private Tensor Images => _images.narrow(0, 0, Count);
+        private Tensor Rows => _rows.Active;
+        private Tensor Images => _images.Active;
 
         /// <summary>
         /// Orthonormalises v against the rows (Gram–Schmidt, twice) and adds it with its image; a vector
@@ -109,7 +107,7 @@ public static class DeflatedDavidson
             {
                 v = v.clone();
                 double before = v.norm().item<double>();
-                for (int pass = 0; pass < 2 && Count > 0; pass++) v.sub_(Rows.t().mv(Rows.mv(v)));
+                _rows.Orthogonalise(v.unsqueeze(0));
                 double norm = v.norm().item<double>();
                 if (norm > 1e-10 * before && norm > 0)
                 {
@@ -123,21 +121,9 @@ public static class DeflatedDavidson
 
         private void Add(Tensor v, Tensor image)
         {
-            if (Count == _rows.shape[0])
-            {
-                long more = Math.Min(_rows.shape[0], capacity - _rows.shape[0]);
-                Tensor Grown(Tensor old)
-                {
-                    var grown = cat([old, zeros(more, op.Size, float64, op.Device)]).DetachFromDisposeScope();
-                    old.Dispose();
-                    return grown;
-                }
-                _rows = Grown(_rows);
-                _images = Grown(_images);
-            }
-            _rows[Count].copy_(v);
-            _images[Count].copy_(image);
-            int j = Count++;
+            _rows.Add(v);
+            _images.Add(image);
+            int j = Count - 1;
             // H[i, j] = ½(sᵢ·A s_j + s_j·A sᵢ): symmetric whatever the rounding of the two products.
             var left = Rows.mv(image).data<double>().ToArray();
             var right = Images.mv(v).data<double>().ToArray();

@@ -29,36 +29,32 @@ public static class LanczosSolver
         long n = op.Size;
         int cap = (int)Math.Min(options.MaxIterations, n);
         var random = new Generator((ulong)options.Seed);
-        var basis = new KrylovBasis(n, cap, op.Device);
+        using var basis = new BasisRows(n, cap, op.Device);
         var projection = new List<double[]>();      // columns of T = Qᵀ A Q, grown as the basis grows
-        var block = StartBlock(op, options, random);
+        using (NewDisposeScope()) AddBlock(basis, StartBlock(op, options, random), cap, random);
         double scale = 0;
         RitzProjection ritz;
         List<RitzCandidate> wanted;
         bool converged;
+        int imaged = 0;                               // rows whose images are in the projection
         while (true)
         {
-            var fresh = new List<Tensor>();
-            foreach (var q in block.Take(cap - basis.Count))
-            {
-                basis.Add(q);
-                fresh.Add(op.Apply(q));
-            }
-            var active = basis.Active;
-            var images = stack(fresh);
-            var coefficients = active.matmul(images.t());                     // Qᵀ A q for the new q
-            Extend(projection, coefficients.data<double>().ToArray(), basis.Count, fresh.Count);
-            var outside = images - coefficients.t().matmul(active);
-            outside.sub_(active.matmul(outside.t()).t().matmul(active));       // twice is enough
+            // Each pass frees its images and residuals: only the basis rows and T outlive it.
+            using var pass = NewDisposeScope();
+            var fresh = basis.From(imaged);
+            var images = stack(Enumerable.Range(0, (int)fresh.shape[0]).Select(i => op.Apply(fresh[i])).ToList());
+            imaged = basis.Count;
+            var coefficients = basis.Orthogonalise(images);            // Qᵀ A q for the new q; images → R
+            Extend(projection, coefficients.data<double>().ToArray(), basis.Count, (int)images.shape[0]);
             ritz = RitzProjection.Of(projection, basis.Count);
             scale = Math.Max(scale, ritz.SpectralRadius);
-            wanted = ritz.Wanted(options, outside, scale);
+            wanted = ritz.Wanted(options, images, scale);
             converged = basis.Count >= options.Wanted && wanted.All(c => c.Residual <= options.Tolerance);
             if (converged || basis.Count >= cap) break;
-            block = NextBlock(outside, active, scale, random);
             // A block cut short by the cap would leave part of the last images outside the basis, and the
-            // residuals below would come out too small: stop before it instead.
-            if (basis.Count + block.Count > cap) break;
+            // residuals above would come out too small: stop before it instead.
+            if (!AddBlock(basis, Enumerable.Range(0, (int)images.shape[0]).Select(i => images[i]).ToList(), cap, random, scale))
+                break;
         }
 
         var krylov = basis.Active;
@@ -75,20 +71,13 @@ public static class LanczosSolver
         };
     }
 
-    /// <summary>The orthonormal basis as rows of a preallocated buffer that doubles when full.</summary>
-    private sealed class KrylovBasis(long n, int cap, Device device)
+    /// <summary>Adds <paramref name="rows"/>, orthonormalised, as the next block; false (nothing added) when it would pass the cap.</summary>
+    private static bool AddBlock(BasisRows basis, List<Tensor> rows, int cap, Generator random, double scale = 0)
     {
-        private Tensor _rows = zeros(Math.Min(cap, 16), n, float64, device);
-
-        public int Count { get; private set; }
-        public Tensor Active => _rows.narrow(0, 0, Count);
-
-        public void Add(Tensor q)
-        {
-            if (Count == _rows.shape[0])
-                _rows = cat([_rows, zeros(Math.Min(_rows.shape[0], cap - _rows.shape[0]), n, float64, device)]);
-            _rows[Count++].copy_(q);
-        }
+        var block = Orthonormalise(rows, basis, scale, random);
+        if (basis.Count + block.Count > cap) return false;
+        foreach (var q in block) basis.Add(q);
+        return true;
     }
 
     /// <summary>Adds the columns (and, by symmetry, rows) of T for the newest vectors.</summary>
@@ -136,19 +125,20 @@ public static class LanczosSolver
         {
             for (int i = 0; i < options.BlockSize; i++) rows.Add(randn([op.Size], float64, generator: random).to(op.Device));
         }
-        return Orthonormalise(rows, null, 0, random);
+        return rows;
     }
 
-    private static List<Tensor> NextBlock(Tensor outside, Tensor active, double scale, Generator random) =>
-        Orthonormalise(Enumerable.Range(0, (int)outside.shape[0]).Select(i => outside[i]).ToList(), active, scale, random);
-
     /// <summary>
-    /// Gram–Schmidt (twice) of each row against the basis and the rows before it. A row that vanishes is the
-    /// sign of an invariant subspace: it is replaced by a random vector orthogonal to everything so far.
+    /// Orthonormalises each row against the basis and the rows before it. The rows of a Lanczos residual
+    /// block are already orthogonal to the basis (<see cref="BasisRows.Orthogonalise"/>), so a row is
+    /// projected against the basis again only when the block's own Gram–Schmidt cancels most of it (the
+    /// DGKS test: its norm falls below half), where rounding could bring basis directions back. A row that
+    /// vanishes is the sign of an invariant subspace: it is replaced by a random vector orthogonal to everything so far.
     /// </summary>
-    private static List<Tensor> Orthonormalise(List<Tensor> rows, Tensor? basis, double scale, Generator random)
+    private static List<Tensor> Orthonormalise(List<Tensor> rows, BasisRows basis, double scale, Generator random)
     {
         var result = new List<Tensor>();
+        bool fromResidual = scale > 0;
         foreach (var row in rows)
         {
             var v = row.clone();
@@ -156,15 +146,21 @@ public static class LanczosSolver
             {
                 double before = v.norm().item<double>();
                 for (int pass = 0; pass < 2; pass++)
-                {
-                    if (basis is not null) v.sub_(basis.t().mv(basis.mv(v)));
                     foreach (var r in result) v.sub_(r * r.dot(v));
-                }
                 double norm = v.norm().item<double>();
+                if (!fromResidual || norm < 0.5 * before)
+                {
+                    var block = v.unsqueeze(0);
+                    basis.Orthogonalise(block);
+                    for (int pass = 0; pass < 2; pass++)
+                        foreach (var r in result) v.sub_(r * r.dot(v));
+                    norm = v.norm().item<double>();
+                }
                 if (norm > 1e-10 * Math.Max(before, double.Epsilon) && norm > 1e-13 * scale) { result.Add(v.div_(norm)); break; }
                 if (attempt > 3) break;   // the whole space is spanned
                 v = randn([row.numel()], float64, generator: random).to(row.device);
                 scale = 0;
+                fromResidual = false;
             }
         }
         return result;
