@@ -1,6 +1,7 @@
 using MathNet.Numerics.LinearAlgebra;
 using Probes.Lanczos;
 using Probes.Operators;
+using TorchSharp;
 using Xunit;
 using static TorchSharp.torch;
 
@@ -67,13 +68,69 @@ public class LanczosTests
     {
         var values = Spectrum(150, i => Math.Sin(i * 0.37) * 3 + (i == 7 ? 8 : 0) + (i == 9 ? -11 : 0));
         var (op, _) = WithSpectrum(values, seed: 14);
-        using var r = LanczosSolver.Solve(op, new LanczosOptions { Count = 2, End = SpectrumEnd.Both, Tolerance = 1e-10, MaxIterations = 150 });
+        using var r = LanczosSolver.Solve(op, new LanczosOptions { Count = 2, End = SpectrumEnd.Both, Tolerance = 1e-10, MaxIterations = 150, MaxBasis = 150 });
         var sorted = values.OrderBy(v => v).ToArray();
         Assert.True(r.Converged);
         Assert.Equal(sorted[^1], r.Top[0].Value, 1e-9);
         Assert.Equal(sorted[^2], r.Top[1].Value, 1e-9);
         Assert.Equal(sorted[0], r.Bottom[0].Value, 1e-9);
         Assert.Equal(sorted[1], r.Bottom[1].Value, 1e-9);
+    }
+
+    [Fact]
+    public void ThickRestartsKeepBothEndsExactWithABoundedBasis()
+    {
+        // Two pairs just outside a bulk on [−1, 1] at each end: full Lanczos needs ~50 vectors, so a 16-row basis must restart.
+        var values = Spectrum(400, i => i switch { 0 => 1.3, 1 => 1.2, 2 => -1.25, 3 => -1.15, _ => Math.Sin(i * 0.91) });
+        var (op, _) = WithSpectrum(values, seed: 21);
+        var options = new LanczosOptions { Count = 2, End = SpectrumEnd.Both, Tolerance = 1e-10, MaxIterations = 2000, MaxBasis = 16 };
+        using var r = LanczosSolver.Solve(op, options);
+        var sorted = values.OrderBy(v => v).ToArray();
+        Assert.True(r.Converged);
+        Assert.True(r.Restarts > 0, "the basis never filled, so this test could not fail");
+        Assert.Equal(r.Iterations, op.Applications);
+        Numerics.Close(r.Top[0].Value, sorted[^1], 1e-9, "λ_max");
+        Numerics.Close(r.Top[1].Value, sorted[^2], 1e-9, "λ_max−1");
+        Numerics.Close(r.Bottom[0].Value, sorted[0], 1e-9, "λ_min");
+        Numerics.Close(r.Bottom[1].Value, sorted[1], 1e-9, "λ_min+1");
+        foreach (var p in r.Top.Concat(r.Bottom))
+        {
+            double trueResidual = (op.Apply(p.Vector) - p.Vector * p.Value).norm().item<double>() / Math.Abs(p.Value);
+            Assert.True(trueResidual <= 1e-10 * 1.01, $"reported {p.Residual:E2}, true residual {trueResidual:E2}");
+            Assert.True(Math.Abs(trueResidual - p.Residual) <= 1e-12, $"reported {p.Residual:E2} against true {trueResidual:E2}");
+        }
+    }
+
+    [Fact]
+    public void ThickRestartsOfABlockRun()
+    {
+        var values = Spectrum(300, i => i switch { 0 => 10.0, 1 => 9.9, _ => 9.7 * Math.Exp(-i / 80.0) });
+        var (op, _) = WithSpectrum(values, seed: 22);
+        using var full = LanczosSolver.Solve(op, new LanczosOptions { Count = 2, BlockSize = 2, Tolerance = 1e-10, MaxIterations = 300, MaxBasis = 300 });
+        using var r = LanczosSolver.Solve(op, new LanczosOptions { Count = 2, BlockSize = 2, Tolerance = 1e-10, MaxIterations = 2000, MaxBasis = 20 });
+        Assert.True(r.Converged && r.Restarts > 0 && full.Restarts == 0);
+        Numerics.Close(r.Top[0].Value, 10.0, 1e-10, "λ₁");
+        Numerics.Close(r.Top[1].Value, 9.9, 1e-10, "λ₂");
+        Assert.True(Math.Abs(r.Top[0].Vector.dot(full.Top[0].Vector).item<double>()) > 1 - 1e-9);
+    }
+
+    [Fact]
+    public void ALongSolveHoldsNoMoreThanItsBasis()
+    {
+        // The live-tensor count during a 150-matvec solve must not grow with the iterations: every pass
+        // frees its images and residuals, and the basis is one reserved buffer.
+        var values = Spectrum(600, i => Math.Sin(i * 0.37) * 3);
+        var (op0, _) = WithSpectrum(values, seed: 23);
+        long before = DisposeScopeManager.Statistics.ThreadTotalLiveCount, peak = 0;
+        var op = new FunctionOperator(600, CPU, v =>
+        {
+            peak = Math.Max(peak, DisposeScopeManager.Statistics.ThreadTotalLiveCount - before);
+            return op0.Apply(v);
+        });
+        using var r = LanczosSolver.Solve(op, new LanczosOptions { Count = 1, End = SpectrumEnd.Both, Tolerance = 1e-14, MaxIterations = 150, MaxBasis = 150 });
+        Assert.Equal(150, r.Iterations);
+        Assert.True(peak > 0, "the live-tensor counter is not counting, so this test could not fail");
+        Assert.True(peak <= 40, $"{peak} live tensors during a 150-matvec solve: temporaries are kept across passes");
     }
 
     [Fact]

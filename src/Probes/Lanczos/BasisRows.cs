@@ -33,6 +33,9 @@ internal sealed class BasisRows : IDisposable
 
     public Tensor Row(int i) => _buffer[i];
 
+    /// <summary>Forgets every row (the buffer stays reserved).</summary>
+    public void Clear() => Count = 0;
+
     /// <summary>Copies <paramref name="v"/> into the next row.</summary>
     public void Add(Tensor v)
     {

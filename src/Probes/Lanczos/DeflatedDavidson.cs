@@ -26,6 +26,12 @@ namespace Probes.Lanczos;
 /// </remarks>
 public static class DeflatedDavidson
 {
+    /// <summary>
+    /// Most basis vectors (each with its image) a run holds: 2·48 P-vectors are 504 MB at the paper's scale.
+    /// A run that fills it returns unconverged, and the probes fall back to Lanczos (it took 6–12 on the paper's network).
+    /// </summary>
+    public const int MaxBasis = 48;
+
     public static LanczosResult Solve(ILinearOperator op, IReadOnlyList<Tensor> start, DeflationSpace deflation,
         int count, double tolerance, int maxIterations, long seed = 0)
     {
@@ -34,7 +40,7 @@ public static class DeflatedDavidson
             throw new ArgumentException($"deflation vectors of length {deflation.Vectors.shape[^1]} for an operator of size {op.Size}.");
         using var scope = NewDisposeScope();
         var random = new Generator((ulong)seed);
-        using var space = new Subspace(op, Math.Min(maxIterations, (int)op.Size));
+        using var space = new Subspace(op, Math.Min(Math.Min(maxIterations, MaxBasis), (int)op.Size));
         foreach (var s in start) space.Expand(s.to(float64).to(op.Device), random);
         var w = deflation.Vectors.to(float64).to(op.Device);
         var mu = tensor(deflation.Values, float64).to(op.Device);

@@ -32,6 +32,7 @@ public sealed record DeflationSpace(Tensor Vectors, double[] Values, double Bulk
             BlockSize = skip + size,
             Tolerance = tolerance,
             MaxIterations = maxIterations,
+            MaxBasis = Math.Max(LanczosOptions.DefaultMaxBasis, 4 * (skip + size)),
             Seed = seed,
             WarmStart = warm is { Count: > 0 } ? warm : null,
         });

@@ -35,6 +35,16 @@ public sealed record LanczosOptions
     public int MaxIterations { get; init; } = 300;
 
     /// <summary>
+    /// Most basis vectors held at once. A run that needs more restarts thickly from the Ritz vectors at the
+    /// wanted end(s) (Krylov–Schur), so memory is this many N-vectors whatever the iteration count: 64 rows
+    /// of the paper's P = 656,810 are 336 MB. Restarts cost some extra matvecs on hard spectra, never accuracy.
+    /// </summary>
+    public int MaxBasis { get; init; } = DefaultMaxBasis;
+
+    /// <summary>The default of <see cref="MaxBasis"/>.</summary>
+    public const int DefaultMaxBasis = 64;
+
+    /// <summary>
     /// Start vectors of a cold start (a warm start uses one per warm vector). Set it to the multiplicity you
     /// expect at the wanted end: b clustered eigenvalues then converge at the speed set by the gap below them.
     /// </summary>
@@ -67,6 +77,8 @@ public sealed record LanczosOptions
             throw new ArgumentException($"asked for {wanted} eigenpairs of an operator of size {size}.");
         if (!(Tolerance > 0)) throw new ArgumentException($"Lanczos tolerance must be > 0, got {Tolerance}.");
         if (BlockSize < 1 || BlockSize > size) throw new ArgumentException($"Lanczos block size must be in 1..{size}, got {BlockSize}.");
+        if (MaxBasis < 2 * wanted + 2 * Math.Max(BlockSize, WarmStart?.Count ?? 0) && MaxBasis < MaxIterations)
+            throw new ArgumentException($"Lanczos MaxBasis {MaxBasis} is too small to restart with {wanted} wanted pairs.");
         if (MaxIterations < wanted) throw new ArgumentException($"Lanczos MaxIterations {MaxIterations} < {wanted} wanted pairs.");
     }
 }

@@ -20,8 +20,11 @@ public sealed class LanczosResult : IDisposable
     /// <summary>First components of the Ritz vectors in the Krylov basis (weights of SLQ quadrature).</summary>
     public required double[] RitzWeights { get; init; }
 
-    /// <summary>Krylov dimension reached, equal to the number of operator applications.</summary>
+    /// <summary>Operator applications (matvecs); the Krylov dimension reached when there was no restart.</summary>
     public required int Iterations { get; init; }
+
+    /// <summary>Thick restarts (basis full at <see cref="LanczosOptions.MaxBasis"/>); RitzValues and RitzWeights are a Lanczos quadrature only without them.</summary>
+    public int Restarts { get; init; }
 
     /// <summary>Whether every wanted pair met the tolerance before the iteration cap.</summary>
     public required bool Converged { get; init; }

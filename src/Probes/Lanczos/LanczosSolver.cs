@@ -27,22 +27,25 @@ public static class LanczosSolver
         options.Validate(op.Size);
         using var scope = NewDisposeScope();
         long n = op.Size;
-        int cap = (int)Math.Min(options.MaxIterations, n);
+        int cap = options.MaxIterations;             // matvecs; with restarts they may exceed N
+        int rows = (int)Math.Min(Math.Min(options.MaxBasis, cap), n);
         var random = new Generator((ulong)options.Seed);
-        using var basis = new BasisRows(n, cap, op.Device);
+        using var basis = new BasisRows(n, rows, op.Device);
         var projection = new List<double[]>();      // columns of T = Qᵀ A Q, grown as the basis grows
-        using (NewDisposeScope()) AddBlock(basis, StartBlock(op, options, random), cap, random);
+        using (NewDisposeScope()) AddBlock(basis, StartBlock(op, options, random), rows, random);
         double scale = 0;
         RitzProjection ritz;
         List<RitzCandidate> wanted;
         bool converged;
         int imaged = 0;                               // rows whose images are in the projection
+        int matvecs = 0, restarts = 0;
         while (true)
         {
             // Each pass frees its images and residuals: only the basis rows and T outlive it.
             using var pass = NewDisposeScope();
             var fresh = basis.From(imaged);
             var images = stack(Enumerable.Range(0, (int)fresh.shape[0]).Select(i => op.Apply(fresh[i])).ToList());
+            matvecs += (int)images.shape[0];
             imaged = basis.Count;
             var coefficients = basis.Orthogonalise(images);            // Qᵀ A q for the new q; images → R
             Extend(projection, coefficients.data<double>().ToArray(), basis.Count, (int)images.shape[0]);
@@ -50,11 +53,18 @@ public static class LanczosSolver
             scale = Math.Max(scale, ritz.SpectralRadius);
             wanted = ritz.Wanted(options, images, scale);
             converged = basis.Count >= options.Wanted && wanted.All(c => c.Residual <= options.Tolerance);
-            if (converged || basis.Count >= cap) break;
+            if (converged || matvecs >= cap || basis.Count >= n) break;
+            var residual = Enumerable.Range(0, (int)images.shape[0]).Select(i => images[i]).ToList();
             // A block cut short by the cap would leave part of the last images outside the basis, and the
             // residuals above would come out too small: stop before it instead.
-            if (!AddBlock(basis, Enumerable.Range(0, (int)images.shape[0]).Select(i => images[i]).ToList(), cap, random, scale))
-                break;
+            if (matvecs + residual.Count > cap) break;
+            if (basis.Count + residual.Count > rows)
+            {
+                if (!Restart(basis, projection, ritz, options, residual.Count)) break;
+                imaged = basis.Count;
+                restarts++;
+            }
+            if (!AddBlock(basis, residual, rows, random, scale)) break;
         }
 
         var krylov = basis.Active;
@@ -66,16 +76,48 @@ public static class LanczosSolver
             Bottom = wanted.Where(c => !c.IsTop).Select(Pair).ToList(),
             RitzValues = ritz.Values,
             RitzWeights = ritz.FirstComponents,
-            Iterations = basis.Count,
+            Iterations = matvecs,
+            Restarts = restarts,
             Converged = converged,
         };
     }
 
+    /// <summary>
+    /// Thick restart (Krylov–Schur): the basis becomes the Ritz vectors at the wanted end(s), half the basis
+    /// in all, and T their values. The residual block R of the last pass stays orthogonal to them and comes
+    /// next, so A Q = Q T + R Eᵀ holds again with T explicit (its couplings to R are measured, not assumed),
+    /// and the exact-residual test is unchanged. False when too few rows would be left to grow.
+    /// </summary>
+    private static bool Restart(BasisRows basis, List<double[]> projection, RitzProjection ritz, LanczosOptions o, int block)
+    {
+        int m = basis.Count, keep = Math.Max(o.Wanted + block, basis.Capacity / 2);
+        if (keep + block > basis.Capacity || keep >= m) return false;
+        var indices = o.End switch
+        {
+            SpectrumEnd.Largest => Enumerable.Range(m - keep, keep),
+            SpectrumEnd.Smallest => Enumerable.Range(0, keep),
+            _ => Enumerable.Range(0, keep / 2).Concat(Enumerable.Range(m - (keep - keep / 2), keep - keep / 2)),
+        };
+        var kept = indices.ToArray();
+        var y = tensor(kept.SelectMany(i => ritz.Vectors.Column(i).ToArray()).ToArray(), float64).view(kept.Length, m);
+        var vectors = y.to(basis.Active.device).matmul(basis.Active);           // [keep, N]
+        basis.Clear();
+        for (int i = 0; i < kept.Length; i++) basis.Add(vectors[i]);
+        projection.Clear();
+        for (int i = 0; i < kept.Length; i++)
+        {
+            var column = new double[kept.Length];
+            column[i] = ritz.Values[kept[i]];
+            projection.Add(column);
+        }
+        return true;
+    }
+
     /// <summary>Adds <paramref name="rows"/>, orthonormalised, as the next block; false (nothing added) when it would pass the cap.</summary>
-    private static bool AddBlock(BasisRows basis, List<Tensor> rows, int cap, Generator random, double scale = 0)
+    private static bool AddBlock(BasisRows basis, List<Tensor> rows, int capacity, Generator random, double scale = 0)
     {
         var block = Orthonormalise(rows, basis, scale, random);
-        if (basis.Count + block.Count > cap) return false;
+        if (basis.Count + block.Count > capacity) return false;
         foreach (var q in block) basis.Add(q);
         return true;
     }

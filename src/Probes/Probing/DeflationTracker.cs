@@ -41,7 +41,15 @@ public sealed class DeflationTracker : IDisposable
         }
         var result = DeflatedDavidson.Solve(op, start, _space, o.K, o.Tolerance, o.MaxIterations, seed);
         _schedule = _schedule.Solved(result.Iterations, o.DeflationRefreshAbove);
-        return (result, estimate);
+        if (result.Converged) return (result, estimate);
+        // Davidson filled its basis: Lanczos from the same start, charged with Davidson's matvecs.
+        using var failed = result;
+        var fallback = lanczos();
+        return (new LanczosResult
+        {
+            Top = fallback.Top, Bottom = fallback.Bottom, RitzValues = fallback.RitzValues, RitzWeights = fallback.RitzWeights,
+            Iterations = failed.Iterations + fallback.Iterations, Restarts = fallback.Restarts, Converged = fallback.Converged,
+        }, estimate);
     }
 
     /// <summary>For the probe state: the space's rows and [μ…, β] (none before the first estimate), and the schedule.</summary>
