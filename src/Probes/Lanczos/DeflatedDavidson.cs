@@ -52,6 +52,8 @@ public static class DeflatedDavidson
             var open = pairs.Where(p => p.Residual > tolerance).ToList();
             if (open.Count == 0 && Climb(space, w, deflation.Values, pairs[^1].Theta, climbed)) continue;
             if (open.Count == 0 || space.Count + open.Count > space.Capacity)
+            {
+                NativeHeap.Trim();
                 return new LanczosResult
                 {
                     Top = pairs.Select(p => new RitzPair(p.Theta, p.U.MoveToOuterDisposeScope().MoveToOuterDisposeScope(), p.Residual)).ToList(),
@@ -61,6 +63,7 @@ public static class DeflatedDavidson
                     Iterations = space.Count,
                     Converged = open.Count == 0,
                 };
+            }
             foreach (var p in open)
             {
                 var coefficients = w.mv(p.R);

@@ -65,8 +65,10 @@ public static class LanczosSolver
                 restarts++;
             }
             if (!AddBlock(basis, residual, rows, random, scale)) break;
+            if (residual.Count > 1) NativeHeap.Trim();      // block passes free many N-vectors at once
         }
 
+        NativeHeap.Trim();
         var krylov = basis.Active;
         RitzPair Pair(RitzCandidate c) =>
             new(c.Value, krylov.t().mv(ritz.Vector(c.Index).to(op.Device)).MoveToOuterDisposeScope(), c.Residual);
@@ -181,26 +183,29 @@ public static class LanczosSolver
     {
         var result = new List<Tensor>();
         bool fromResidual = scale > 0;
+        void AgainstBlock(Tensor v)
+        {
+            for (int pass = 0; pass < 2; pass++)
+                foreach (var r in result) v.add_(r, alpha: -r.dot(v).item<double>());     // in place: no temporaries
+        }
         foreach (var row in rows)
         {
             var v = row.clone();
             for (int attempt = 0; ; attempt++)
             {
+                using var scope = NewDisposeScope();
                 double before = v.norm().item<double>();
-                for (int pass = 0; pass < 2; pass++)
-                    foreach (var r in result) v.sub_(r * r.dot(v));
+                AgainstBlock(v);
                 double norm = v.norm().item<double>();
                 if (!fromResidual || norm < 0.5 * before)
                 {
-                    var block = v.unsqueeze(0);
-                    basis.Orthogonalise(block);
-                    for (int pass = 0; pass < 2; pass++)
-                        foreach (var r in result) v.sub_(r * r.dot(v));
+                    basis.Orthogonalise(v.unsqueeze(0));
+                    AgainstBlock(v);
                     norm = v.norm().item<double>();
                 }
                 if (norm > 1e-10 * Math.Max(before, double.Epsilon) && norm > 1e-13 * scale) { result.Add(v.div_(norm)); break; }
                 if (attempt > 3) break;   // the whole space is spanned
-                v = randn([row.numel()], float64, generator: random).to(row.device);
+                v = randn([row.numel()], float64, generator: random).to(row.device).MoveToOuterDisposeScope();
                 scale = 0;
                 fromResidual = false;
             }
@@ -241,6 +246,7 @@ public static class LanczosSolver
             RitzCandidate At(int i, bool top)
             {
                 var tail = Vectors.Column(i).SubVector(m - last, last).ToArray();
+                using var scope = NewDisposeScope();              // one N-vector at a time
                 double residual = tensor(tail, float64).to(outside.device).matmul(outside).norm().item<double>();
                 return new RitzCandidate(i, Values[i], residual / Math.Max(Math.Abs(Values[i]), 1e-12 * scale), top);
             }
