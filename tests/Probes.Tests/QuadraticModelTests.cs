@@ -58,7 +58,10 @@ public class QuadraticModelTests
         var top = linalg.eigvalsh(j.matmul(j.t())).max().item<double>();
         Close(r["ntk_1"], top, 1e-10, "NTK λ₁ of a quadratic model");
         // Q₁ is v₁-weighted Q: its extremes from the dense matrix.
-        var v1 = suite.NtkVectors[0];
+        // The exact v₁ (the suite keeps its vectors rounded to float32), signed as the suite's.
+        var (_, vectors) = linalg.eigh(j.matmul(j.t()));
+        var v1 = vectors[.., -1];
+        if (v1.dot(suite.NtkVectors[0]).item<double>() < 0) v1 = -v1;
         var q1 = zeros(8, 8, float64);
         for (int d = 0; d < 5; d++) q1 += model.Q[d] * v1[d];
         var q1Values = linalg.eigvalsh(q1);

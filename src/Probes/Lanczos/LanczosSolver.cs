@@ -32,7 +32,8 @@ public static class LanczosSolver
         var random = new Generator((ulong)options.Seed);
         using var basis = new BasisRows(n, rows, op.Device);
         var projection = new List<double[]>();      // columns of T = Qᵀ A Q, grown as the basis grows
-        using (NewDisposeScope()) AddBlock(basis, StartBlock(op, options, random), rows, random);
+        using (NewDisposeScope())
+            foreach (var q in Orthonormalise(StartBlock(op, options, random), basis, 0, random).Take(rows)) basis.Add(q);
         double scale = 0;
         RitzProjection ritz;
         List<RitzCandidate> wanted;
@@ -54,18 +55,19 @@ public static class LanczosSolver
             wanted = ritz.Wanted(options, images, scale);
             converged = basis.Count >= options.Wanted && wanted.All(c => c.Residual <= options.Tolerance);
             if (converged || matvecs >= cap || basis.Count >= n) break;
-            var residual = Enumerable.Range(0, (int)images.shape[0]).Select(i => images[i]).ToList();
+            var next = Orthonormalise(Enumerable.Range(0, (int)images.shape[0]).Select(i => images[i]).ToList(), basis, scale, random);
             // A block cut short by the cap would leave part of the last images outside the basis, and the
             // residuals above would come out too small: stop before it instead.
-            if (matvecs + residual.Count > cap) break;
-            if (basis.Count + residual.Count > rows)
+            if (next.Count == 0 || matvecs + next.Count > cap) break;
+            if (basis.Count + next.Count > rows)
             {
-                if (!Restart(basis, projection, ritz, options, residual.Count)) break;
+                // The kept Ritz vectors span part of the old basis, so the next block stays orthogonal to them.
+                if (!Restart(basis, projection, ritz, options, next.Count)) break;
                 imaged = basis.Count;
                 restarts++;
             }
-            if (!AddBlock(basis, residual, rows, random, scale)) break;
-            if (residual.Count > 1) NativeHeap.Trim();      // block passes free many N-vectors at once
+            foreach (var q in next) basis.Add(q);
+            if (next.Count > 1) NativeHeap.Trim();      // block passes free many N-vectors at once
         }
 
         NativeHeap.Trim();
@@ -112,15 +114,6 @@ public static class LanczosSolver
             column[i] = ritz.Values[kept[i]];
             projection.Add(column);
         }
-        return true;
-    }
-
-    /// <summary>Adds <paramref name="rows"/>, orthonormalised, as the next block; false (nothing added) when it would pass the cap.</summary>
-    private static bool AddBlock(BasisRows basis, List<Tensor> rows, int capacity, Generator random, double scale = 0)
-    {
-        var block = Orthonormalise(rows, basis, scale, random);
-        if (basis.Count + block.Count > capacity) return false;
-        foreach (var q in block) basis.Add(q);
         return true;
     }
 

@@ -32,10 +32,12 @@ public sealed class DeflationTracker : IDisposable
             IReadOnlyList<Tensor>? warm = _space is { } old && old.Size == size
                 ? [.. start, .. Enumerable.Range(0, size).Select(i => old.Vectors[i])]
                 : null;
-            var space = DeflationSpace.Estimate(op, o.K, size, seed, o.MaxIterations, warm, out var top);
+            var estimated = DeflationSpace.Estimate(op, o.K, size, seed, o.MaxIterations, warm, out var top);
             top.Dispose();
             _space?.Dispose();
-            _space = space;
+            // Rounded to float32 as the probe state stores it: a resumed run preconditions with the same space.
+            _space = estimated with { Vectors = WarmStarts.Stored(estimated.Vectors).DetachFromDisposeScope() };
+            estimated.Vectors.Dispose();
             estimate = top.Iterations;
             _schedule = _schedule.Estimated();
         }
@@ -66,7 +68,7 @@ public sealed class DeflationTracker : IDisposable
         Dispose();
         _schedule = DeflationSchedule.Import(schedule);
         if (rows is not { Length: > 0 } || values is null || values.Length != rows.Length + 1) return;
-        var vectors = stack(rows.Select(r => tensor(r, float64)).ToArray()).to(device).DetachFromDisposeScope();
+        var vectors = WarmStarts.Stored(stack(rows.Select(r => tensor(r, float64)).ToArray()).to(device)).DetachFromDisposeScope();
         _space = new DeflationSpace(vectors, values[..rows.Length], values[rows.Length]);
     }
 

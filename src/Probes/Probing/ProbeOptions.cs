@@ -34,6 +34,16 @@ public sealed record ProbeOptions
     public int Deflation { get; init; } = 12;
     /// <summary>A deflated solve costlier than this many matvecs has the space estimated again at the next probe.</summary>
     public int DeflationRefreshAbove { get; init; } = 16;
+    /// <summary>
+    /// Q₁ and Q_r extremes run at probed steps that are multiples of this (and at spectrum steps); 1: every
+    /// probe. Both-ends solves of these indefinite operators cost 30–80 matvecs, three to five times an NTK
+    /// or Hessian solve, while the paper shows Q₁ changing little over an EOS window: every 10th step keeps
+    /// Figure 6 (left) and makes the average EOS probe several times cheaper.
+    /// </summary>
+    public int QEvery { get; init; } = DefaultQEvery;
+
+    public const int DefaultQEvery = 10;
+
     /// <summary>Ritz values kept at each end of Q₁ and Q_r on spectrum steps.</summary>
     public int SpectrumSize { get; init; } = 10;
     /// <summary>Random vectors of the stochastic-Lanczos-quadrature density of Q₁ and Q_r on spectrum steps (0: none).</summary>

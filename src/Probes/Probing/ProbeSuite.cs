@@ -26,7 +26,7 @@ namespace Probes.Probing;
 public sealed class ProbeSuite : IDisposable
 {
     private readonly ProbeOptions _options;
-    private readonly WarmStarts _ntk = new(), _hessian = new(), _q1 = new(), _qr = new();
+    private readonly WarmStarts _ntk = new(), _hessian = new(), _q1 = new(capacity: 1), _qr = new(capacity: 1);
     private readonly DeflationTracker _ntkDeflation = new(), _hessianDeflation = new();
     private readonly List<(int Step, double Z1)> _probes = [];      // the last probes' (step, z₁), newest first
     private Tensor? _direction;
@@ -78,7 +78,7 @@ public sealed class ProbeSuite : IDisposable
             record.Set("ntk_resid", ntk.MaxResidual);
             if (!ntk.Converged) record.Unconverged.Add("ntk");
             _ntk.Push(vectors);
-            v1 = _ntk.Last[0];
+            v1 = vectors[0].clone();                 // unrounded; ntk and its vectors are disposed below
             LastSharpness = eta * lambda1;
         }
 
@@ -92,7 +92,7 @@ public sealed class ProbeSuite : IDisposable
             _hessian.Push(hessian.Top.Select(p => p.Vector).ToArray());
         }
 
-        if (kinds.HasFlag(ProbeKinds.Q1) && v1 is not null)
+        if (kinds.HasFlag(ProbeKinds.Q1) && v1 is not null && (spectra || step % _options.QEvery == 0))
         {
             _direction ??= RandomDirection(point);
             int m = spectra ? _options.SpectrumSize : 1;

@@ -16,7 +16,8 @@ public enum WarmLag
 }
 
 /// <summary>
-/// One operator's eigenvectors from the last four probes, newest first, and the start built from them.
+/// One operator's eigenvectors from the last probes (up to <see cref="Capacity"/>, newest first), rounded to
+/// float32, and the start built from them.
 /// </summary>
 /// <remarks>
 /// At the edge of stability θ moves with period 2 (z₁ flips sign every step), so the operator at step t is
@@ -25,12 +26,18 @@ public enum WarmLag
 /// first Rayleigh–Ritz block of the top-2 NTK: from t − 1, residual 2.4e-2 and 1 − |⟨v₁, v₁*⟩| = 5e-3; from
 /// t − 2, 1.1e-3 and 2e-5; extrapolated, 1.8e-4 and 3e-7 (eigenvalues within 1e-7). Away from period-2
 /// motion θ drifts smoothly and the last probe is the better start. Keeping four probes costs four sets of
-/// vectors in the probe state (P-sized for the Hessian and Q₁: ~130 MB at the paper's scale).
+/// vectors in the probe state. They are kept rounded to float32, the precision the probe state stores them
+/// in, so that a live run starts every solve from exactly the vectors a resumed one reads back: a start only
+/// sets the cost (measured on the paper's network: the same matvec counts), never the converged result.
 /// </remarks>
-public sealed class WarmStarts : IDisposable
+public sealed class WarmStarts(int capacity = WarmStarts.Depth) : IDisposable
 {
+    /// <summary>Probes kept for the period-2 starts (t − 2 and the extrapolation from t − 4).</summary>
     public const int Depth = 4;
     private readonly List<Tensor[]> _history = [];     // newest first
+
+    /// <summary>Probes kept: <see cref="Depth"/>, or 1 for an operator probed on a sparser schedule (Q₁, Q_r).</summary>
+    public int Capacity => capacity;
 
     /// <summary>The last probe's vectors (sign alignment and crossings compare against these).</summary>
     public Tensor[] Last => Back(1);
@@ -64,11 +71,11 @@ public sealed class WarmStarts : IDisposable
 
     public void Push(Tensor[] fresh)
     {
-        _history.Insert(0, fresh.Select(t => t.clone().DetachFromDisposeScope()).ToArray());
-        if (_history.Count > Depth)
+        _history.Insert(0, fresh.Select(t => Stored(t).DetachFromDisposeScope()).ToArray());
+        if (_history.Count > capacity)
         {
             foreach (var t in _history[^1]) t.Dispose();
-            _history.RemoveAt(Depth);
+            _history.RemoveAt(capacity);
         }
     }
 
@@ -76,9 +83,12 @@ public sealed class WarmStarts : IDisposable
     public void Set(IEnumerable<Tensor[]> history)
     {
         Dispose();
-        foreach (var vectors in history.TakeWhile(v => v.Length > 0).Take(Depth))
-            _history.Add(vectors.Select(t => t.clone().DetachFromDisposeScope()).ToArray());
+        foreach (var vectors in history.TakeWhile(v => v.Length > 0).Take(capacity))
+            _history.Add(vectors.Select(t => Stored(t).DetachFromDisposeScope()).ToArray());
     }
+
+    /// <summary>A float64 copy rounded to float32: the values the probe state stores (<see cref="ProbeState"/>).</summary>
+    public static Tensor Stored(Tensor v) => v.to(ScalarType.Float32).to(ScalarType.Float64);
 
     public IReadOnlyList<Tensor[]> History => _history;
 

@@ -42,6 +42,7 @@ public sealed class SettingsOptions
         Add<int>("--probe-k", "Eigenpairs of the NTK and the Hessian (default 2).");
         Add<double>("--probe-tol", "Lanczos relative residual tolerance (default 1e-6).");
         Add<int>("--probe-max-iter", "Lanczos iteration cap per operator (default 300).");
+        Add<int>("--probe-q-every", $"Q₁ and Q_r extremes at probed steps that are multiples of K, and at --spectra-at steps (default {Probes.Probing.ProbeOptions.DefaultQEvery}; 1: every probe).");
         Add<int>("--probe-deflate", "Eigenpairs below the top k of the NTK and the Hessian kept to precondition their step-by-step solves (default 12; 0: Lanczos only).");
         Add<string[]>("--probes", "Comma-separated subset of ntk,hessian,q1,ratio (default all).", many: true, commaSeparated: true);
         Add<string[]>("--spectra-at", "Steps at which to write Q₁ and Q_r spectra to spectra.csv (repeatable or comma-separated).", many: true, commaSeparated: true);

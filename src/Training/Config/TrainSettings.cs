@@ -41,6 +41,7 @@ public sealed record TrainSettings
     public double ProbeTol { get; init; } = 1e-6;
     public int ProbeMaxIter { get; init; } = 300;
     public int ProbeDeflate { get; init; } = 12;
+    public int ProbeQEvery { get; init; } = global::Probes.Probing.ProbeOptions.DefaultQEvery;
     public List<string> Probes { get; init; } = new() { "ntk", "hessian", "q1", "ratio" };
     public List<int> SpectraAt { get; init; } = new();
     public int SpectraM { get; init; } = 10;

@@ -83,7 +83,7 @@ public sealed class Trainer
     internal static ProbeOptions ProbeOptionsOf(TrainSettings s) => new()
     {
         LearningRate = s.Lr, Kinds = ProbeOptions.ParseKinds(s.Probes), K = s.ProbeK, Tolerance = s.ProbeTol,
-        MaxIterations = s.ProbeMaxIter, Deflation = s.ProbeDeflate, SpectrumSize = s.SpectraM, Seed = s.Seed,
+        MaxIterations = s.ProbeMaxIter, Deflation = s.ProbeDeflate, QEvery = s.ProbeQEvery, SpectrumSize = s.SpectraM, Seed = s.Seed,
         DensityVectors = s.SpectraDensity, DensitySteps = s.SpectraDensitySteps,
     };
 
