@@ -53,7 +53,6 @@ public static class DeflatedDavidson
             if (open.Count == 0 && Climb(space, w, deflation.Values, pairs[^1].Theta, climbed)) continue;
             if (open.Count == 0 || space.Count + open.Count > space.Capacity)
             {
-                NativeHeap.Trim();
                 return new LanczosResult
                 {
                     Top = pairs.Select(p => new RitzPair(p.Theta, p.U.MoveToOuterDisposeScope().MoveToOuterDisposeScope(), p.Residual)).ToList(),

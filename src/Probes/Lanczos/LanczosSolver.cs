@@ -70,7 +70,6 @@ public static class LanczosSolver
             if (next.Count > 1) NativeHeap.Trim();      // block passes free many N-vectors at once
         }
 
-        NativeHeap.Trim();
         var krylov = basis.Active;
         RitzPair Pair(RitzCandidate c) =>
             new(c.Value, krylov.t().mv(ritz.Vector(c.Index).to(op.Device)).MoveToOuterDisposeScope(), c.Residual);

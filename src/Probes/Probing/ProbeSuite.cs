@@ -113,6 +113,7 @@ public sealed class ProbeSuite : IDisposable
             var step_ = point.JacobianTransposed(z).mul_(-eta / n);
             record.Set("dz1_next", v1.dot(point.ResidualAt(step_)).item<double>() - z1);
         }
+        NativeHeap.Trim();                          // once a probe: see NativeHeap for why not per solve
         _probes.Insert(0, (step, z1));
         if (_probes.Count > WarmStarts.Depth) _probes.RemoveAt(WarmStarts.Depth);
         record.Set("warm_lag", (int)(used ?? WarmLag.Cold));
