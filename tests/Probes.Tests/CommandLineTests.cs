@@ -30,6 +30,11 @@ public class CommandLineTests
     [InlineData("probe-k 100 exceeds the NTK's size D = 20", "--n", "2", "--probe-k", "100")]
     [InlineData("probe-deflate must be ≥ 0", "--probe-deflate", "-1")]
     [InlineData("probe-max-iter must be ≥ probe-k + probe-deflate = 14", "--probe-max-iter", "10")]
+    [InlineData("--lr must be a finite number, got NaN", "--lr", "NaN")]
+    [InlineData("--lr must be a finite number, got Infinity", "--lr", "Infinity")]
+    [InlineData("probe-tol must be in (0, 0.01]", "--probe-tol", "2")]
+    [InlineData("--probe-above must be a finite number", "--probe-above", "NaN")]
+    [InlineData("probe-q-every must be ≥ 1", "--probe-q-every", "0")]
     public void BadSettingsGetOneLineAndExitCode2(string message, params string[] args)
     {
         using var dir = new TempDirectory();
@@ -56,13 +61,24 @@ public class CommandLineTests
         Assert.Single(err.Trim().Split('\n'));
     }
 
+    [Theory]
+    [InlineData("trian", "unknown command 'trian'; did you mean 'train'?")]
+    [InlineData("frobnicate", "unknown command 'frobnicate' (commands: train, bench")]
+    public void AnUnknownCommandIsOneLineWithTheNearestName(string command, string message)
+    {
+        var (exit, _, err) = Probes(command, "--n", "50");
+        Assert.Equal(2, exit);
+        Assert.Contains(message, err);
+        Assert.Single(err.Trim().Split('\n'));
+    }
+
     [Fact]
     public void ConfigFileErrorsNameTheProblem()
     {
         using var dir = new TempDirectory();
         File.WriteAllText(dir.Combine("bad-key.json"), """{ "lr": 0.01, "learning-rate": 0.02 }""");
         File.WriteAllText(dir.Combine("bad-type.json"), """{ "steps": "many" }""");
-        File.WriteAllText(dir.Combine("broken.json"), """{ "steps": 3 """);
+        File.WriteAllText(dir.Combine("broken.json"), "{\n  \"steps\": 3,\n  \"lr\": 0.01 0.02\n}");
         var (exit, _, err) = Probes("train", "--config", dir.Combine("bad-key.json"));
         Assert.Equal(2, exit);
         Assert.Contains("unknown setting 'learning-rate'", err);
@@ -71,7 +87,7 @@ public class CommandLineTests
         Assert.Contains("bad setting steps", err);
         (exit, _, err) = Probes("train", "--config", dir.Combine("broken.json"));
         Assert.Equal(2, exit);
-        Assert.Contains("not valid JSON", err);
+        Assert.Contains("not valid JSON at line 3, column", err);
         (exit, _, err) = Probes("train", "--config", dir.Combine("absent.json"));
         Assert.Equal(2, exit);
         Assert.Contains("cannot read config file", err);

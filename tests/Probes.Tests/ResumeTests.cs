@@ -8,7 +8,7 @@ namespace Probes.Tests;
 /// checkpoint write) and at a random moment, then resumed: the finished traces must equal an uninterrupted
 /// run's byte for byte, but for the wall-clock columns (seconds, probe_seconds).
 /// </summary>
-public class ResumeTests
+public class ResumeTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     private static string[] Args(string data, string run, string dtype) =>
     [
@@ -110,5 +110,53 @@ public class ResumeTests
         // Extending a finished run continues it.
         Assert.Equal(0, RunToEnd(["train", "--resume", run, "--steps", "14"]));
         Assert.Equal(1 + 15, File.ReadAllLines(Path.Combine(run, "train.csv")).Length);
+        var config = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(run, "config.json")))!;
+        Assert.Equal(14, config["settings"]!["steps"]!.GetValue<int>());
+        Assert.Equal(12, config["resumes"]![0]!["from-step"]!.GetValue<int>());
+    }
+
+    [Fact]
+    public void ADamagedCheckpointIsRefusedWithOneLineAndNoTraceIsTouched()
+    {
+        using var cifar = new SyntheticCifar(train: 32, test: 8);
+        using var dir = new TempDirectory();
+        var finished = dir.Combine("finished");
+        Assert.Equal(0, RunToEnd(Args(cifar.Folder, finished, "float32")));
+        var checkpoint = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(finished, "checkpoint.json")))!;
+        var files = new[] { checkpoint["model"]!.GetValue<string>(), checkpoint["probe-state"]!.GetValue<string>() };
+        var damages = new (string Name, Action<string> Apply)[]
+        {
+            ("truncated to half", f => { using var s = new FileStream(f, FileMode.Open); s.SetLength(s.Length / 2); }),
+            ("truncated to 10 bytes", f => { using var s = new FileStream(f, FileMode.Open); s.SetLength(10); }),
+            ("one byte flipped", f => { var b = File.ReadAllBytes(f); b[b.Length / 3] ^= 0x5a; File.WriteAllBytes(f, b); }),
+            ("emptied", f => File.WriteAllBytes(f, [])),
+        };
+        int cases = 0, oneLine = 0, stackTraces = 0;
+        long bytesLost = 0;
+        foreach (var file in files)
+            foreach (var (name, apply) in damages)
+            {
+                var run = dir.Combine($"case-{cases++}");
+                CopyDirectory(finished, run);
+                apply(Path.Combine(run, file));
+                var before = Directory.GetFiles(run).ToDictionary(Path.GetFileName, File.ReadAllBytes);
+                var (exit, _, err) = CommandLineTests.Probes("train", "--resume", run, "--steps", "14");
+                var lines = err.Trim().Split('\n');
+                if (exit == 2 && lines.Length == 1 && err.Contains("damaged")) oneLine++;
+                if (err.Contains("   at ")) stackTraces++;
+                foreach (var (f, bytes) in before)
+                    if (!File.Exists(Path.Combine(run, f)) || !File.ReadAllBytes(Path.Combine(run, f)).SequenceEqual(bytes)) bytesLost += bytes.Length;
+                output.WriteLine($"{file,-24} {name,-22} exit {exit}: {lines[0]}");
+            }
+        output.WriteLine($"cases {cases}, one-line errors {oneLine}, stack traces {stackTraces}, bytes of earlier results lost {bytesLost}");
+        Assert.Equal(cases, oneLine);
+        Assert.Equal(0, stackTraces);
+        Assert.Equal(0, bytesLost);
+    }
+
+    private static void CopyDirectory(string from, string to)
+    {
+        Directory.CreateDirectory(to);
+        foreach (var f in Directory.GetFiles(from)) File.Copy(f, Path.Combine(to, Path.GetFileName(f)));
     }
 }

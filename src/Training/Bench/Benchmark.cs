@@ -41,6 +41,7 @@ public static class Benchmark
                               $"step overhead over forward+backward {100 * (step / backward - 1):F1}%");
             if (dtype == ScalarType.Float32) ProbeCosts(model, data);
         }
+        Console.WriteLine($"peak resident memory (VmHWM) {PeakMemory.Text()}");
         return 0;
     }
 

@@ -33,6 +33,7 @@ public static class EosProbeBenchmark
             }
             run.Step();
         }
+        Console.WriteLine($"peak resident memory (VmHWM) {PeakMemory.Text()}");
         return 0;
     }
 }

@@ -16,6 +16,10 @@ public static class BenchCommand
         var study = new Option<bool>("--ntk-study") { Description = "With --run: what limits the warm-started NTK solve (block sizes, tolerances, float32 floor) against a tight reference." };
         var toleranceStudy = new Option<bool>("--tolerance-study") { Description = "With --run: every traced column at probe tolerances 1e-4, 1e-5, 1e-6 against 1e-7, and what each costs." };
         var deflationStudy = new Option<bool>("--deflation-study") { Description = "With --run: Lanczos against deflated Davidson for the top-k NTK at each step, from one deflation space estimated at the first." };
+        var scenarios = new Option<bool>("--scenarios") { Description = $"Probe costs and peak resident memory of a new run at n = {string.Join(", ", Bench.ScenarioBenchmark.Sizes)}, each in its own process (cold, then --probe-steps steps step by step)." };
+        var scenario = new Option<int?>("--scenario") { Description = "One size of --scenarios, in this process.", Hidden = true };
+        command.Options.Add(scenarios);
+        command.Options.Add(scenario);
         var tolerance = new Option<double?>("--probe-tol") { Description = "With --run: probe to this relative residual instead of the run's own." };
         command.Options.Add(study);
         command.Options.Add(toleranceStudy);
@@ -26,7 +30,10 @@ public static class BenchCommand
         command.Options.Add(data);
         command.Options.Add(run);
         command.Options.Add(steps);
-        command.SetAction(result => Run(result.GetValue(run), [result.GetValue(study), result.GetValue(toleranceStudy), result.GetValue(deflationStudy)], result.GetValue(tolerance),
+        command.SetAction(result => result.GetValue(scenario) is { } one
+            ? Bench.ScenarioBenchmark.RunOne(result.GetValue(data), one, result.GetValue(threads), result.GetValue(steps))
+            : result.GetValue(scenarios) ? Bench.ScenarioBenchmark.Run(result.GetValue(data), result.GetValue(threads), result.GetValue(steps))
+            : Run(result.GetValue(run), [result.GetValue(study), result.GetValue(toleranceStudy), result.GetValue(deflationStudy)], result.GetValue(tolerance),
             result.GetValue(steps), result.GetValue(data), result.GetValue(n), result.GetValue(threads)));
         return command;
     }

@@ -80,6 +80,8 @@ public sealed class SettingsOptions
                 return JsonSerializer.SerializeToNode(items.Select(i => int.TryParse(i, out int step) ? step
                     : throw new ProbesError($"--spectra-at: '{i}' is not a step number.")).ToArray());
             }
+            // JSON has no NaN or ∞, and no setting means anything with them: refuse here, with the flag's name.
+            if (value is double d && !double.IsFinite(d)) throw new ProbesError($"{name} must be a finite number, got {d.ToString(System.Globalization.CultureInfo.InvariantCulture)}.");
             return JsonSerializer.SerializeToNode(value);
         }));
     }

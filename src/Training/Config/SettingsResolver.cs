@@ -58,7 +58,8 @@ public static class SettingsResolver
         }
         catch (JsonException e)
         {
-            throw new ProbesError($"{path}: not valid JSON ({FirstSentence(e.Message)})");
+            string at = e.LineNumber is { } line ? $" at line {line + 1}, column {(e.BytePositionInLine ?? 0) + 1}" : "";
+            throw new ProbesError($"{path}: not valid JSON{at} ({FirstSentence(e.Message)})");
         }
     }
 

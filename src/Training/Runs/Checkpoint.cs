@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using System.Text.Json;
 using Probes.Probing;
 using Training.Config;
@@ -10,10 +11,12 @@ namespace Training.Runs;
 /// A resumable point of a run: θ_step (before step's update), the probes' state, the elapsed seconds and
 /// the byte length of every trace when rows 0..step−1 were complete. checkpoint.json is written last and
 /// atomically, so it always names files that exist in full: a crash at any moment leaves either the
-/// previous checkpoint or the new one, never a mixture.
+/// previous checkpoint or the new one, never a mixture. It also holds the byte length and SHA-256 of the
+/// model and probe-state files, checked before a resume touches any trace: a damaged file is refused with one
+/// line and the traces stay as they were.
 /// </summary>
 public sealed record Checkpoint(int Step, double Seconds, string Model, string ProbeState,
-    Dictionary<string, long> TraceBytes, bool Completed)
+    Dictionary<string, long> TraceBytes, bool Completed, Dictionary<string, FileDigest>? Files = null)
 {
     public const string FileName = "checkpoint.json";
 
@@ -33,7 +36,8 @@ public sealed record Checkpoint(int Step, double Seconds, string Model, string P
         File.Move(temporary, run.File(modelFile), overwrite: true);
         RunDirectory.WriteAtomically(run.File(stateFile), suite.Export().Write);
         CrashPoint.Maybe("checkpoint", step);
-        run.WriteJson(FileName, new Checkpoint(step, seconds, modelFile, stateFile, traceBytes, completed), SettingsResolver.Json);
+        var files = new[] { modelFile, stateFile }.ToDictionary(f => f, f => FileDigest.Of(run.File(f)));
+        run.WriteJson(FileName, new Checkpoint(step, seconds, modelFile, stateFile, traceBytes, completed, files), SettingsResolver.Json);
         foreach (var old in Directory.EnumerateFiles(run.Path, "model-*.pt").Concat(Directory.EnumerateFiles(run.Path, "probe-state-*.bin")))
             if (Path.GetFileName(old) != modelFile && Path.GetFileName(old) != stateFile) File.Delete(old);
     }
@@ -47,28 +51,60 @@ public sealed record Checkpoint(int Step, double Seconds, string Model, string P
         catch (JsonException e) { throw new ProbesError($"{path} is unreadable: {e.Message.Split(". ")[0]}."); }
         if (checkpoint is null) throw new ProbesError($"{path} is empty.");
         foreach (var file in new[] { checkpoint.Model, checkpoint.ProbeState })
-            if (!File.Exists(run.File(file))) throw new ProbesError($"{FileName} names {file}, which is missing from {run.Path}.");
+        {
+            var full = run.File(file);
+            if (!File.Exists(full)) throw new ProbesError($"{FileName} names {file}, which is missing from {run.Path}.");
+            if (checkpoint.Files?.GetValueOrDefault(file) is { } expected && FileDigest.Of(full) is var actual && actual != expected)
+                throw new ProbesError(actual.Bytes != expected.Bytes
+                    ? $"{full} is damaged: {actual.Bytes} bytes where {FileName} recorded {expected.Bytes}; nothing was changed."
+                    : $"{full} is damaged: its SHA-256 differs from the one in {FileName}; nothing was changed.");
+        }
         return checkpoint;
     }
 
-    /// <summary>Puts θ and the probes' state back.</summary>
+    /// <summary>Puts θ and the probes' state back; an unreadable file is one line (checked before any trace is cut).</summary>
     public void Restore(RunDirectory run, Mlp model, ProbeSuite suite, Device device)
     {
-        model.load(run.File(Model));
-        using var stream = File.OpenRead(run.File(ProbeState));
-        suite.Import(Probes.Probing.ProbeState.Read(stream), device);
+        try { model.load(run.File(Model)); }
+        catch (Exception e) when (e is not ProbesError) { throw new ProbesError($"{run.File(Model)} is unreadable ({e.GetType().Name}); nothing was changed."); }
+        try
+        {
+            using var stream = File.OpenRead(run.File(ProbeState));
+            suite.Import(Probes.Probing.ProbeState.Read(stream), device);
+        }
+        catch (Exception e) when (e is EndOfStreamException or InvalidDataException or IOException or ArgumentException or OutOfMemoryException)
+        {
+            throw new ProbesError($"{run.File(ProbeState)} is unreadable ({e.GetType().Name}); nothing was changed.");
+        }
     }
 
-    /// <summary>Cuts every trace back to its length at this checkpoint: later rows, and any half-written one, go.</summary>
+    /// <summary>
+    /// Cuts every trace back to its length at this checkpoint: later rows, and any half-written one, go.
+    /// Every trace is checked first, so a refusal leaves them all as they were.
+    /// </summary>
     public void TruncateTraces(RunDirectory run)
     {
         foreach (var (name, length) in TraceBytes)
         {
             var path = run.File(name);
             if (!File.Exists(path)) throw new ProbesError($"{path} is missing; the checkpoint expects {length} bytes.");
-            using var stream = new FileStream(path, FileMode.Open, FileAccess.Write);
-            if (stream.Length < length) throw new ProbesError($"{path} is shorter ({stream.Length} bytes) than at the checkpoint ({length}).");
+            long actual = new FileInfo(path).Length;
+            if (actual < length) throw new ProbesError($"{path} is shorter ({actual} bytes) than at the checkpoint ({length}); nothing was changed.");
+        }
+        foreach (var (name, length) in TraceBytes)
+        {
+            using var stream = new FileStream(run.File(name), FileMode.Open, FileAccess.Write);
             stream.SetLength(length);
         }
+    }
+}
+
+/// <summary>A file's length and SHA-256 (lower-case hex), as checkpoint.json records them.</summary>
+public sealed record FileDigest(long Bytes, string Sha256)
+{
+    public static FileDigest Of(string path)
+    {
+        using var stream = File.OpenRead(path);
+        return new FileDigest(stream.Length, Convert.ToHexStringLower(SHA256.HashData(stream)));
     }
 }

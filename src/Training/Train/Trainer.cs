@@ -55,8 +55,25 @@ public sealed class Trainer
         var folder = CifarLocator.Resolve(settings.Data);
         using var data = CifarDataset.Load(folder, settings.N, settings.NTest, dtype, device);
         using var model = Build(settings, dtype, device);
+        using (var probe = new ProbeSuite(ProbeOptionsOf(settings))) checkpoint.Restore(run, model, probe, device);   // readable before any trace is cut
         checkpoint.TruncateTraces(run);
+        RecordResume(run, checkpoint.Step, settings.Steps);
         return trainer.Execute(run, model, data, device, checkpoint);
+    }
+
+    /// <summary>
+    /// config.json keeps the truth: its steps become the resumed run's target, and each resume is appended to
+    /// its "resumes" list (from which step, to how many, when), so a report never contradicts the run.
+    /// </summary>
+    private static void RecordResume(RunDirectory run, int fromStep, int steps)
+    {
+        var path = run.File("config.json");
+        var config = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
+        config["settings"]!["steps"] = steps;
+        var resumes = config["resumes"] as JsonArray ?? [];
+        resumes.Add(new JsonObject { ["from-step"] = fromStep, ["steps"] = steps, ["utc"] = DateTime.UtcNow.ToString("O") });
+        config["resumes"] = resumes;
+        RunDirectory.WriteAtomically(path, stream => { using var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }); config.WriteTo(w); });
     }
 
     internal static TrainSettings ReadSettings(RunDirectory run) => ReadSettings(run.File("config.json"));
@@ -116,8 +133,8 @@ public sealed class Trainer
             log.Error("Stopped: {Message}", e.Message);
             throw;
         }
-        log.Information("Finished: {Outcome} at step {Step}, loss {Loss:G6}, accuracy {Accuracy:P2}, {Seconds:F1} s",
-            outcome.Reason, outcome.LastStep, outcome.Last?.Loss, outcome.Last?.Accuracy, outcome.Last?.Seconds);
+        log.Information("Finished: {Outcome} at step {Step}, loss {Loss:G6}, accuracy {Accuracy:P2}, {Seconds:F1} s, peak resident memory {PeakBytes} bytes",
+            outcome.Reason, outcome.LastStep, outcome.Last?.Loss, outcome.Last?.Accuracy, outcome.Last?.Seconds, PeakMemory.Bytes());
         Console.WriteLine(outcome.Summary(run.Path));
         return outcome.ExitCode;
     }
