@@ -77,6 +77,17 @@ public class QuadCommandTests
     }
 
     [Fact]
+    public void ADivergingSimulationSaysSoWithExit3AndKeepsItsTrajectory()
+    {
+        using var dir = new TempDirectory();
+        var (exit, _, err) = CommandLineTests.Probes("quad", "simulate", "--model", "d1p2", "--eps", "2", "--steps", "100", "--out", dir.Combine("s"));
+        Assert.Equal(3, exit);
+        Assert.Contains("d1p2 diverged at step", err);
+        Assert.Single(err.Trim().Split('\n'));
+        Assert.True(File.ReadAllLines(Path.Combine(dir.Combine("s"), "trajectory.csv")).Length > 8, "the trajectory up to and past the blow-up is kept");
+    }
+
+    [Fact]
     public void SharpeningSeriesWritesPointsFlowsAndFiguresAndSharpens()
     {
         using var dir = new TempDirectory();

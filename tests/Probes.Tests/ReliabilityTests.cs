@@ -5,8 +5,60 @@ using Xunit;
 
 namespace Probes.Tests;
 
-public class ReliabilityTests
+public class ReliabilityTests(Xunit.Abstractions.ITestOutputHelper output)
 {
+    /// <summary>
+    /// A real full disk: a 4 MB tmpfs, room for one checkpoint of the 2.6 MB model but not two (root only; elsewhere the test says so and passes without checking).
+    /// The run must stop with exit 4 and one line, leave no temporary file, and keep only complete rows.
+    /// </summary>
+    [Fact]
+    public void ARealFullDiskStopsWithExit4CompleteRowsAndNoTemporaryFiles()
+    {
+        using var cifar = new SyntheticCifar(train: 32, test: 8);
+        using var dir = new TempDirectory();
+        var mountPoint = dir.Combine("small");
+        Directory.CreateDirectory(mountPoint);
+        if (Run("mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", mountPoint) != 0)
+        {
+            output.WriteLine("skipped: mounting a tmpfs needs root");
+            return;
+        }
+        try
+        {
+            var run = Path.Combine(mountPoint, "run");
+            var (exit, _, err) = CommandLineTests.Probes("train", "--data", cifar.Folder, "--out", run, "--n", "24", "--n-test", "8",
+                "--steps", "20", "--lr", "0.05", "--threads", "1", "--checkpoint-every", "5", "--probe-every", "0");
+            output.WriteLine($"exit {exit}: {err.Trim()}");
+            Assert.Equal(4, exit);
+            Assert.Single(err.Trim().Split('\n'));
+            Assert.DoesNotContain("   at ", err);
+            Assert.Empty(Directory.GetFiles(run, "*.tmp"));
+            foreach (var trace in Directory.GetFiles(run, "*.csv"))
+            {
+                var text = File.ReadAllText(trace);
+                Assert.True(text.Length == 0 || text.EndsWith('\n'), $"{trace} ends in half a row");
+                var lines = text.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+                int columns = lines[0].Split(',').Length;
+                Assert.All(lines, l => Assert.Equal(columns, l.Split(',').Length));
+            }
+            Assert.True(File.Exists(Path.Combine(run, "checkpoint.json")), "the previous checkpoint must survive");
+        }
+        finally { Run("umount", mountPoint); }
+    }
+
+    private static int Run(string file, params string[] args)
+    {
+        try
+        {
+            var start = new ProcessStartInfo(file) { RedirectStandardError = true, RedirectStandardOutput = true };
+            foreach (var a in args) start.ArgumentList.Add(a);
+            using var p = Process.Start(start)!;
+            p.WaitForExit();
+            return p.ExitCode;
+        }
+        catch (System.ComponentModel.Win32Exception) { return -1; }
+    }
+
     /// <summary>A file stream that fails like a full disk once it would grow past a byte limit.</summary>
     private sealed class FullDisk(string path, long limit) : FileStream(path, FileMode.Create, FileAccess.ReadWrite)
     {

@@ -63,6 +63,13 @@ public static class QuadCommand
                     csv.Write(new Dictionary<string, double> { ["step"] = pt.Step, ["z_tilde"] = pt.Z, ["eta_lambda_max"] = pt.Sharpness, ["loss"] = pt.Loss });
             var figures = Draw(path, run.Path, kind == "d1p2" ? $"D = 1, P = 2, ε = {r.GetValue(eps)}" : $"random model D = {r.GetValue(d)}, P = {r.GetValue(p)}");
             var last = path[^1];
+            // A trajectory whose loss left every finite or sane scale is reported as diverged, not as a "final" value.
+            var blowUp = path.FirstOrDefault(x => !double.IsFinite(x.Loss) || !double.IsFinite(x.Sharpness) || x.Loss > DivergedLossFactor * Math.Max(path[0].Loss, 1e-300));
+            if (blowUp is not null)
+            {
+                Console.Error.WriteLine($"probes: {kind} diverged at step {blowUp.Step} (loss {blowUp.Loss:G3}, η·λ_max {blowUp.Sharpness:G3}, from loss {path[0].Loss:G3}); trajectory kept in {run.Path}");
+                return ExitCodes.Diverged;
+            }
             var steps_ = path.Select(x => (double)x.Step).ToArray();
             var fit = TwoStepFit.Z1(steps_, path.Select(x => x.Z).ToArray(), path.Select(x => x.Sharpness - 2).ToArray());
             ReportCommands.Print(r.GetValue(json),
@@ -73,6 +80,9 @@ public static class QuadCommand
         });
         return command;
     }
+
+    /// <summary>A loss this many times the initial one counts as divergence (GD at the edge of stability stays within a few times).</summary>
+    private const double DivergedLossFactor = 1e6;
 
     private static List<TrajectoryPoint> RandomPath(int d, int p, double sz, double sj, long seed, double eta, int steps)
     {

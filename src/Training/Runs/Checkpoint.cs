@@ -31,9 +31,18 @@ public sealed record Checkpoint(int Step, double Seconds, string Model, string P
         var modelFile = $"model-{step:D6}.pt";
         var stateFile = $"probe-state-{step:D6}.bin";
         var temporary = run.File(modelFile + ".tmp");
-        model.save(temporary);
-        using (var stream = new FileStream(temporary, FileMode.Open, FileAccess.ReadWrite)) stream.Flush(flushToDisk: true);
-        File.Move(temporary, run.File(modelFile), overwrite: true);
+        try
+        {
+            model.save(temporary);
+            using (var stream = new FileStream(temporary, FileMode.Open, FileAccess.ReadWrite)) stream.Flush(flushToDisk: true);
+            File.Move(temporary, run.File(modelFile), overwrite: true);
+        }
+        catch (Exception e) when (e is not ProbesError)     // TorchSharp reports a failed save as a plain Exception
+        {
+            try { File.Delete(temporary); } catch (IOException) { }
+            throw new ProbesError($"cannot write the checkpoint at step {step} in {run.Path}: {e.Message.Split('\n')[0]} (the previous checkpoint is intact).",
+                ExitCodes.WriteFailed);
+        }
         RunDirectory.WriteAtomically(run.File(stateFile), suite.Export().Write);
         CrashPoint.Maybe("checkpoint", step);
         var files = new[] { modelFile, stateFile }.ToDictionary(f => f, f => FileDigest.Of(run.File(f)));

@@ -54,7 +54,8 @@ public sealed class CsvTrace : IDisposable
 
     private static FileStream OpenAppend(string path)
     {
-        try { return new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read); }
+        // No FileStream buffer: bytes reach the OS only at a row's end, so a failed row can be cut back whole.
+        try { return new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read, bufferSize: 0); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new ProbesError($"cannot open {path} for writing: {e.Message}", ExitCodes.WriteFailed);
@@ -105,14 +106,15 @@ public sealed class CsvTrace : IDisposable
         }
     }
 
+    /// <summary>Closes the file; a write that fails here (a full disk) leaves the complete rows and no exception.</summary>
     public void Dispose()
     {
-        if (_failed)
+        try
         {
-            _stream.BaseStream.Dispose();   // never flush the failed row's leftovers
-            return;
+            if (!_failed) { _csv.Flush(); _stream.Flush(); _complete = _stream.BaseStream.Length; }
         }
-        _csv.Dispose();
-        _stream.Dispose();
+        catch (IOException) { _failed = true; }
+        try { if (_failed) _stream.BaseStream.SetLength(_complete); } catch (IOException) { }
+        try { _stream.BaseStream.Dispose(); } catch (IOException) { }   // never flush a failed row's leftovers
     }
 }

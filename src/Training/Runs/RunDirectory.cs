@@ -70,12 +70,20 @@ public sealed class RunDirectory : IDisposable
     public static void WriteAtomically(string path, Action<Stream> write)
     {
         var temporary = path + ".tmp";
-        using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None))
+        try
         {
-            write(stream);
-            stream.Flush(flushToDisk: true);
+            using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None))
+            {
+                write(stream);
+                stream.Flush(flushToDisk: true);
+            }
+            System.IO.File.Move(temporary, path, overwrite: true);
         }
-        System.IO.File.Move(temporary, path, overwrite: true);
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            try { System.IO.File.Delete(temporary); } catch (IOException) { }
+            throw new ProbesError($"cannot write {path}: {e.Message} (the previous version is intact).", ExitCodes.WriteFailed);
+        }
     }
 
     public void Dispose()

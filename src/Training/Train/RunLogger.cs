@@ -17,7 +17,12 @@ public static class RunLogger
             .WriteTo.File(new CompactJsonFormatter(), clefPath, flushToDiskInterval: TimeSpan.FromSeconds(1))
             .WriteTo.File(textPath, outputTemplate: "{Timestamp:yyyy-MM-dd HH:mm:ss.fff} [{Level:u3}] {Message:lj}{NewLine}{Exception}",
                 flushToDiskInterval: TimeSpan.FromSeconds(1))
-            .WriteTo.Console(restrictedToMinimumLevel: interactive ? LogEventLevel.Warning : LogEventLevel.Information,
-                outputTemplate: "{Timestamp:HH:mm:ss} {Message:lj}{NewLine}", standardErrorFromLevel: LogEventLevel.Warning)
+            // The reason a run stops is printed once, as the program's last line; the log files keep it too.
+            .WriteTo.Logger(console => console.Filter.ByExcluding(e => e.Properties.ContainsKey(FileOnly))
+                .WriteTo.Console(restrictedToMinimumLevel: interactive ? LogEventLevel.Warning : LogEventLevel.Information,
+                    outputTemplate: "{Timestamp:HH:mm:ss} {Message:lj}{NewLine}", standardErrorFromLevel: LogEventLevel.Warning))
             .CreateLogger();
+
+    /// <summary>A property that keeps an event off the console (<c>log.ForContext(RunLogger.FileOnly, true)</c>).</summary>
+    public const string FileOnly = "FileOnly";
 }

@@ -130,7 +130,7 @@ public sealed class Trainer
         try { outcome = ProgressDisplay.Run(_s.Steps, progress => new Loop(_s, model, data, run, log, suite, stop, progress).Run(start, seconds)); }
         catch (ProbesError e)
         {
-            log.Error("Stopped: {Message}", e.Message);
+            log.ForContext(RunLogger.FileOnly, true).Error("Stopped: {Message} (exit {ExitCode})", e.Message, e.ExitCode);
             throw;
         }
         log.Information("Finished: {Outcome} at step {Step}, loss {Loss:G6}, accuracy {Accuracy:P2}, {Seconds:F1} s, peak resident memory {PeakBytes} bytes",
