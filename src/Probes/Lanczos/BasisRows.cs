@@ -54,8 +54,8 @@ internal sealed class BasisRows : IDisposable
         if (Count == 0) return zeros(0, block.shape[0], float64, block.device);
         var active = Active;
         var first = active.matmul(block.t());
-        block.sub_(first.t().matmul(active));
-        block.sub_(active.matmul(block.t()).t().matmul(active));
+        block.addmm_(first.t(), active, beta: 1, alpha: -1);                  // in place: no block-sized temporary
+        using (var second = active.matmul(block.t())) block.addmm_(second.t(), active, beta: 1, alpha: -1);
         return first;
     }
 

@@ -45,7 +45,9 @@ public static class LanczosSolver
             // Each pass frees its images and residuals: only the basis rows and T outlive it.
             using var pass = NewDisposeScope();
             var fresh = basis.From(imaged);
-            var images = stack(Enumerable.Range(0, (int)fresh.shape[0]).Select(i => op.Apply(fresh[i])).ToList());
+            var images = empty(fresh.shape[0], n, float64, op.Device);
+            for (int i = 0; i < fresh.shape[0]; i++)
+                using (var image = op.Apply(fresh[i])) images[i].copy_(image);         // one image alive at a time
             matvecs += (int)images.shape[0];
             imaged = basis.Count;
             var coefficients = basis.Orthogonalise(images);            // Qᵀ A q for the new q; images → R

@@ -46,9 +46,7 @@ public static class ScenarioBenchmark
         using var data = CifarDataset.Load(CifarLocator.Resolve(dataFolder), n, 0, dtype, device);
         using var model = Trainer.Build(settings, dtype, device);
         using var suite = new ProbeSuite(Trainer.ProbeOptionsOf(settings));
-        var clock = Stopwatch.StartNew();
-        for (int i = 0; i < 3; i++) { using var s = NewDisposeScope(); GradientDescent.Gradient(model, data.TrainInputs, data.TrainTargets, data.TrainLabels); }
-        double stepSeconds = clock.Elapsed.TotalSeconds / 3;
+        double stepSeconds = EosProbeBenchmark.TrainingStepSeconds(model, data);
         Console.WriteLine($"scenario n = {n}: {get_num_threads()} threads, one training step {stepSeconds * 1000:F0} ms, peak RSS before probing {PeakMemory.Text()}");
         Console.WriteLine("  step  kinds          ntk (est)  hess (est)   q1   qr  probe s  = training steps");
         for (int step = 0; step <= steps; step++)

@@ -37,6 +37,20 @@ public sealed record CifarRecords(byte[] Labels, byte[] Pixels)
         return new CifarRecords(labels, pixels);
     }
 
-    public static CifarRecords Concat(IReadOnlyList<CifarRecords> parts) =>
-        new(parts.SelectMany(p => p.Labels).ToArray(), parts.SelectMany(p => p.Pixels).ToArray());
+    /// <summary>The first <paramref name="count"/> records of the parts in order, copying only those (not all 50,000).</summary>
+    public static CifarRecords First(IReadOnlyList<CifarRecords> parts, int count)
+    {
+        var labels = new byte[count];
+        var pixels = new byte[(long)count * PixelsPerImage];
+        int at = 0;
+        foreach (var part in parts)
+        {
+            int take = Math.Min(part.Count, count - at);
+            if (take <= 0) break;
+            Array.Copy(part.Labels, 0, labels, at, take);
+            Array.Copy(part.Pixels, 0, pixels, (long)at * PixelsPerImage, (long)take * PixelsPerImage);
+            at += take;
+        }
+        return new CifarRecords(labels, pixels);
+    }
 }

@@ -40,10 +40,12 @@ public sealed class CifarDataset : IDisposable
             trainParts.Add(records);
             files.Add(Describe(path, records.Count));
         }
-        var train = CifarRecords.Concat(trainParts);
-        if (train.Count < n)
-            throw new ProbesError($"--n {n} asks for more training images than the {train.Count:N0} in {folder}.");
-        var statistics = Standardisation.Of(train);
+        int available = trainParts.Sum(p => p.Count);
+        if (available < n)
+            throw new ProbesError($"--n {n} asks for more training images than the {available:N0} in {folder}.");
+        var statistics = Standardisation.Of(trainParts);
+        var train = CifarRecords.First(trainParts, n);
+        trainParts.Clear();                    // the other 45,000+ images are needed for the statistics only
 
         CifarRecords? test = null;
         var testPath = Path.Combine(folder, CifarLocator.TestFile);
