@@ -4,21 +4,30 @@ namespace Training.Train;
 
 /// <summary>
 /// Ctrl-C (SIGINT) and SIGTERM ask the run to stop at the end of the current step, so that it can write
-/// a checkpoint and its traces stay complete. A second Ctrl-C is left to the default handler.
+/// a checkpoint and its traces stay complete. The first is acknowledged at once on stderr; a repeat within
+/// three seconds (an impatient double press) is absorbed too; a later one is left to the default handler,
+/// which ends the process: the run then resumes from its last checkpoint, whose files are always whole.
 /// </summary>
 public sealed class StopSignal : IDisposable
 {
     private readonly List<PosixSignalRegistration> _registrations = new();
     private volatile bool _requested;
+    private DateTime _firstAt;
 
     public StopSignal()
     {
         foreach (var signal in new[] { PosixSignal.SIGINT, PosixSignal.SIGTERM })
             _registrations.Add(PosixSignalRegistration.Create(signal, context =>
             {
-                if (_requested) return;        // second signal: let it terminate
+                if (_requested)
+                {
+                    if (DateTime.UtcNow - _firstAt < TimeSpan.FromSeconds(3)) context.Cancel = true;
+                    return;                     // a later signal: let it terminate
+                }
                 _requested = true;
+                _firstAt = DateTime.UtcNow;
                 context.Cancel = true;
+                Console.Error.WriteLine($"probes: {context.Signal} received: stopping after this step (a probe in progress finishes first) and writing a checkpoint; press again after 3 s to quit at once.");
             }));
     }
 
