@@ -114,6 +114,22 @@ public class ReportTests
     }
 
     [Fact]
+    public void AHalfWrittenLastRowIsDroppedWithAWarningNotRefused()
+    {
+        using var dir = new TempDirectory();
+        var path = SyntheticRun.Write(dir.Combine("run"), 10, ThreeCrossings);
+        var probes = Path.Combine(path, "probes.csv");
+        int complete = File.ReadAllLines(probes).Length - 1;
+        var text = File.ReadAllText(probes);
+        File.WriteAllText(probes, text + text.Split('\n')[1][..7]);           // a power cut mid-row
+        var traces = RunTraces.Read(path);
+        Assert.Equal(complete, traces.Probes!.RowCount);
+        var (exit, _, err) = CommandLineTests.Probes("report", path);
+        Assert.Equal(0, exit);
+        Assert.Contains("dropped a half-written last row", err);
+    }
+
+    [Fact]
     public void CommandsGiveOneLineErrorsOnBrokenRuns()
     {
         using var dir = new TempDirectory();

@@ -27,6 +27,7 @@ public static class ToleranceStudy
             Console.WriteLine("step  warm_lag  matvecs ntk/hess/q1/qr at " + string.Join("  ", Tolerances.Select(t => $"{t:0e0}")));
             var deviation = new double[Tolerances.Length - 1, Columns.Length];
             var matvecs = new double[Tolerances.Length, Operators.Length];
+            var solves = new int[Operators.Length];
             for (int t = 0; t < steps; t++)
             {
                 using var scope = NewDisposeScope();
@@ -41,9 +42,13 @@ public static class ToleranceStudy
                                     Math.Abs(records[i][Columns[c]] - reference[Columns[c]]) / Math.Max(Math.Abs(reference[Columns[c]]), 1e-300));
                     for (int i = 0; i < Tolerances.Length; i++)
                         for (int o = 0; o < Operators.Length; o++)
-                            if (t > 0) matvecs[i, o] += records[i][Operators[o] + "_iters"] / (steps - 1);
+                            if (t > 0 && double.IsFinite(records[i][Operators[o] + "_iters"]))      // Q: on its own schedule
+                            {
+                                matvecs[i, o] += records[i][Operators[o] + "_iters"];
+                                if (i == 0) solves[o]++;
+                            }
                     Console.WriteLine($"{run.Checkpoint.Step + t,5} {records[0]["warm_lag"],6}    "
-                        + string.Join("  ", records.Select(r => string.Join("/", Operators.Select(o => r[o + "_iters"].ToString("F0"))))));
+                        + string.Join("  ", records.Select(r => string.Join("/", Operators.Select(o => double.IsFinite(r[o + "_iters"]) ? r[o + "_iters"].ToString("F0") : "—")))));
                 }
                 run.Step();
             }
@@ -54,9 +59,9 @@ public static class ToleranceStudy
                 Console.WriteLine($"{Columns[c],-10} " + string.Join(" ", Enumerable.Range(0, Tolerances.Length - 1).Select(i => $"{deviation[i, c],10:E1}")));
             if (steps > 1)
             {
-                Console.WriteLine($"mean matvecs per step after the first ({string.Join("/", Operators)}):");
+                Console.WriteLine($"mean matvecs per solve after the first step ({string.Join("/", Operators)}):");
                 for (int i = 0; i < Tolerances.Length; i++)
-                    Console.WriteLine($"  {Tolerances[i]:0e0}: " + string.Join(" / ", Enumerable.Range(0, Operators.Length).Select(o => matvecs[i, o].ToString("F1"))));
+                    Console.WriteLine($"  {Tolerances[i]:0e0}: " + string.Join(" / ", Enumerable.Range(0, Operators.Length).Select(o => (matvecs[i, o] / Math.Max(solves[o], 1)).ToString("F1"))));
             }
             return 0;
         }

@@ -6,7 +6,8 @@ namespace Training.Runs;
 
 /// <summary>
 /// A trace CSV read back as named columns of doubles (empty cells are NaN). A broken file is a one-line
-/// error naming the file and line: a row with the wrong number of fields, or a cell that is not a number.
+/// error naming the file and line: a row with the wrong number of fields, or a cell that is not a number;
+/// a half-written last row (no line end, as a power cut leaves it) is dropped with a warning.
 /// Text columns (spectra.csv's operator and end) are kept as strings.
 /// </summary>
 public sealed class TraceTable
@@ -33,7 +34,15 @@ public sealed class TraceTable
         string[] header;
         try
         {
-            using var reader = new StreamReader(path);
+            var text = File.ReadAllText(path);
+            int end = text.LastIndexOf('\n');
+            if (text.Length > 0 && end < text.Length - 1 && end > 0)
+            {
+                // A power cut can leave half a row after the last complete one: read what is whole, say what went.
+                Console.Error.WriteLine($"warning: {path}: dropped a half-written last row ({text.Length - end - 1} bytes after line {text[..end].Count(ch => ch == '\n') + 1}).");
+                text = text[..(end + 1)];
+            }
+            using var reader = new StringReader(text);
             using var csv = new CsvReader(reader, new CsvConfiguration(CultureInfo.InvariantCulture) { BadDataFound = null });
             if (!csv.Read()) throw new ProbesError($"{path} is empty.");
             header = csv.Parser.Record!;
