@@ -115,6 +115,16 @@ public class LanczosTests
     }
 
     [Fact]
+    public void AnOperatorThatReturnsNaNGivesNaNPairsNotACrash()
+    {
+        var op = new FunctionOperator(50, CPU, v => full(50, double.NaN, float64));
+        using var r = LanczosSolver.Solve(op, new LanczosOptions { Count = 2, End = SpectrumEnd.Both, Tolerance = 1e-8 });
+        Assert.False(r.Converged);
+        Assert.All(r.Top.Concat(r.Bottom), p => Assert.True(double.IsNaN(p.Value)));
+        Assert.Equal(2, r.Top.Count);
+    }
+
+    [Fact]
     public void ALongSolveHoldsNoMoreThanItsBasis()
     {
         // The live-tensor count during a 150-matvec solve must not grow with the iterations: every pass

@@ -57,7 +57,7 @@ public class TrainingTests
     private static TrainSettings Small(string data, string outDir, int steps = 6) => new()
     {
         Data = data, Out = outDir, N = 24, NTest = 8, Width = 16, Depth = 2, Steps = steps, Lr = 0.05,
-        Threads = 1, TestEvery = 2, CheckpointEvery = 4,
+        Threads = 1, TestEvery = 2, CheckpointEvery = 4, ProbeAbove = null,
     };
 
     [Fact]

@@ -48,6 +48,13 @@ public static class DeflatedDavidson
         while (true)
         {
             using var iteration = NewDisposeScope();          // each pass's Ritz vectors and corrections
+            if (!space.Finite)            // a diverged network: NaN pairs, so the probe reports them
+                return new LanczosResult
+                {
+                    Top = Enumerable.Range(0, count).Select(_ => new RitzPair(double.NaN,
+                        full(op.Size, double.NaN, float64, op.Device).MoveToOuterDisposeScope().MoveToOuterDisposeScope(), double.NaN)).ToList(),
+                    Bottom = [], RitzValues = [double.NaN], RitzWeights = [], Iterations = space.Count, Converged = false,
+                };
             var (values, pairs) = space.RitzPairs(count);
             var open = pairs.Where(p => p.Residual > tolerance).ToList();
             if (open.Count == 0 && Climb(space, w, deflation.Values, pairs[^1].Theta, climbed)) continue;
@@ -99,6 +106,9 @@ public static class DeflatedDavidson
         private readonly double[,] _projection = new double[capacity, capacity];
 
         public int Count => _rows.Count;
+
+        /// <summary>Whether every entry of the projection is finite (false once the operator returned NaN or ∞).</summary>
+        public bool Finite { get; private set; } = true;
         public int Capacity => capacity;
         private Tensor Rows => _rows.Active;
         private Tensor Images => _images.Active;
@@ -136,6 +146,7 @@ public static class DeflatedDavidson
             var left = Rows.mv(image).data<double>().ToArray();
             var right = Images.mv(v).data<double>().ToArray();
             for (int i = 0; i <= j; i++) _projection[i, j] = _projection[j, i] = 0.5 * (left[i] + right[i]);
+            if (!left.Concat(right).All(double.IsFinite)) Finite = false;
         }
 
         /// <summary>All Ritz values (ascending) and the top <paramref name="count"/> pairs with their residuals A u − θ u.</summary>

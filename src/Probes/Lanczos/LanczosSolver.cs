@@ -51,7 +51,9 @@ public static class LanczosSolver
             matvecs += (int)images.shape[0];
             imaged = basis.Count;
             var coefficients = basis.Orthogonalise(images);            // Qᵀ A q for the new q; images → R
-            Extend(projection, coefficients.data<double>().ToArray(), basis.Count, (int)images.shape[0]);
+            var column = coefficients.data<double>().ToArray();
+            if (basis.Count == 0 || !column.All(double.IsFinite)) return NotFinite(options, n, op.Device, matvecs);
+            Extend(projection, column, basis.Count, (int)images.shape[0]);
             ritz = RitzProjection.Of(projection, basis.Count);
             scale = Math.Max(scale, ritz.SpectralRadius);
             wanted = ritz.Wanted(options, images, scale);
@@ -84,6 +86,22 @@ public static class LanczosSolver
             Iterations = matvecs,
             Restarts = restarts,
             Converged = converged,
+        };
+    }
+
+    /// <summary>
+    /// The answer for an operator that returned NaN or ∞ (a diverged network): NaN pairs, not converged, so
+    /// the probe reports non-finite values and the run stops as diverged instead of crashing here.
+    /// </summary>
+    private static LanczosResult NotFinite(LanczosOptions o, long n, Device device, int matvecs)
+    {
+        RitzPair Nan() => new(double.NaN, full(n, double.NaN, float64, device).MoveToOuterDisposeScope().MoveToOuterDisposeScope(), double.NaN);
+        int count = Math.Min(o.Count, (int)n);
+        return new LanczosResult
+        {
+            Top = o.End == SpectrumEnd.Smallest ? [] : Enumerable.Range(0, count).Select(_ => Nan()).ToList(),
+            Bottom = o.End == SpectrumEnd.Largest ? [] : Enumerable.Range(0, count).Select(_ => Nan()).ToList(),
+            RitzValues = [double.NaN], RitzWeights = [double.NaN], Iterations = matvecs, Converged = false,
         };
     }
 

@@ -36,9 +36,9 @@ public sealed class SettingsOptions
         Add<int>("--test-every", "Evaluate the test set every k steps (default 10).");
         Add<int>("--log-every", "Log a progress line every k steps (default 50).");
         Add<int>("--checkpoint-every", "Write a resumable checkpoint every k steps (default 500; also at step 0, on Ctrl-C and at the end).");
-        Add<int>("--probe-every", "Probe every k steps (0: only windows and --probe-above).");
+        Add<int>("--probe-every", "Probe every k steps (default 50; 0: only --probe-window steps, so no windows means no probes).");
         Add<string[]>("--probe-window", "A:B: probe every step from A to B (repeatable).", many: true);
-        Add<double>("--probe-above", "Probe every step while the last η·λ₁ exceeds this.");
+        Add<double>("--probe-above", "Probe every step while the last η·λ₁ exceeds this (default 1.9; presets: off).");
         Add<int>("--probe-k", "Eigenpairs of the NTK and the Hessian (default 2).");
         Add<double>("--probe-tol", "Lanczos relative residual tolerance (default 1e-6).");
         Add<int>("--probe-max-iter", "Lanczos iteration cap per operator (default 300).");

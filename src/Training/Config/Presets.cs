@@ -17,13 +17,13 @@ public static class Presets
         ["paper"] = new()
         {
             ["name"] = "paper", ["n"] = 5000, ["lr"] = 0.01, ["steps"] = 4800, ["dtype"] = "float32", ["seed"] = 0,
-            ["probe-every"] = 100, ["probe-window"] = new JsonArray("4560:4760"), ["probe-k"] = 2, ["test-every"] = 10,
+            ["probe-every"] = 100, ["probe-window"] = new JsonArray("4560:4760"), ["probe-above"] = null, ["probe-k"] = 2, ["test-every"] = 10,
             ["spectra-at"] = new JsonArray(4560, 4700),
         },
         ["quick"] = new()
         {
             ["name"] = "quick", ["n"] = 500, ["lr"] = 0.015, ["steps"] = 1000, ["dtype"] = "float32", ["seed"] = 0,
-            ["probe-every"] = 50, ["probe-window"] = new JsonArray("600:660"), ["probe-k"] = 2, ["test-every"] = 10,
+            ["probe-every"] = 50, ["probe-window"] = new JsonArray("600:660"), ["probe-above"] = null, ["probe-k"] = 2, ["test-every"] = 10,
             ["log-every"] = 100, ["spectra-at"] = new JsonArray(620),
         },
     };

@@ -34,9 +34,10 @@ public sealed record TrainSettings
     public int CheckpointEvery { get; init; } = 500;
 
     // Probes.
-    public int ProbeEvery { get; init; } = 0;
+    // On from the first command: sparse probes show the sharpening, every step near the threshold shows EOS.
+    public int ProbeEvery { get; init; } = 50;
     public List<string> ProbeWindow { get; init; } = new();
-    public double? ProbeAbove { get; init; }
+    public double? ProbeAbove { get; init; } = 1.9;
     public int ProbeK { get; init; } = 2;
     public double ProbeTol { get; init; } = 1e-6;
     public int ProbeMaxIter { get; init; } = 300;
