@@ -154,6 +154,46 @@ public class ResumeTests(Xunit.Abstractions.ITestOutputHelper output)
         Assert.Equal(0, bytesLost);
     }
 
+    [Fact]
+    public void EveryReadingCommandOnADamagedTraceIsOneLineOrAResult()
+    {
+        // plot, report and fit on a run whose config or trace is truncated or has a byte flipped: a result
+        // or one line with exit 2, never a stack trace, and the run directory is left as it was.
+        using var cifar = new SyntheticCifar(train: 32, test: 8);
+        using var dir = new TempDirectory();
+        var finished = dir.Combine("finished");
+        Assert.Equal(0, RunToEnd(Args(cifar.Folder, finished, "float32")));
+        int cases = 0, ok = 0, oneLine = 0, stackTraces = 0;
+        long bytesLost = 0;
+        foreach (var file in new[] { "config.json", "train.csv", "probes.csv", "spectra.csv" })
+            foreach (var half in new[] { true, false })
+            {
+                var run = dir.Combine($"damaged-{cases}");
+                CopyDirectory(finished, run);
+                var path = Path.Combine(run, file);
+                var bytes = File.ReadAllBytes(path);
+                if (half) File.WriteAllBytes(path, bytes[..(bytes.Length / 2)]);
+                else { bytes[bytes.Length / 3] ^= 0x5a; File.WriteAllBytes(path, bytes); }
+                var before = Directory.GetFiles(run).ToDictionary(Path.GetFileName, File.ReadAllBytes);
+                foreach (var command in new[] { "plot", "report", "fit" })
+                {
+                    cases++;
+                    var (exit, _, err) = CommandLineTests.Probes(command, run);
+                    var lines = err.Trim().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+                    if (exit == 0) ok++;
+                    else if (exit == 2 && lines.Count(l => !l.StartsWith("warning:")) == 1) oneLine++;
+                    if (err.Contains("   at ")) stackTraces++;
+                    output.WriteLine($"{file,-12} {(half ? "half" : "flipped"),-8} {command,-7} exit {exit}: {lines.LastOrDefault()}");
+                }
+                foreach (var (f, content) in before)
+                    if (!File.ReadAllBytes(Path.Combine(run, f)).SequenceEqual(content)) bytesLost += content.Length;
+            }
+        output.WriteLine($"cases {cases}: results {ok}, one-line errors {oneLine}, stack traces {stackTraces}, bytes of earlier results lost {bytesLost}");
+        Assert.Equal(cases, ok + oneLine);
+        Assert.Equal(0, stackTraces);
+        Assert.Equal(0, bytesLost);
+    }
+
     private static void CopyDirectory(string from, string to)
     {
         Directory.CreateDirectory(to);
