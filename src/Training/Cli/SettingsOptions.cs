@@ -36,6 +36,7 @@ public sealed class SettingsOptions
         Add<int>("--test-every", "Evaluate the test set every k steps (default 10).");
         Add<int>("--log-every", "Log a progress line every k steps (default 50).");
         Add<int>("--checkpoint-every", "Write a resumable checkpoint every k steps (default 500; also at step 0, on Ctrl-C and at the end).");
+        Add<string>("--init-weights", "Start from this PyTorch state_dict (.safetensors, or torch.save .pt/.pth/.bin) of nn.Sequential(Linear, Tanh, …) with this architecture, instead of the seeded init.");
         Add<int>("--probe-every", "Probe every k steps (default 50; 0: only --probe-window steps, so no windows means no probes).");
         Add<string[]>("--probe-window", "A:B: probe every step from A to B (repeatable).", many: true);
         Add<double>("--probe-above", "Probe every step while the last η·λ₁ exceeds this (default 1.9; presets: off).");

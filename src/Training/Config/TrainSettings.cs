@@ -12,6 +12,8 @@ public sealed record TrainSettings
     public string? Preset { get; init; }
     public string? Data { get; init; }
     public string? Out { get; init; }
+    /// <summary>A PyTorch state_dict (.safetensors or torch.save) to start from instead of the seeded init.</summary>
+    public string? InitWeights { get; init; }
 
     // Data and model.
     public int N { get; init; } = 5000;

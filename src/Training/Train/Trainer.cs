@@ -30,8 +30,9 @@ public sealed class Trainer
         // Everything that can fail on bad input happens before the run directory exists.
         var folder = CifarLocator.Resolve(_s.Data);
         using var data = CifarDataset.Load(folder, _s.N, _s.NTest, dtype, device);
-        using var run = RunDirectory.Create(_s.Out ?? RunDirectory.DefaultPath(_s.Name));
         using var model = Build(_s, dtype, device);
+        if (_s.InitWeights is { } weights) PyTorchWeights.Load(model, weights);
+        using var run = RunDirectory.Create(_s.Out ?? RunDirectory.DefaultPath(_s.Name));
         var config = new RunConfig(_s with { Out = run.Path }, data.Info, model.ParameterCount, RunConfig.CurrentGitCommit(),
             RunConfig.PackageVersions(), RunConfig.MachineDescription(), DateTime.UtcNow);
         run.WriteJson("config.json", config, SettingsResolver.Json);
@@ -135,6 +136,7 @@ public sealed class Trainer
         }
         log.Information("Finished: {Outcome} at step {Step}, loss {Loss:G6}, accuracy {Accuracy:P2}, {Seconds:F1} s, peak resident memory {PeakBytes} bytes",
             outcome.Reason, outcome.LastStep, outcome.Last?.Loss, outcome.Last?.Accuracy, outcome.Last?.Seconds, PeakMemory.Bytes());
+        if (outcome.ExitCode == ExitCodes.Ok) PyTorchWeights.Write(run, model);     // θ at the last step, for PyTorch
         Console.WriteLine(outcome.Summary(run.Path));
         return outcome.ExitCode;
     }

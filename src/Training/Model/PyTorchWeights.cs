@@ -1,0 +1,82 @@
+using System.Collections;
+using TorchSharp.PyBridge;
+using static TorchSharp.torch;
+
+namespace Training.Model;
+
+/// <summary>
+/// θ as PyTorch reads it: a state_dict under the names of <c>nn.Sequential(nn.Linear, nn.Tanh, …, nn.Linear)</c>
+/// ("0.weight", "0.bias", "2.weight", …; activations hold the odd indices), as safetensors and as a
+/// <c>torch.load</c>-able pickle, both through TorchSharp.PyBridge. Values are the network's own, in its dtype.
+/// </summary>
+public static class PyTorchWeights
+{
+    public const string SafetensorsFile = "weights.safetensors", PickleFile = "weights.pt";
+
+    /// <summary>The parameter names PyTorch's nn.Sequential gives layer l of the network.</summary>
+    public static string Name(int layer, string part) => $"{2 * layer}.{part}";
+
+    public static Dictionary<string, Tensor> StateDict(Mlp model)
+    {
+        var dict = new Dictionary<string, Tensor>();
+        var layers = model.Layers;
+        for (int l = 0; l < layers.Count; l++)
+        {
+            dict[Name(l, "weight")] = layers[l].Weight.detach().cpu().contiguous();
+            dict[Name(l, "bias")] = layers[l].Bias.detach().cpu().contiguous();
+        }
+        return dict;
+    }
+
+    /// <summary>Writes both files into <paramref name="run"/>, each atomically.</summary>
+    public static void Write(Runs.RunDirectory run, Mlp model)
+    {
+        var dict = StateDict(model);
+        Runs.RunDirectory.WriteAtomically(run.File(SafetensorsFile), s => Safetensors.SaveStateDict(s, dict, leaveOpen: true));
+        Runs.RunDirectory.WriteAtomically(run.File(PickleFile), s => PyTorchPickler.PickleStateDict(s, dict, leaveOpen: true));
+    }
+
+    /// <summary>
+    /// Sets θ from a PyTorch state_dict file (.safetensors, or a torch.save pickle: .pt, .pth, .bin) of the
+    /// same architecture; any other name, a missing or extra key, or a wrong shape is one line naming it.
+    /// </summary>
+    public static void Load(Mlp model, string path)
+    {
+        if (!File.Exists(path)) throw new ProbesError($"--init-weights {path}: no such file.");
+        IDictionary loaded;
+        try
+        {
+            loaded = Path.GetExtension(path).ToLowerInvariant() switch
+            {
+                ".safetensors" => Safetensors.LoadStateDict(path),
+                ".pt" or ".pth" or ".bin" => PyTorchUnpickler.UnpickleStateDict(path),
+                var other => throw new ProbesError($"--init-weights {path}: unknown format '{other}' (expected .safetensors, .pt, .pth or .bin)."),
+            };
+        }
+        catch (Exception e) when (e is not ProbesError)
+        {
+            throw new ProbesError($"--init-weights {path} is not a readable state_dict ({e.GetType().Name}: {e.Message.Split('\n')[0]}).");
+        }
+        var expected = StateDict(model);
+        var names = loaded.Keys.Cast<object>().Select(k => k.ToString()!).ToHashSet();
+        var missing = expected.Keys.Where(k => !names.Contains(k)).ToList();
+        var extra = names.Where(k => !expected.ContainsKey(k)).ToList();
+        if (missing.Count > 0 || extra.Count > 0)
+            throw new ProbesError($"--init-weights {path}: keys do not match nn.Sequential of this network "
+                + $"(missing {string.Join(", ", missing.DefaultIfEmpty("none"))}; unexpected {string.Join(", ", extra.DefaultIfEmpty("none"))}).");
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var layers = model.Layers;
+        for (int l = 0; l < layers.Count; l++)
+            foreach (var (part, target) in new[] { ("weight", layers[l].Weight), ("bias", layers[l].Bias) })
+            {
+                var source = (Tensor)loaded[Name(l, part)]!;
+                if (!source.shape.SequenceEqual(target.shape))
+                    throw new ProbesError($"--init-weights {path}: {Name(l, part)} has shape [{string.Join(", ", source.shape)}], "
+                        + $"this network needs [{string.Join(", ", target.shape)}].");
+                if (!source.is_floating_point())
+                    throw new ProbesError($"--init-weights {path}: {Name(l, part)} holds {source.dtype}, not floating-point values.");
+                target.copy_(source.to(target.dtype).to(target.device));
+            }
+    }
+}
