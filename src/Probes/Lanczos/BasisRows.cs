@@ -59,5 +59,50 @@ internal sealed class BasisRows : IDisposable
         return first;
     }
 
+    /// <summary>
+    /// Orthonormalises each row against the basis and the rows before it. Rows already orthogonal to the
+    /// basis (a Lanczos residual block after <see cref="Orthogonalise"/>, or a Davidson block after it) are
+    /// projected against the basis again only when the block's own Gram–Schmidt cancels most of a row (the
+    /// DGKS test: its norm falls below half), where rounding could bring basis directions back. A row that
+    /// vanishes (below 1e-10 of <paramref name="reference"/>, its norm before any projection, or of its
+    /// own norm) is the sign of an invariant subspace: it is replaced by a random vector orthogonal to
+    /// everything so far, or dropped without a generator.
+    /// </summary>
+    public List<Tensor> Orthonormalised(List<Tensor> rows, bool orthogonalToBasis, double scale, Generator? random, double[]? reference = null)
+    {
+        var result = new List<Tensor>();
+        void AgainstBlock(Tensor v)
+        {
+            for (int pass = 0; pass < 2; pass++)
+                foreach (var r in result) v.add_(r, alpha: -r.dot(v).item<double>());     // in place: no temporaries
+        }
+        for (int k = 0; k < rows.Count; k++)
+        {
+            var row = rows[k];
+            var v = row.clone();
+            bool fromBasis = orthogonalToBasis;
+            for (int attempt = 0; ; attempt++)
+            {
+                using var scope = NewDisposeScope();
+                double before = attempt == 0 && reference is not null ? reference[k] : v.norm().item<double>();
+                double start = v.norm().item<double>();
+                AgainstBlock(v);
+                double norm = v.norm().item<double>();
+                if (!fromBasis || norm < 0.5 * start)
+                {
+                    Orthogonalise(v.unsqueeze(0));
+                    AgainstBlock(v);
+                    norm = v.norm().item<double>();
+                }
+                if (norm > 1e-10 * Math.Max(before, double.Epsilon) && norm > 1e-13 * scale) { result.Add(v.div_(norm)); break; }
+                if (attempt > 3 || random is null) break;   // the whole space is spanned, or nothing to replace it with
+                v = randn([row.numel()], float64, generator: random).to(row.device).MoveToOuterDisposeScope();
+                scale = 0;
+                fromBasis = false;
+            }
+        }
+        return result;
+    }
+
     public void Dispose() => _buffer.Dispose();
 }

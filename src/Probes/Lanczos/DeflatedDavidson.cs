@@ -41,7 +41,7 @@ public static class DeflatedDavidson
         using var scope = NewDisposeScope();
         var random = new Generator((ulong)seed);
         using var space = new Subspace(op, Math.Min(Math.Min(maxIterations, MaxBasis), (int)op.Size));
-        foreach (var s in start) space.Expand(s.to(float64).to(op.Device), random);
+        space.Expand(start.Select(s => s.to(float64).to(op.Device)).ToList(), random);
         var w = deflation.Vectors.to(float64).to(op.Device);
         var mu = tensor(deflation.Values, float64).to(op.Device);
         var climbed = new HashSet<int>();
@@ -70,16 +70,17 @@ public static class DeflatedDavidson
                     Converged = open.Count == 0,
                 };
             }
-            foreach (var p in open)
-            {
-                var coefficients = w.mv(p.R);
-                // θ − μ keeps its sign (a W value above θ is a crossing) but not a vanishing size.
-                var gaps = p.Theta - mu;
-                gaps = gaps.abs().clamp_min(1e-8 * p.Theta).mul_(gaps.ge(0).to(float64).mul_(2).sub_(1));
-                var inside = w.t().mv(coefficients / gaps);
-                var outside = (p.R - w.t().mv(coefficients)).div_(p.Theta - BulkValue(p.Theta, deflation.BulkEdge));
-                space.Expand(inside.add_(outside), random);
-            }
+            // All open pairs at once, so W and the basis are read once a pass (BLAS-3), not once a pair:
+            // c = W(θ − μ)⁻¹Wᵀr + (I − WWᵀ)r/(θ − σ) = Wᵀ[(θ − μ)⁻¹ − (θ − σ)⁻¹]Wr + r/(θ − σ), W as rows.
+            var residuals = stack(open.Select(p => p.R).ToList());                          // [b, N]
+            var thetas = tensor(open.Select(p => p.Theta).ToArray(), float64).to(op.Device);  // [b]
+            var bulk = tensor(open.Select(p => 1 / (p.Theta - BulkValue(p.Theta, deflation.BulkEdge))).ToArray(), float64).to(op.Device);
+            var gaps = thetas.unsqueeze(1) - mu.unsqueeze(0);                                // [b, m]
+            // θ − μ keeps its sign (a W value above θ is a crossing) but not a vanishing size.
+            gaps = gaps.abs().maximum(thetas.unsqueeze(1).abs().mul(1e-8)).mul_(gaps.ge(0).to(float64).mul_(2).sub_(1));
+            var weights = residuals.matmul(w.t()).mul_(gaps.reciprocal().sub_(bulk.unsqueeze(1)));   // [b, m]
+            var corrections = weights.matmul(w).add_(residuals.mul_(bulk.unsqueeze(1)));
+            space.Expand(Enumerable.Range(0, open.Count).Select(i => corrections[i]).ToList(), random);
         }
     }
 
@@ -92,7 +93,7 @@ public static class DeflatedDavidson
     {
         int before = space.Count;
         for (int j = 0; j < mu.Length && space.Count < space.Capacity; j++)
-            if (mu[j] > lowest && climbed.Add(j)) space.Expand(w[j], random: null);
+            if (mu[j] > lowest && climbed.Add(j)) space.Expand([w[j]], random: null);
         return space.Count > before;
     }
 
@@ -114,38 +115,34 @@ public static class DeflatedDavidson
         private Tensor Images => _images.Active;
 
         /// <summary>
-        /// Orthonormalises v against the rows (Gram–Schmidt, twice) and adds it with its image; a vector
-        /// already in the span (the space is exhausted there) is replaced by a seeded random one, or dropped
-        /// without a generator.
+        /// Orthonormalises the vectors against the rows and each other (the block against the basis by
+        /// Gram–Schmidt twice, four reads of the basis for the whole block) and adds them with their images;
+        /// a vector already in the span (the space is exhausted there) is replaced by a seeded random one, or
+        /// dropped without a generator. Stops at the capacity.
         /// </summary>
-        public void Expand(Tensor v, Generator? random)
+        public void Expand(List<Tensor> vectors, Generator? random)
         {
             using var scope = NewDisposeScope();
-            for (int attempt = 0; attempt < 4 && Count < capacity; attempt++)
-            {
-                v = v.clone();
-                double before = v.norm().item<double>();
-                _rows.Orthogonalise(v.unsqueeze(0));
-                double norm = v.norm().item<double>();
-                if (norm > 1e-10 * before && norm > 0)
+            var block = stack(vectors);
+            var reference = block.norm(dim: 1).data<double>().ToArray();
+            _rows.Orthogonalise(block);
+            var fresh = _rows.Orthonormalised(Enumerable.Range(0, vectors.Count).Select(i => block[i]).ToList(), orthogonalToBasis: true, 0, random, reference)
+                .Take(capacity - Count).ToList();
+            if (fresh.Count == 0) return;
+            int first = Count;
+            foreach (var v in fresh)
+                using (var image = op.Apply(v)) { _rows.Add(v); _images.Add(image); }
+            // H[i, j] = ½(sᵢ·A s_j + s_j·A sᵢ): symmetric whatever the rounding of the two products; one
+            // read of the rows and one of the images for the whole block.
+            int b = fresh.Count;
+            var left = Rows.matmul(_images.From(first).t()).data<double>().ToArray();     // [Count, b]
+            var right = Images.matmul(_rows.From(first).t()).data<double>().ToArray();
+            for (int jj = 0; jj < b; jj++)
+                for (int i = 0; i <= first + jj; i++)
                 {
-                    Add(v.div_(norm), op.Apply(v));
-                    return;
+                    double value = 0.5 * (left[i * b + jj] + right[i * b + jj]);
+                    _projection[i, first + jj] = _projection[first + jj, i] = value;
                 }
-                if (random is null) return;
-                v = randn([op.Size], float64, generator: random).to(op.Device);
-            }
-        }
-
-        private void Add(Tensor v, Tensor image)
-        {
-            _rows.Add(v);
-            _images.Add(image);
-            int j = Count - 1;
-            // H[i, j] = ½(sᵢ·A s_j + s_j·A sᵢ): symmetric whatever the rounding of the two products.
-            var left = Rows.mv(image).data<double>().ToArray();
-            var right = Images.mv(v).data<double>().ToArray();
-            for (int i = 0; i <= j; i++) _projection[i, j] = _projection[j, i] = 0.5 * (left[i] + right[i]);
             if (!left.Concat(right).All(double.IsFinite)) Finite = false;
         }
 
@@ -155,13 +152,13 @@ public static class DeflatedDavidson
             var h = Matrix<double>.Build.Dense(Count, Count, (r, c) => _projection[r, c]);
             var evd = h.Evd(Symmetricity.Symmetric);
             var values = evd.EigenValues.Select(c => c.Real).ToArray();
-            var pairs = Enumerable.Range(0, Count).OrderByDescending(i => values[i]).Take(count).Select(i =>
-            {
-                var y = tensor(evd.EigenVectors.Column(i).ToArray(), float64).to(op.Device);
-                var u = Rows.t().mv(y);
-                var r = Images.t().mv(y).sub_(u * values[i]);
-                return (values[i], u, r, r.norm().item<double>() / Math.Abs(values[i]));
-            }).ToList();
+            var top = Enumerable.Range(0, Count).OrderByDescending(i => values[i]).Take(count).ToArray();
+            // All the pairs from one read of the rows and one of the images: U = Yᵀ S, R = Yᵀ (A S) − Θ U.
+            var y = tensor(top.SelectMany(i => evd.EigenVectors.Column(i).ToArray()).ToArray(), float64).view(top.Length, Count).to(op.Device);
+            var u = y.matmul(Rows);
+            var r = y.matmul(Images).sub_(u * tensor(top.Select(i => values[i]).ToArray(), float64).to(op.Device).unsqueeze(1));
+            var norms = r.norm(dim: 1).data<double>().ToArray();
+            var pairs = top.Select((i, k) => (values[i], u[k], r[k], norms[k] / Math.Abs(values[i]))).ToList();
             return (values.OrderBy(x => x).ToArray(), pairs);
         }
 

@@ -33,7 +33,7 @@ public static class LanczosSolver
         using var basis = new BasisRows(n, rows, op.Device);
         var projection = new List<double[]>();      // columns of T = Qᵀ A Q, grown as the basis grows
         using (NewDisposeScope())
-            foreach (var q in Orthonormalise(StartBlock(op, options, random), basis, 0, random).Take(rows)) basis.Add(q);
+            foreach (var q in basis.Orthonormalised(StartBlock(op, options, random), orthogonalToBasis: false, 0, random).Take(rows)) basis.Add(q);
         double scale = 0;
         RitzProjection ritz;
         List<RitzCandidate> wanted;
@@ -59,7 +59,7 @@ public static class LanczosSolver
             wanted = ritz.Wanted(options, images, scale);
             converged = basis.Count >= options.Wanted && wanted.All(c => c.Residual <= options.Tolerance);
             if (converged || matvecs >= cap || basis.Count >= n) break;
-            var next = Orthonormalise(Enumerable.Range(0, (int)images.shape[0]).Select(i => images[i]).ToList(), basis, scale, random);
+            var next = basis.Orthonormalised(Enumerable.Range(0, (int)images.shape[0]).Select(i => images[i]).ToList(), orthogonalToBasis: true, scale, random);
             // A block cut short by the cap would leave part of the last images outside the basis, and the
             // residuals above would come out too small: stop before it instead.
             if (next.Count == 0 || matvecs + next.Count > cap) break;
@@ -182,47 +182,6 @@ public static class LanczosSolver
             for (int i = 0; i < options.BlockSize; i++) rows.Add(randn([op.Size], float64, generator: random).to(op.Device));
         }
         return rows;
-    }
-
-    /// <summary>
-    /// Orthonormalises each row against the basis and the rows before it. The rows of a Lanczos residual
-    /// block are already orthogonal to the basis (<see cref="BasisRows.Orthogonalise"/>), so a row is
-    /// projected against the basis again only when the block's own Gram–Schmidt cancels most of it (the
-    /// DGKS test: its norm falls below half), where rounding could bring basis directions back. A row that
-    /// vanishes is the sign of an invariant subspace: it is replaced by a random vector orthogonal to everything so far.
-    /// </summary>
-    private static List<Tensor> Orthonormalise(List<Tensor> rows, BasisRows basis, double scale, Generator random)
-    {
-        var result = new List<Tensor>();
-        bool fromResidual = scale > 0;
-        void AgainstBlock(Tensor v)
-        {
-            for (int pass = 0; pass < 2; pass++)
-                foreach (var r in result) v.add_(r, alpha: -r.dot(v).item<double>());     // in place: no temporaries
-        }
-        foreach (var row in rows)
-        {
-            var v = row.clone();
-            for (int attempt = 0; ; attempt++)
-            {
-                using var scope = NewDisposeScope();
-                double before = v.norm().item<double>();
-                AgainstBlock(v);
-                double norm = v.norm().item<double>();
-                if (!fromResidual || norm < 0.5 * before)
-                {
-                    basis.Orthogonalise(v.unsqueeze(0));
-                    AgainstBlock(v);
-                    norm = v.norm().item<double>();
-                }
-                if (norm > 1e-10 * Math.Max(before, double.Epsilon) && norm > 1e-13 * scale) { result.Add(v.div_(norm)); break; }
-                if (attempt > 3) break;   // the whole space is spanned
-                v = randn([row.numel()], float64, generator: random).to(row.device).MoveToOuterDisposeScope();
-                scale = 0;
-                fromResidual = false;
-            }
-        }
-        return result;
     }
 
     /// <summary>A Ritz value with its index in the projected eigenbasis and its relative residual.</summary>
