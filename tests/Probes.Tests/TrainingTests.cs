@@ -76,6 +76,11 @@ public class TrainingTests
         var probes = File.ReadAllLines(Path.Combine(run, "probes.csv"));
         Assert.Equal(1 + 4, probes.Length);                         // steps 0, 2, 4, 6
         Assert.StartsWith("step,ntk_1,ntk_2,eta_ntk_1,y,z1,z2,z_norm,hess_1,hess_2,q1_max,q1_min,qr_max,qr_min,z1_lin,z1_nl,nl_ratio,dz1_next", probes[0]);
+        var summary = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(run, "summary.json")))!;
+        Assert.Equal("completed", summary["status"]!.GetValue<string>());
+        Assert.Equal(settings.Steps, summary["step"]!.GetValue<int>());
+        Assert.Equal(4, summary["eos"]!["probed_steps"]!.GetValue<int>());
+        Assert.True(summary["final"]!["loss"]!.GetValue<double>() > 0);
         var density = File.ReadAllLines(Path.Combine(run, "density.csv"));
         Assert.Equal(1 + 2 * 400, density.Length);                  // q1 and qr at step 2, 400 grid points each
         var config = File.ReadAllText(Path.Combine(run, "config.json"));
@@ -136,5 +141,6 @@ public class TrainingTests
         Assert.True(lines.Length > 2);
         Assert.True(lines[^1].Contains("NaN") || lines[^1].Contains("Infinity"), lines[^1]);
         Assert.Contains("Diverged", File.ReadAllText(dir.Combine("run/log.txt")));
+        Assert.Contains("\"status\": \"diverged\"", File.ReadAllText(dir.Combine("run/summary.json")));
     }
 }

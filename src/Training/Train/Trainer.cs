@@ -132,11 +132,16 @@ public sealed class Trainer
         catch (ProbesError e)
         {
             log.ForContext(RunLogger.FileOnly, true).Error("Stopped: {Message} (exit {ExitCode})", e.Message, e.ExitCode);
+            try { RunSummary.Write(run, "failed", _s.Steps, null, e.Message); } catch (ProbesError) { }   // a full disk may refuse this too
             throw;
         }
         log.Information("Finished: {Outcome} at step {Step}, loss {Loss:G6}, accuracy {Accuracy:P2}, {Seconds:F1} s, peak resident memory {PeakBytes} bytes",
             outcome.Reason, outcome.LastStep, outcome.Last?.Loss, outcome.Last?.Accuracy, outcome.Last?.Seconds, PeakMemory.Bytes());
         if (outcome.ExitCode == ExitCodes.Ok) PyTorchWeights.Write(run, model);     // θ at the last step, for PyTorch
+        RunSummary.Write(run, outcome.ExitCode switch
+        {
+            ExitCodes.Ok => "completed", ExitCodes.Diverged => "diverged", ExitCodes.Interrupted => "interrupted", _ => "failed",
+        }, _s.Steps, outcome.Last, ended: true);
         Console.WriteLine(outcome.Summary(run.Path));
         return outcome.ExitCode;
     }
@@ -241,7 +246,11 @@ internal sealed class Loop(TrainSettings s, Mlp model, CifarDataset data, RunDir
                 log.Warning("Interrupted after step {Step}; checkpoint written at step {Next}", step, step + 1);
                 return new Outcome("interrupted", step, metrics, ExitCodes.Interrupted);
             }
-            if ((step + 1) % s.CheckpointEvery == 0) Checkpoint.Save(run, step + 1, Seconds(), model, suite, Checkpoint.Lengths(traces), completed: false);
+            if ((step + 1) % s.CheckpointEvery == 0)
+            {
+                Checkpoint.Save(run, step + 1, Seconds(), model, suite, Checkpoint.Lengths(traces), completed: false);
+                RunSummary.Write(run, "running", s.Steps, metrics);
+            }
         }
     }
 

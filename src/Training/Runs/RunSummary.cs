@@ -1,0 +1,73 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Training.Reports;
+using Training.Train;
+
+namespace Training.Runs;
+
+/// <summary>
+/// summary.json: where a run stands, for a reader that does not want to parse the traces (a sweep's table,
+/// a script): status (running, completed, diverged, interrupted, failed), the step reached and the target,
+/// the last metrics, wall time, peak resident memory, the resume history and, once the run has ended, the
+/// EOS numbers of the report. Written atomically at every checkpoint and at the end. Keys are snake_case;
+/// a non-finite number is null.
+/// </summary>
+public static class RunSummary
+{
+    public const string FileName = "summary.json";
+
+    public static void Write(RunDirectory run, string status, int steps, TrainStepMetrics? last, string? failure = null, bool ended = false)
+    {
+        var summary = new JsonObject
+        {
+            ["status"] = status,
+            ["step"] = last?.Step,
+            ["steps"] = steps,
+            ["wall_seconds"] = Number(last?.Seconds),
+            ["final"] = last is null ? null : new JsonObject
+            {
+                ["loss"] = Number(last.Loss), ["accuracy"] = Number(last.Accuracy), ["test_loss"] = Number(last.TestLoss),
+                ["test_accuracy"] = Number(last.TestAccuracy), ["grad_norm"] = Number(last.GradNorm),
+            },
+            ["failure"] = failure,
+            ["peak_resident_bytes"] = PeakMemory.Bytes(),
+            ["resumes"] = Resumes(run),
+            ["eos"] = ended ? Eos(run) : null,
+            ["updated_utc"] = DateTime.UtcNow.ToString("O"),
+        };
+        RunDirectory.WriteAtomically(run.File(FileName), stream =>
+        {
+            using var writer = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true });
+            summary.WriteTo(writer);
+        });
+    }
+
+    private static JsonNode? Number(double? x) => x is { } v && double.IsFinite(v) ? JsonValue.Create(v) : null;
+
+    private static JsonNode? Resumes(RunDirectory run)
+    {
+        try { return JsonNode.Parse(File.ReadAllText(run.File("config.json")))?["resumes"]?.DeepClone(); }
+        catch (Exception e) when (e is IOException or JsonException) { return null; }
+    }
+
+    /// <summary>The report's EOS numbers, or null where the run has no probes to compute them from.</summary>
+    private static JsonNode? Eos(RunDirectory run)
+    {
+        EosSummary s;
+        try { s = EosSummary.Of(RunTraces.Read(run.Path)); }
+        catch (ProbesError) { return null; }
+        if (s.ProbedSteps == 0) return null;
+        return new JsonObject
+        {
+            ["probed_steps"] = s.ProbedSteps,
+            ["onset_step"] = s.OnsetStep,
+            ["mean_sharpness_after_onset"] = Number(s.MeanSharpnessAfterOnset),
+            ["std_sharpness_after_onset"] = Number(s.StdSharpnessAfterOnset),
+            ["fraction_within_5_percent"] = Number(s.FractionWithin5Percent),
+            ["crossings_lambda1"] = s.CrossingsLambda1,
+            ["crossings_lambda2"] = s.CrossingsLambda2,
+            ["two_step_slope"] = Number(s.TwoStep?.Slope),
+            ["two_step_r_squared"] = Number(s.TwoStep?.RSquared),
+        };
+    }
+}
