@@ -179,6 +179,7 @@ internal sealed class Loop(TrainSettings s, Mlp model, CifarDataset data, RunDir
         using var spectraCsv = new CsvTrace(run.File("spectra.csv"), ["step", "operator", "end", "index", "value"]);
         using var densityCsv = new CsvTrace(run.File("density.csv"), ["step", "operator", "x", "density"]);
         CsvTrace[] traces = [trainCsv, probesCsv, spectraCsv, densityCsv];
+        var warnings = new WarningThrottle(log);
         var clock = Stopwatch.StartNew();
         double Seconds() => secondsBefore + clock.Elapsed.TotalSeconds;
         if (start == 0) Checkpoint.Save(run, 0, 0, model, suite, Checkpoint.Lengths(traces), completed: false);
@@ -206,9 +207,9 @@ internal sealed class Loop(TrainSettings s, Mlp model, CifarDataset data, RunDir
                     for (int i = 0; i < density.X.Length; i++)
                         densityCsv.WriteFields([step.ToString(), op, CsvTrace.Format(density.X[i]), CsvTrace.Format(density.Values[i])]);
                 log.Debug("Probe {Step}: {@Probe}", step, probe.Values.ToDictionary(p => p.Key, p => p.Value));
-                if (probe.Crossing) log.Warning("Step {Step}: the top NTK eigenvector now matches the previous second one (λ₁/λ₂ crossing)", step);
+                if (probe.Crossing) warnings.Warn("crossing", "Step {Step}: the top NTK eigenvector now matches the previous second one (λ₁/λ₂ crossing)", step);
                 foreach (var op in probe.Unconverged)
-                    log.Warning("Step {Step}: the eigensolver for {Operator} hit the cap of {Cap} matvecs", step, op, s.ProbeMaxIter);
+                    warnings.Warn("cap-" + op, "Step {Step}: the eigensolver for {Operator} hit the cap of {Cap} matvecs", step, op, s.ProbeMaxIter);
                 foreach (var op in new[] { "ntk", "hess" })
                     if (probe[$"{op}_deflation_iters"] is > 0 and var cost)
                         log.Information("Step {Step}: estimated the {Operator} deflation space ({Matvecs} matvecs)", step, op, cost);
