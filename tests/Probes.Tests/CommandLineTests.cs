@@ -51,7 +51,7 @@ public class CommandLineTests
     [InlineData("--ntk-study, --tolerance-study and --deflation-study need --run", "--deflation-study")]
     [InlineData("choose one of --ntk-study, --tolerance-study and --deflation-study", "--run", "x", "--ntk-study", "--deflation-study")]
     [InlineData("--probe-steps must be positive", "--run", "x", "--probe-steps", "0")]
-    [InlineData("--probe-tol must be in (0, 1)", "--run", "x", "--probe-tol", "2")]
+    [InlineData("--probe-tol must be in (0, 0.01]", "--run", "x", "--probe-tol", "2")]
     [InlineData("--probe-tol applies to bench --run RUN_DIR (without a study)", "--probe-tol", "1e-4")]
     public void BadBenchInputIsOneLine(string message, params string[] args)
     {

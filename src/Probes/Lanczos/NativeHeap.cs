@@ -7,7 +7,8 @@ namespace Probes.Lanczos;
 /// vectors with malloc; once glibc has seen such a block freed it serves them from its heap instead of
 /// mmap, and keeps the freed pages: measured at n = 200, resident memory stayed at 2.2 GB between probes
 /// whose live tensors needed 0.5 GB. <c>malloc_trim(0)</c> returns them; elsewhere it does nothing. Not after
-/// every solve: the next solve would fault every page in again (measured: +40% on a Hessian solve at n = 5,000).
+/// every solve: the next solve would fault the returned pages in again, and once a probe already bounds the
+/// resident memory between probes (a step-by-step probe at n = 5,000 took 3.2–3.8 s either way, within noise).
 /// </summary>
 public static class NativeHeap
 {

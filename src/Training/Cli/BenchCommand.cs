@@ -47,7 +47,8 @@ public static class BenchCommand
             throw new ProbesError("--ntk-study, --tolerance-study and --deflation-study need --run RUN_DIR (a run with a checkpoint in its EOS phase).");
         if (chosen > 1) throw new ProbesError("choose one of --ntk-study, --tolerance-study and --deflation-study.");
         if (steps < 1) throw new ProbesError($"--probe-steps must be positive, got {steps}.");
-        if (tolerance is { } tol && !(tol > 0 && tol < 1)) throw new ProbesError($"--probe-tol must be in (0, 1), got {tol}.");
+        double loosest = Config.SettingsValidator.MaxProbeTolerance;      // the same range as train's
+        if (tolerance is { } tol && !(tol > 0 && tol <= loosest)) throw new ProbesError($"--probe-tol must be in (0, {loosest}], got {tol}.");
         if (tolerance is not null && (run is null || chosen > 0))
             throw new ProbesError("--probe-tol applies to bench --run RUN_DIR (without a study).");
         if (run is null) return Bench.Benchmark.Run(data, n, threads);

@@ -57,6 +57,12 @@ public static class PyTorchWeights
         {
             throw new ProbesError($"--init-weights {path} is not a readable state_dict ({e.GetType().Name}: {e.Message.Split('\n')[0]}).");
         }
+        try { Copy(model, loaded, path); }
+        finally { foreach (var value in loaded.Values) (value as IDisposable)?.Dispose(); }   // the file's tensors, once copied
+    }
+
+    private static void Copy(Mlp model, IDictionary loaded, string path)
+    {
         var expected = StateDict(model);
         var names = loaded.Keys.Cast<object>().Select(k => k.ToString()!).ToHashSet();
         var missing = expected.Keys.Where(k => !names.Contains(k)).ToList();

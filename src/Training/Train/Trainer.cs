@@ -36,7 +36,7 @@ public sealed class Trainer
         var config = new RunConfig(_s with { Out = run.Path }, data.Info, model.ParameterCount, RunConfig.CurrentGitCommit(),
             RunConfig.PackageVersions(), RunConfig.MachineDescription(), DateTime.UtcNow);
         run.WriteJson("config.json", config, SettingsResolver.Json);
-        return Execute(run, model, data, device, resumeFrom: null);
+        return Execute(run, model, data, device, new ProbeSuite(ProbeOptionsOf(_s)), resumeFrom: null);
     }
 
     /// <summary>Continues the run in <paramref name="path"/> from its last checkpoint, optionally to more steps.</summary>
@@ -56,10 +56,12 @@ public sealed class Trainer
         var folder = CifarLocator.Resolve(settings.Data);
         using var data = CifarDataset.Load(folder, settings.N, settings.NTest, dtype, device);
         using var model = Build(settings, dtype, device);
-        using (var probe = new ProbeSuite(ProbeOptionsOf(settings))) checkpoint.Restore(run, model, probe, device);   // readable before any trace is cut
+        var suite = new ProbeSuite(ProbeOptionsOf(settings));
+        try { checkpoint.Restore(run, model, suite, device); }       // θ and the state read back before any trace is cut
+        catch { suite.Dispose(); throw; }
         checkpoint.TruncateTraces(run);
         RecordResume(run, checkpoint.Step, settings.Steps);
-        return trainer.Execute(run, model, data, device, checkpoint);
+        return trainer.Execute(run, model, data, device, suite, checkpoint);
     }
 
     /// <summary>
@@ -109,15 +111,15 @@ public sealed class Trainer
         new(CifarRecords.PixelsPerImage, Enumerable.Repeat(s.Width, s.Depth).ToList(), s.Outputs,
             ActivationFunctions.Parse(s.Activation), s.Seed, dtype, device);
 
-    private int Execute(RunDirectory run, Mlp model, CifarDataset data, Device device, Checkpoint? resumeFrom)
+    /// <param name="suite">The probe suite, already restored when resuming; Execute owns and disposes it.</param>
+    private int Execute(RunDirectory run, Mlp model, CifarDataset data, Device device, ProbeSuite suite, Checkpoint? resumeFrom)
     {
+        using var owned = suite;
         using var log = RunLogger.Create(run.File("log.clef"), run.File("log.txt"), ProgressDisplay.Interactive);
-        using var suite = new ProbeSuite(ProbeOptionsOf(_s));
         int start = 0;
         double seconds = 0;
         if (resumeFrom is not null)
         {
-            resumeFrom.Restore(run, model, suite, device);
             (start, seconds) = (resumeFrom.Step, resumeFrom.Seconds);
             log.Information("Resumed {RunDirectory} from the checkpoint at step {Step}", run.Path, start);
         }
