@@ -126,6 +126,15 @@ public class ProbeSuiteTests
         Close(r["z1_lin"], -Eta * kValues[0] * z1, 1e-9, "z1_lin");
         Close(r["z1_nl"], 0.5 * Math.Pow(Eta / net.N, 2) * z1 * z1 * q1gg, 1e-8, "z1_nl");
         Close(r["nl_ratio"], r["z1_nl"] / r["z1_lin"], 1e-12, "nl_ratio");
+
+        // The candidates: the full residual's second-order term, and both against the two-step term y·z₁.
+        var d = ex.J.Transpose() * ex.Z * (-Eta / net.N);
+        double full = 0.5 * d.DotProduct(ex.Q(v1Aligned) * d);
+        Close(r["z1_nl_full"], full, 1e-8, "z1_nl_full");
+        Close(r["nl_ratio_full"], full / r["z1_lin"], 1e-8, "nl_ratio_full");
+        double twoStep = (Eta * kValues[0] - 2) * z1;
+        Close(r["nl_ratio_2step"], r["z1_nl"] / twoStep, 1e-8, "nl_ratio_2step");
+        Close(r["nl_ratio_2step_full"], full / twoStep, 1e-8, "nl_ratio_2step_full");
     }
 
     [Fact]

@@ -38,6 +38,7 @@ public sealed class ProbeRecord
         "eta_ntk_1", "y", "z1", "z2", "z_norm",
         .. Enumerable.Range(1, k).Select(i => $"hess_{i}"),
         "q1_max", "q1_min", "qr_max", "qr_min", "z1_lin", "z1_nl", "nl_ratio", "dz1_next",
+        "z1_nl_full", "nl_ratio_full", "nl_ratio_2step", "nl_ratio_2step_full",
         "eta_ntk_2", "eta_hess_1", "v1_overlap", "crossing",
         "ntk_iters", "ntk_resid", "ntk_deflation_iters", "hess_iters", "hess_resid", "hess_deflation_iters", "q1_iters", "q1_resid", "qr_iters", "qr_resid",
         "warm_lag", "probe_seconds",

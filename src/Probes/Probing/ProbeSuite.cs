@@ -15,7 +15,10 @@ namespace Probes.Probing;
 /// <item>Q₁ = Σ_α v₁_α ∇²f_α and Q_r for a fixed random unit r ∈ R^D: both spectrum ends;</item>
 /// <item>one-step split Δz₁ ≈ −η·λ₁·z₁ + ½(η/n)²·z₁²·Q₁(Jᵀv₁, Jᵀv₁): z1_lin, z1_nl, their ratio
 /// nl_ratio = z1_nl / z1_lin (the paper's Figure 6 plots it without the ½), and the realised
-/// dz1_next = v₁·z(θ − (η/n)Jᵀz) − z₁.</item>
+/// dz1_next = v₁·z(θ − (η/n)Jᵀz) − z₁;</item>
+/// <item>candidates for the paper's "O(1)" ratio: z1_nl_full = ½(η/n)²·Q₁(Jᵀz, Jᵀz) (the full residual, the
+/// exact second-order term of Δz₁), nl_ratio_full = z1_nl_full / z1_lin, and both second-order terms against
+/// the two-step linear term y·z₁ (nl_ratio_2step, nl_ratio_2step_full).</item>
 /// </list>
 /// The suite is stateful across steps: v₁'s arbitrary sign is aligned with the previous probe's (so z₁'s
 /// period-2 flips are real), eigenvectors are matched to the previous ones by overlap (a swap of λ₁ and λ₂
@@ -110,7 +113,14 @@ public sealed class ProbeSuite : IDisposable
             record.Set("z1_lin", linear);
             record.Set("z1_nl", second);
             record.Set("nl_ratio", second / linear);
+            // The exact second-order term of the GD step, with the full residual: Δθ = −(η/n)Jᵀz.
             var step_ = point.JacobianTransposed(z).mul_(-eta / n);
+            double secondFull = 0.5 * step_.dot(point.OutputHessian(v1, step_)).item<double>();
+            record.Set("z1_nl_full", secondFull);
+            record.Set("nl_ratio_full", secondFull / linear);
+            // Over two steps the linear parts nearly cancel to 2·y·z₁ while the second-order parts add.
+            record.Set("nl_ratio_2step", second / ((eta * lambda1 - 2) * z1));
+            record.Set("nl_ratio_2step_full", secondFull / ((eta * lambda1 - 2) * z1));
             record.Set("dz1_next", v1.dot(point.ResidualAt(step_)).item<double>() - z1);
         }
         NativeHeap.Trim();                          // once a probe: see NativeHeap for why not per solve

@@ -9,6 +9,8 @@ public static class Presets
     /// paper: Agarwala et al. §5 (after Cohen et al.): n = 5,000, η = 0.01, float32, seed 0; probes every
     /// 100 steps and every step over 4,560–4,760, measured here: η·λ₁ first reaches 2 at step ~4,370, peaks
     /// at 2.11 near 4,600, first falls at ~4,610 and then hovers at 2.00–2.06.
+    /// paper-eos: the paper run extended to step 6,000 with every step probed while η·λ₁ > 1.9 (the whole EOS
+    /// phase, several cycles), Q extremes every 10th probed step and Q spectra at 4,600, 5,000, 5,500, 6,000.
     /// quick: n = 500 and η = 0.015, measured: η·λ₁ rises from 1.13 at init to 2 by step ~580 and then hovers
     /// at 1.93–2.17; probes every 50 steps and every step over 600–660: 387 s on 2 cores (measured).
     /// </summary>
@@ -19,6 +21,12 @@ public static class Presets
             ["name"] = "paper", ["n"] = 5000, ["lr"] = 0.01, ["steps"] = 4800, ["dtype"] = "float32", ["seed"] = 0,
             ["probe-every"] = 100, ["probe-window"] = new JsonArray("4560:4760"), ["probe-above"] = null, ["probe-k"] = 2, ["test-every"] = 10,
             ["spectra-at"] = new JsonArray(4560, 4700),
+        },
+        ["paper-eos"] = new()
+        {
+            ["name"] = "paper-eos", ["n"] = 5000, ["lr"] = 0.01, ["steps"] = 6000, ["dtype"] = "float32", ["seed"] = 0,
+            ["probe-every"] = 100, ["probe-window"] = new JsonArray(), ["probe-above"] = 1.9, ["probe-k"] = 2, ["test-every"] = 10,
+            ["spectra-at"] = new JsonArray(4600, 5000, 5500, 6000),
         },
         ["quick"] = new()
         {
