@@ -23,6 +23,13 @@ public interface IDifferentiablePoint : IDisposable
     /// <summary>n, the number of examples: the NTK Gram is K = J Jᵀ / n and the loss is (1/n) Σ ½‖zᵢ‖².</summary>
     int SampleCount { get; }
 
+    /// <summary>
+    /// Parameter directions left out of the P coordinates because z does not depend on them to any order
+    /// (e.g. first-layer weights orthogonal to every input when n &lt; d): the operators on θ have the
+    /// eigenvalue 0 there, which the probes add back to the spectrum ends. 0 for most points.
+    /// </summary>
+    long DroppedDirections => 0;
+
     /// <summary>Where the vectors live.</summary>
     Device Device { get; }
 

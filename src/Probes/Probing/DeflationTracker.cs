@@ -27,6 +27,11 @@ public sealed class DeflationTracker : IDisposable
             return (lanczos(), 0);
         }
         int estimate = 0;
+        if (_space is { } other && other.Vectors.shape[1] != op.Size)      // a state from other coordinates
+        {
+            other.Dispose();
+            _space = null;
+        }
         if (_space is null || _schedule.Stale || _space.Size != size)
         {
             IReadOnlyList<Tensor>? warm = _space is { } old && old.Size == size

@@ -51,11 +51,11 @@ public sealed class ProbeSuite : IDisposable
         var kinds = _options.Kinds;
         var lag = ChooseLag(step);
         WarmLag? used = null;                       // the lag the first operator really used (warm_lag)
-        Tensor[] Start(WarmStarts warm)
+        Tensor[] Start(WarmStarts warm, long size)
         {
             var (vectors, actual) = warm.For(lag);
             used ??= actual;
-            return vectors;
+            return vectors.All(v => v.numel() == size) ? vectors : [];   // a state from other coordinates: cold
         }
         double eta = _options.LearningRate;
         var z = point.Residual;
@@ -65,7 +65,7 @@ public sealed class ProbeSuite : IDisposable
         double lambda1 = double.NaN, z1 = double.NaN;
         if (kinds.HasFlag(ProbeKinds.Ntk) || kinds.HasFlag(ProbeKinds.Q1) || kinds.HasFlag(ProbeKinds.Ratio))
         {
-            using var ntk = SolveTop(ModelOperators.Ntk(point), "ntk", _ntkDeflation, step, Start(_ntk), record, 1);
+            using var ntk = SolveTop(ModelOperators.Ntk(point), "ntk", _ntkDeflation, step, Start(_ntk, point.OutputSize), record, 1);
             var vectors = AlignWithPrevious(ntk.Top.Select(p => p.Vector).ToArray(), record);
             for (int i = 0; i < ntk.Top.Count; i++) record.Set($"ntk_{i + 1}", ntk.Top[i].Value);
             lambda1 = ntk.Top[0].Value;
@@ -87,9 +87,11 @@ public sealed class ProbeSuite : IDisposable
 
         if (kinds.HasFlag(ProbeKinds.Hessian))
         {
-            using var hessian = SolveTop(ModelOperators.LossHessian(point), "hess", _hessianDeflation, step, Start(_hessian), record, 2);
-            for (int i = 0; i < hessian.Top.Count; i++) record.Set($"hess_{i + 1}", hessian.Top[i].Value);
-            record.Set("eta_hess_1", eta * hessian.Top[0].Value);
+            using var hessian = SolveTop(ModelOperators.LossHessian(point), "hess", _hessianDeflation, step,
+                Start(_hessian, point.ParameterSize), record, 2);
+            var top = DroppedZeros.Top([.. hessian.Top.Select(p => p.Value)], point.DroppedDirections);
+            for (int i = 0; i < top.Length; i++) record.Set($"hess_{i + 1}", top[i]);
+            record.Set("eta_hess_1", eta * top[0]);
             record.Set("hess_resid", hessian.MaxResidual);
             if (!hessian.Converged) record.Unconverged.Add("hessian");
             _hessian.Push(hessian.Top.Select(p => p.Vector).ToArray());
@@ -99,8 +101,8 @@ public sealed class ProbeSuite : IDisposable
         {
             _direction ??= RandomDirection(point);
             int m = spectra ? _options.SpectrumSize : 1;
-            ProbeOutputHessian(point, v1, "q1", Start(_q1), _q1, m, spectra, record, 3);
-            ProbeOutputHessian(point, _direction, "qr", Start(_qr), _qr, m, spectra, record, 4);
+            ProbeOutputHessian(point, v1, "q1", Start(_q1, point.ParameterSize), _q1, m, spectra, record, 3);
+            ProbeOutputHessian(point, _direction, "qr", Start(_qr, point.ParameterSize), _qr, m, spectra, record, 4);
         }
 
         if (kinds.HasFlag(ProbeKinds.Ratio) && v1 is not null)
@@ -135,8 +137,10 @@ public sealed class ProbeSuite : IDisposable
         int m, bool spectra, ProbeRecord record, int seedOffset)
     {
         using var result = Solve(ModelOperators.OutputHessian(point, u), SpectrumEnd.Both, m, start, seedOffset);
-        record.Set($"{name}_max", result.Top[0].Value);
-        record.Set($"{name}_min", result.Bottom[0].Value);
+        var top = DroppedZeros.Top([.. result.Top.Select(p => p.Value)], point.DroppedDirections);
+        var bottom = DroppedZeros.Bottom([.. result.Bottom.Select(p => p.Value)], point.DroppedDirections);
+        record.Set($"{name}_max", top[0]);
+        record.Set($"{name}_min", bottom[0]);
         record.Set($"{name}_iters", result.Iterations);
         record.Set($"{name}_resid", result.MaxResidual);
         if (!result.Converged) record.Unconverged.Add(name);
@@ -145,8 +149,8 @@ public sealed class ProbeSuite : IDisposable
                 _options.DensitySteps, _options.Seed * 31 + seedOffset)));
         if (spectra)
         {
-            for (int i = 0; i < result.Top.Count; i++) record.Spectra.Add(new(record.Step, name, "top", i + 1, result.Top[i].Value));
-            for (int i = 0; i < result.Bottom.Count; i++) record.Spectra.Add(new(record.Step, name, "bottom", i + 1, result.Bottom[i].Value));
+            for (int i = 0; i < top.Length; i++) record.Spectra.Add(new(record.Step, name, "top", i + 1, top[i]));
+            for (int i = 0; i < bottom.Length; i++) record.Spectra.Add(new(record.Step, name, "bottom", i + 1, bottom[i]));
         }
         warm.Push([result.Top[0].Vector, result.Bottom[0].Vector]);
     }

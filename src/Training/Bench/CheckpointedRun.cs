@@ -46,7 +46,7 @@ public sealed class CheckpointedRun : IDisposable
 
     private ProbeOptions Options(double tolerance) => Trainer.ProbeOptionsOf(Settings) with { Tolerance = tolerance };
 
-    public MlpPoint Point() => new(Model, Data.TrainInputs, Data.TrainTargets);
+    public MlpPoint Point() => new(Model, Data.TrainInputs, Data.TrainTargets, Data.TrainSpan);
 
     /// <summary>One full-batch GD step with the run's step size.</summary>
     public void Step()

@@ -53,7 +53,7 @@ public static class ScenarioBenchmark
         {
             using var scope = NewDisposeScope();
             GradientDescent.Gradient(model, data.TrainInputs, data.TrainTargets, data.TrainLabels);
-            using (var point = new MlpPoint(model, data.TrainInputs, data.TrainTargets))
+            using (var point = new MlpPoint(model, data.TrainInputs, data.TrainTargets, data.TrainSpan))
             {
                 var r = suite.Run(point, step);
                 string kinds = double.IsFinite(r["q1_max"]) ? "all" : "ntk,hess,ratio";

@@ -26,6 +26,13 @@ public sealed class CifarDataset : IDisposable
     public Tensor? TestLabels { get; init; }
     public required DatasetInfo Info { get; init; }
 
+    /// <summary>
+    /// The span of the training inputs when n &lt; 3072 (null otherwise), computed on first use: the probes
+    /// take the first layer's directions in it (<see cref="Model.InputSpan"/>).
+    /// </summary>
+    public Model.InputSpan? TrainSpan => (_span ??= new(() => Model.InputSpan.Of(TrainInputs))).Value;
+    private Lazy<Model.InputSpan?>? _span;
+
     /// <param name="testCount">How many test records to use; null for all present, 0 for none.</param>
     public static CifarDataset Load(string folder, int n, int? testCount, ScalarType dtype, Device device)
     {
@@ -93,5 +100,6 @@ public sealed class CifarDataset : IDisposable
     {
         foreach (var t in new[] { TrainInputs, TrainTargets, TrainLabels, TestInputs, TestTargets, TestLabels })
             t?.Dispose();
+        if (_span is { IsValueCreated: true, Value: { } span }) span.Dispose();
     }
 }

@@ -13,6 +13,8 @@ namespace Training.Model;
 /// and Q·w each cost about two forward passes, against four or more for <see cref="AutogradPoint"/>.
 /// Everything runs in the network's dtype; vectors cross the boundary in float64.
 /// Notation: layer l maps h_l to a_l = h_l W_lᵀ + b_l, h_{l+1} = σ(a_l), f = a_{L−1}; δ_l = ∂(u·f)/∂a_l.
+/// With an <see cref="InputSpan"/>, W₁'s directions are taken in the span of the inputs (width × r instead
+/// of width × d): the forward pass at θ stays the network's own, the tangents enter the first layer as X U.
 /// </remarks>
 public sealed class MlpPoint : IDifferentiablePoint
 {
@@ -23,9 +25,12 @@ public sealed class MlpPoint : IDifferentiablePoint
     private readonly List<Tensor> _slope = new(), _curvature = new();   // σ'(a_l), σ''(a_l), l < L−1
     private readonly Tensor _targets;
     private readonly Tensor _residualNative;                // z in the network's dtype, [n, outputs]
+    private readonly Tensor _tangentInputs;                 // what first-layer tangents multiply: X, or X U
+    private readonly Tensor? _basis;                        // U, when W₁ is taken in the inputs' span
+    private readonly long[][] _weightShapes;                // of the directions: W₁'s is width × r when reduced
     private readonly List<Tensor> _owned = new();
 
-    public MlpPoint(Mlp network, Tensor inputs, Tensor targets)
+    public MlpPoint(Mlp network, Tensor inputs, Tensor targets, InputSpan? span = null)
     {
         using var scope = NewDisposeScope();
         using var _ = no_grad();
@@ -48,11 +53,15 @@ public sealed class MlpPoint : IDifferentiablePoint
             h = _activation.Apply(a);
         }
         _targets = targets;
+        _tangentInputs = span?.ReducedInputs ?? inputs;
+        _basis = span?.Basis;
+        _weightShapes = _weights.Select((w, l) => l == 0 && span is not null ? [w.shape[0], span.Basis.shape[1]] : w.shape).ToArray();
+        DroppedDirections = span?.DroppedDirections(_weights[0].shape[0]) ?? 0;
         _residualNative = h - targets;
         Residual = _residualNative.flatten().to(float64);
         SampleCount = (int)inputs.shape[0];
         OutputSize = Residual.numel();
-        ParameterSize = _weights.Sum(w => w.numel()) + _biases.Sum(b => b.numel());
+        ParameterSize = _weightShapes.Sum(s => s[0] * s[1]) + _biases.Sum(b => b.numel());
         Device = inputs.device;
         _owned.AddRange(_weights.Concat(_biases).Concat(_inputs.Skip(1)).Concat(_slope).Concat(_curvature)
             .Append(_residualNative).Append(Residual));
@@ -64,6 +73,7 @@ public sealed class MlpPoint : IDifferentiablePoint
     public int SampleCount { get; }
     public Device Device { get; }
     public Tensor Residual { get; }
+    public long DroppedDirections { get; }
     private int Depth => _weights.Count;
 
     public Tensor JacobianTransposed(Tensor u) => Flatten(Backward(Native(u, OutputSize)));
@@ -102,6 +112,7 @@ public sealed class MlpPoint : IDifferentiablePoint
     public Tensor ResidualAt(Tensor delta)
     {
         var (dW, db) = Split(Native(delta, ParameterSize));
+        if (_basis is not null) dW[0] = dW[0].matmul(_basis.t());          // back to width × d
         Tensor h = _inputs[0];
         for (int l = 0; l < Depth; l++)
         {
@@ -142,7 +153,7 @@ public sealed class MlpPoint : IDifferentiablePoint
         var input = new List<Tensor?> { null };              // ḣ_0 = 0: the data do not move
         for (int l = 0; l < Depth; l++)
         {
-            var a = _inputs[l].matmul(dW[l].t()).add_(db[l]);
+            var a = TangentInput(l).matmul(dW[l].t()).add_(db[l]);
             if (input[l] is { } hdot) a.add_(hdot.matmul(_weights[l].t()));
             pre.Add(a);
             if (l + 1 < Depth) input.Add(_slope[l] * a);
@@ -157,7 +168,7 @@ public sealed class MlpPoint : IDifferentiablePoint
         var delta = cotangent;
         for (int l = Depth - 1; l >= 0; l--)
         {
-            grads[2 * l] = delta.t().matmul(_inputs[l]);
+            grads[2 * l] = delta.t().matmul(TangentInput(l));
             grads[2 * l + 1] = delta.sum(dim: 0);
             if (l > 0) delta = delta.matmul(_weights[l]).mul_(_slope[l - 1]);
         }
@@ -176,13 +187,13 @@ public sealed class MlpPoint : IDifferentiablePoint
         Tensor? deltaDot = gaussNewton ? pre[^1] : null;
         for (int l = Depth - 1; l >= 0; l--)
         {
-            Tensor? gW = deltaDot?.t().matmul(_inputs[l]);
+            Tensor? gW = deltaDot?.t().matmul(TangentInput(l));
             if (input[l] is { } hdot)
             {
                 var term = delta.t().matmul(hdot);
                 gW = gW is null ? term : gW.add_(term);
             }
-            grads[2 * l] = gW ?? zeros_like(_weights[l]);
+            grads[2 * l] = gW ?? zeros(_weightShapes[l], _dtype, Device);
             grads[2 * l + 1] = deltaDot?.sum(dim: 0) ?? zeros_like(_biases[l]);
             if (l == 0) break;
             var back = delta.matmul(_weights[l]);
@@ -193,6 +204,9 @@ public sealed class MlpPoint : IDifferentiablePoint
         }
         return grads.ToList();
     }
+
+    /// <summary>The layer input that tangents multiply: h_l, except X U for the first layer when reduced.</summary>
+    private Tensor TangentInput(int l) => l == 0 ? _tangentInputs : _inputs[l];
 
     private Tensor Native(Tensor v, long length)
     {
@@ -209,8 +223,9 @@ public sealed class MlpPoint : IDifferentiablePoint
         long at = 0;
         for (int l = 0; l < Depth; l++)
         {
-            dW.Add(flat.narrow(0, at, _weights[l].numel()).view(_weights[l].shape));
-            at += _weights[l].numel();
+            long size = _weightShapes[l][0] * _weightShapes[l][1];
+            dW.Add(flat.narrow(0, at, size).view(_weightShapes[l]));
+            at += size;
             db.Add(flat.narrow(0, at, _biases[l].numel()));
             at += _biases[l].numel();
         }

@@ -199,7 +199,7 @@ internal sealed class Loop(TrainSettings s, Mlp model, CifarDataset data, RunDir
             ProbeRecord? probe = null;
             if (schedule.IsDue(step, suite.LastSharpness) || s.SpectraAt.Contains(step))
             {
-                using var point = new MlpPoint(model, data.TrainInputs, data.TrainTargets);
+                using var point = new MlpPoint(model, data.TrainInputs, data.TrainTargets, data.TrainSpan);
                 probe = suite.Run(point, step, spectra: s.SpectraAt.Contains(step));
                 CrashPoint.Maybe("probe", step);
                 probesCsv.Write(probe.Values);
