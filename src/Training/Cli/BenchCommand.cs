@@ -14,7 +14,7 @@ public static class BenchCommand
         var run = new Option<string?>("--run") { Description = "Also time warm-started probes over consecutive steps from this run's last checkpoint (e.g. one in its EOS phase)." };
         var steps = new Option<int>("--probe-steps") { Description = "Consecutive steps probed with --run (default 6).", DefaultValueFactory = _ => 6 };
         var study = new Option<bool>("--ntk-study") { Description = "With --run: what limits the warm-started NTK solve (block sizes, tolerances, float32 floor) against a tight reference." };
-        var toleranceStudy = new Option<bool>("--tolerance-study") { Description = "With --run: every traced column at probe tolerances 1e-4, 1e-5, 1e-6 against 1e-7, and what each costs." };
+        var toleranceStudy = new Option<bool>("--tolerance-study") { Description = "With --run: every traced column at probe tolerances 1e-4, 1e-5, 1e-6 (float64 copy of the network) and 1e-6 on the run itself, against 1e-8 in float64, and what each costs." };
         var deflationStudy = new Option<bool>("--deflation-study") { Description = "With --run: Lanczos against deflated Davidson for the top-k NTK at each step, from one deflation space estimated at the first." };
         var scenarios = new Option<bool>("--scenarios") { Description = $"Probe costs and peak resident memory of a new run at n = {string.Join(", ", Bench.ScenarioBenchmark.Sizes)}, each in its own process (cold, then --probe-steps steps step by step)." };
         var scenario = new Option<int?>("--scenario") { Description = "One size of --scenarios, in this process.", Hidden = true };
