@@ -17,12 +17,13 @@ public class ResumeTests(Xunit.Abstractions.ITestOutputHelper output)
         "--probe-k", "2", "--probe-max-iter", "80", "--spectra-at", "6", "--spectra-m", "2", "--test-every", "2",
     ];
 
-    private static Process Start(IEnumerable<string> args, string? crashAt = null)
+    private static Process Start(IEnumerable<string> args, string? crashAt = null, string? signalAt = null)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "probes.dll"));
         foreach (var a in args) start.ArgumentList.Add(a);
         if (crashAt is not null) start.Environment["PROBES_CRASH_AT"] = crashAt;
+        if (signalAt is not null) start.Environment["PROBES_SIGNAL_AT"] = signalAt;
         var p = Process.Start(start)!;
         p.OutputDataReceived += (_, _) => { };
         p.ErrorDataReceived += (_, _) => { };
@@ -31,9 +32,9 @@ public class ResumeTests(Xunit.Abstractions.ITestOutputHelper output)
         return p;
     }
 
-    private static int RunToEnd(IEnumerable<string> args, string? crashAt = null)
+    private static int RunToEnd(IEnumerable<string> args, string? crashAt = null, string? signalAt = null)
     {
-        using var p = Start(args, crashAt);
+        using var p = Start(args, crashAt, signalAt);
         p.WaitForExit();
         return p.ExitCode;
     }
@@ -88,6 +89,23 @@ public class ResumeTests(Xunit.Abstractions.ITestOutputHelper output)
         }
         Assert.Equal(0, RunToEnd(["train", "--resume", random]));
         AssertSameTraces(baseline, random);
+    }
+
+    [Fact]
+    public void SigtermDuringAProbeCancelsItAndTheResumedRunGivesTheUninterruptedTraces()
+    {
+        using var cifar = new SyntheticCifar(train: 32, test: 8);
+        using var dir = new TempDirectory();
+        var baseline = dir.Combine("baseline");
+        Assert.Equal(0, RunToEnd(Args(cifar.Folder, baseline, "float32")));
+        var run = dir.Combine("signalled");
+        Assert.Equal(130, RunToEnd(Args(cifar.Folder, run, "float32"), signalAt: "probe:6"));   // a spectra step: Q too
+        var checkpoint = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "checkpoint.json"))).RootElement;
+        Assert.Equal(6, checkpoint.GetProperty("step").GetInt32());             // the probed step, to be redone
+        Assert.Equal(1 + 6, File.ReadAllLines(Path.Combine(run, "train.csv")).Length);
+        Assert.Contains("Interrupted during the probe of step 6", File.ReadAllText(Path.Combine(run, "log.txt")));
+        Assert.Equal(0, RunToEnd(["train", "--resume", run]));
+        AssertSameTraces(baseline, run);
     }
 
     [Fact]

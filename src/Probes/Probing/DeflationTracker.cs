@@ -16,48 +16,66 @@ public sealed class DeflationTracker : IDisposable
     /// <summary>
     /// The top-k eigenpairs: by <see cref="DeflatedDavidson"/> from <paramref name="start"/>, estimating the
     /// space first where needed (warm-started from the old one), or by <paramref name="lanczos"/> during a
-    /// pause; returns the matvecs the estimate took.
+    /// pause; with the matvecs the estimate took. The tracker itself changes only when the caller commits
+    /// (a probe is transactional); a rollback frees a space estimated for nothing.
     /// </summary>
-    public (LanczosResult Result, int EstimateMatvecs) Solve(ILinearOperator op, Tensor[] start, int size, ProbeOptions o, long seed,
-        Func<LanczosResult> lanczos)
+    public Solved Solve(ILinearOperator op, Tensor[] start, int size, ProbeOptions o, long seed, Func<LanczosResult> lanczos)
     {
-        if (!_schedule.Deflate)
-        {
-            _schedule = _schedule.Skipped();
-            return (lanczos(), 0);
-        }
+        var schedule = _schedule;
+        if (!schedule.Deflate)
+            return new Solved(lanczos(), 0, () => _schedule = schedule.Skipped(), () => { });
+        var space = _space is { } current && current.Vectors.shape[1] == op.Size ? current : null;   // else: other coordinates
+        DeflationSpace? fresh = null;
         int estimate = 0;
-        if (_space is { } other && other.Vectors.shape[1] != op.Size)      // a state from other coordinates
+        try
         {
-            other.Dispose();
-            _space = null;
+            if (space is null || schedule.Stale || space.Size != size)
+            {
+                IReadOnlyList<Tensor>? warm = space is { } old && old.Size == size
+                    ? [.. start, .. Enumerable.Range(0, size).Select(i => old.Vectors[i])]
+                    : null;
+                var estimated = DeflationSpace.Estimate(op, o.K, size, seed, o.MaxIterations, warm, out var top);
+                top.Dispose();
+                // Rounded to float32 as the probe state stores it: a resumed run preconditions with the same space.
+                fresh = estimated with { Vectors = WarmStarts.Stored(estimated.Vectors).DetachFromDisposeScope() };
+                estimated.Vectors.Dispose();
+                space = fresh;
+                estimate = top.Iterations;
+                schedule = schedule.Estimated();
+            }
+            var result = DeflatedDavidson.Solve(op, start, space, o.K, o.Tolerance, o.MaxIterations, seed);
+            schedule = schedule.Solved(result.Iterations, o.DeflationRefreshAbove);
+            if (!result.Converged)
+            {
+                // Davidson filled its basis: Lanczos from the same start, charged with Davidson's matvecs.
+                using var failed = result;
+                var fallback = lanczos();
+                result = new LanczosResult
+                {
+                    Top = fallback.Top, Bottom = fallback.Bottom, RitzValues = fallback.RitzValues, RitzWeights = fallback.RitzWeights,
+                    Iterations = failed.Iterations + fallback.Iterations, Restarts = fallback.Restarts, Converged = fallback.Converged,
+                };
+            }
+            var committed = schedule;
+            return new Solved(result, estimate, () =>
+            {
+                if (fresh is not null)
+                {
+                    _space?.Dispose();
+                    _space = fresh;
+                }
+                _schedule = committed;
+            }, () => fresh?.Dispose());
         }
-        if (_space is null || _schedule.Stale || _space.Size != size)
+        catch
         {
-            IReadOnlyList<Tensor>? warm = _space is { } old && old.Size == size
-                ? [.. start, .. Enumerable.Range(0, size).Select(i => old.Vectors[i])]
-                : null;
-            var estimated = DeflationSpace.Estimate(op, o.K, size, seed, o.MaxIterations, warm, out var top);
-            top.Dispose();
-            _space?.Dispose();
-            // Rounded to float32 as the probe state stores it: a resumed run preconditions with the same space.
-            _space = estimated with { Vectors = WarmStarts.Stored(estimated.Vectors).DetachFromDisposeScope() };
-            estimated.Vectors.Dispose();
-            estimate = top.Iterations;
-            _schedule = _schedule.Estimated();
+            fresh?.Dispose();
+            throw;
         }
-        var result = DeflatedDavidson.Solve(op, start, _space, o.K, o.Tolerance, o.MaxIterations, seed);
-        _schedule = _schedule.Solved(result.Iterations, o.DeflationRefreshAbove);
-        if (result.Converged) return (result, estimate);
-        // Davidson filled its basis: Lanczos from the same start, charged with Davidson's matvecs.
-        using var failed = result;
-        var fallback = lanczos();
-        return (new LanczosResult
-        {
-            Top = fallback.Top, Bottom = fallback.Bottom, RitzValues = fallback.RitzValues, RitzWeights = fallback.RitzWeights,
-            Iterations = failed.Iterations + fallback.Iterations, Restarts = fallback.Restarts, Converged = fallback.Converged,
-        }, estimate);
     }
+
+    /// <summary>A solve's result and the tracker's change, to be committed or rolled back by the caller.</summary>
+    public sealed record Solved(LanczosResult Result, int EstimateMatvecs, Action Commit, Action Rollback);
 
     /// <summary>For the probe state: the space's rows and [μ…, β] (none before the first estimate), and the schedule.</summary>
     public (double[][] Rows, double[] Values, double[] Schedule) Export()

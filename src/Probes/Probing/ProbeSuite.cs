@@ -42,101 +42,145 @@ public sealed class ProbeSuite : IDisposable
     /// <summary>η·λ₁ of the last probe, for the schedule's "above" rule.</summary>
     public double? LastSharpness { get; private set; }
 
+    /// <summary>
+    /// Probes the point at <paramref name="step"/>. Transactional: the suite's state (warm starts, deflation
+    /// spaces, history) changes only when the whole probe has run, so a probe cancelled part-way (a stop
+    /// signal, through <see cref="CancellablePoint"/>) leaves the suite exactly as before it, and a checkpoint
+    /// written then resumes as if the probe had never started.
+    /// </summary>
     public ProbeRecord Run(IDifferentiablePoint point, int step, bool spectra = false)
     {
         var clock = Stopwatch.StartNew();
         using var scope = NewDisposeScope();
-        var record = new ProbeRecord { Step = step };
-        record.Set("step", step);
-        var kinds = _options.Kinds;
-        var lag = ChooseLag(step);
-        WarmLag? used = null;                       // the lag the first operator really used (warm_lag)
-        Tensor[] Start(WarmStarts warm, long size)
+        var probe = new Probe(point, step, spectra, new ProbeRecord { Step = step }, ChooseLag(step));
+        try
         {
-            var (vectors, actual) = warm.For(lag);
-            used ??= actual;
-            return vectors.All(v => v.numel() == size) ? vectors : [];   // a state from other coordinates: cold
-        }
-        double eta = _options.LearningRate;
-        var z = point.Residual;
-        record.Set("z_norm", z.norm().item<double>());
-
-        Tensor? v1 = null;
-        double lambda1 = double.NaN, z1 = double.NaN;
-        if (kinds.HasFlag(ProbeKinds.Ntk) || kinds.HasFlag(ProbeKinds.Q1) || kinds.HasFlag(ProbeKinds.Ratio))
-        {
-            using var ntk = SolveTop(ModelOperators.Ntk(point), "ntk", _ntkDeflation, step, Start(_ntk, point.OutputSize), record, 1);
-            var vectors = AlignWithPrevious(ntk.Top.Select(p => p.Vector).ToArray(), record);
-            for (int i = 0; i < ntk.Top.Count; i++) record.Set($"ntk_{i + 1}", ntk.Top[i].Value);
-            lambda1 = ntk.Top[0].Value;
-            record.Set("eta_ntk_1", eta * lambda1);
-            record.Set("y", eta * lambda1 - 2);
-            z1 = vectors[0].dot(z).item<double>();
-            record.Set("z1", z1);
-            if (vectors.Length > 1)
+            probe.Record.Set("step", step);
+            probe.Record.Set("z_norm", point.Residual.norm().item<double>());
+            var kinds = _options.Kinds;
+            if (kinds.HasFlag(ProbeKinds.Ntk) || kinds.HasFlag(ProbeKinds.Q1) || kinds.HasFlag(ProbeKinds.Ratio)) ProbeNtk(probe);
+            if (kinds.HasFlag(ProbeKinds.Hessian)) ProbeHessian(probe);
+            if (kinds.HasFlag(ProbeKinds.Q1) && probe.V1 is not null && (spectra || step % _options.QEvery == 0))
             {
-                record.Set("z2", vectors[1].dot(z).item<double>());
-                record.Set("eta_ntk_2", eta * ntk.Top[1].Value);
+                _direction ??= RandomDirection(point);
+                int m = spectra ? _options.SpectrumSize : 1;
+                ProbeOutputHessian(probe, probe.V1, "q1", _q1, m, 3);
+                ProbeOutputHessian(probe, _direction, "qr", _qr, m, 4);
             }
-            record.Set("ntk_resid", ntk.MaxResidual);
-            if (!ntk.Converged) record.Unconverged.Add("ntk");
-            _ntk.Push(vectors);
-            v1 = vectors[0].clone();                 // unrounded; ntk and its vectors are disposed below
-            LastSharpness = eta * lambda1;
+            if (kinds.HasFlag(ProbeKinds.Ratio) && probe.V1 is not null) ProbeRatio(probe);
         }
-
-        if (kinds.HasFlag(ProbeKinds.Hessian))
+        catch
         {
-            using var hessian = SolveTop(ModelOperators.LossHessian(point), "hess", _hessianDeflation, step,
-                Start(_hessian, point.ParameterSize), record, 2);
-            var top = DroppedZeros.Top([.. hessian.Top.Select(p => p.Value)], point.DroppedDirections);
-            for (int i = 0; i < top.Length; i++) record.Set($"hess_{i + 1}", top[i]);
-            record.Set("eta_hess_1", eta * top[0]);
-            record.Set("hess_resid", hessian.MaxResidual);
-            if (!hessian.Converged) record.Unconverged.Add("hessian");
-            _hessian.Push(hessian.Top.Select(p => p.Vector).ToArray());
+            foreach (var undo in probe.Rollbacks) undo();
+            throw;
         }
-
-        if (kinds.HasFlag(ProbeKinds.Q1) && v1 is not null && (spectra || step % _options.QEvery == 0))
-        {
-            _direction ??= RandomDirection(point);
-            int m = spectra ? _options.SpectrumSize : 1;
-            ProbeOutputHessian(point, v1, "q1", Start(_q1, point.ParameterSize), _q1, m, spectra, record, 3);
-            ProbeOutputHessian(point, _direction, "qr", Start(_qr, point.ParameterSize), _qr, m, spectra, record, 4);
-        }
-
-        if (kinds.HasFlag(ProbeKinds.Ratio) && v1 is not null)
-        {
-            int n = point.SampleCount;
-            var g = point.JacobianTransposed(v1);
-            double q1gg = g.dot(point.OutputHessian(v1, g)).item<double>();
-            double linear = -eta * lambda1 * z1;
-            double second = 0.5 * Math.Pow(eta / n, 2) * z1 * z1 * q1gg;
-            record.Set("z1_lin", linear);
-            record.Set("z1_nl", second);
-            record.Set("nl_ratio", second / linear);
-            // The exact second-order term of the GD step, with the full residual: Δθ = −(η/n)Jᵀz.
-            var step_ = point.JacobianTransposed(z).mul_(-eta / n);
-            double secondFull = 0.5 * step_.dot(point.OutputHessian(v1, step_)).item<double>();
-            record.Set("z1_nl_full", secondFull);
-            record.Set("nl_ratio_full", secondFull / linear);
-            // Over two steps the linear parts nearly cancel to 2·y·z₁ while the second-order parts add.
-            record.Set("nl_ratio_2step", second / ((eta * lambda1 - 2) * z1));
-            record.Set("nl_ratio_2step_full", secondFull / ((eta * lambda1 - 2) * z1));
-            record.Set("dz1_next", v1.dot(point.ResidualAt(step_)).item<double>() - z1);
-        }
+        foreach (var commit in probe.Commits) commit();
         NativeHeap.Trim();                          // once a probe: see NativeHeap for why not per solve
-        _probes.Insert(0, (step, z1));
+        _probes.Insert(0, (step, probe.Z1));
         if (_probes.Count > WarmStarts.Depth) _probes.RemoveAt(WarmStarts.Depth);
-        record.Set("warm_lag", (int)(used ?? WarmLag.Cold));
-        record.Set("probe_seconds", clock.Elapsed.TotalSeconds);
-        return record;
+        probe.Record.Set("warm_lag", (int)(probe.UsedLag ?? WarmLag.Cold));
+        probe.Record.Set("probe_seconds", clock.Elapsed.TotalSeconds);
+        return probe.Record;
     }
 
-    private void ProbeOutputHessian(IDifferentiablePoint point, Tensor u, string name, Tensor[] start, WarmStarts warm,
-        int m, bool spectra, ProbeRecord record, int seedOffset)
+    /// <summary>One probe in progress: its inputs, what it has found so far, and the state changes it will make.</summary>
+    private sealed class Probe(IDifferentiablePoint point, int step, bool spectra, ProbeRecord record, WarmLag lag)
     {
-        using var result = Solve(ModelOperators.OutputHessian(point, u), SpectrumEnd.Both, m, start, seedOffset);
+        public IDifferentiablePoint Point => point;
+        public int Step => step;
+        public bool Spectra => spectra;
+        public ProbeRecord Record => record;
+        public WarmLag? UsedLag { get; private set; }          // the lag the first operator really used (warm_lag)
+        public Tensor? V1 { get; set; }                        // unrounded, aligned; in the probe's dispose scope
+        public double Lambda1 { get; set; } = double.NaN;
+        public double Z1 { get; set; } = double.NaN;
+        public List<Action> Commits { get; } = [];
+        public List<Action> Rollbacks { get; } = [];
+
+        /// <summary>The warm start for this probe's lag, if its vectors have the operator's size.</summary>
+        public Tensor[] Start(WarmStarts warm, long size)
+        {
+            var (vectors, actual) = warm.For(lag);
+            UsedLag ??= actual;
+            return vectors.All(v => v.numel() == size) ? vectors : [];   // a state from other coordinates: cold
+        }
+    }
+
+    /// <summary>NTK top-k, sign-aligned: ntk_i, eta_ntk_1, y, z1, z2, eta_ntk_2, crossing, v1_overlap.</summary>
+    private void ProbeNtk(Probe probe)
+    {
+        var (point, record) = (probe.Point, probe.Record);
+        double eta = _options.LearningRate;
+        using var ntk = SolveTop(ModelOperators.Ntk(point), "ntk", _ntkDeflation, probe, probe.Start(_ntk, point.OutputSize), 1);
+        var vectors = AlignWithPrevious(ntk.Top.Select(p => p.Vector).ToArray(), record);
+        for (int i = 0; i < ntk.Top.Count; i++) record.Set($"ntk_{i + 1}", ntk.Top[i].Value);
+        probe.Lambda1 = ntk.Top[0].Value;
+        record.Set("eta_ntk_1", eta * probe.Lambda1);
+        record.Set("y", eta * probe.Lambda1 - 2);
+        probe.Z1 = vectors[0].dot(point.Residual).item<double>();
+        record.Set("z1", probe.Z1);
+        if (vectors.Length > 1)
+        {
+            record.Set("z2", vectors[1].dot(point.Residual).item<double>());
+            record.Set("eta_ntk_2", eta * ntk.Top[1].Value);
+        }
+        record.Set("ntk_resid", ntk.MaxResidual);
+        if (!ntk.Converged) record.Unconverged.Add("ntk");
+        var kept = vectors.Select(v => WarmStarts.Stored(v)).ToArray();      // outlive ntk, disposed with the probe's scope
+        probe.V1 = vectors[0].clone();              // unrounded; ntk and its vectors are disposed below
+        probe.Commits.Add(() => _ntk.Push(kept));
+        double sharpness = eta * probe.Lambda1;
+        probe.Commits.Add(() => LastSharpness = sharpness);
+    }
+
+    /// <summary>Loss Hessian top-k: hess_i, eta_hess_1.</summary>
+    private void ProbeHessian(Probe probe)
+    {
+        var (point, record) = (probe.Point, probe.Record);
+        using var hessian = SolveTop(ModelOperators.LossHessian(point), "hess", _hessianDeflation, probe,
+            probe.Start(_hessian, point.ParameterSize), 2);
+        var top = DroppedZeros.Top([.. hessian.Top.Select(p => p.Value)], point.DroppedDirections);
+        for (int i = 0; i < top.Length; i++) record.Set($"hess_{i + 1}", top[i]);
+        record.Set("eta_hess_1", _options.LearningRate * top[0]);
+        record.Set("hess_resid", hessian.MaxResidual);
+        if (!hessian.Converged) record.Unconverged.Add("hessian");
+        var kept = hessian.Top.Select(p => WarmStarts.Stored(p.Vector)).ToArray();
+        probe.Commits.Add(() => _hessian.Push(kept));
+    }
+
+    /// <summary>
+    /// The one-step split Δz₁ ≈ −η·λ₁·z₁ + ½(η/n)²·z₁²·Q₁(Jᵀv₁, Jᵀv₁), the full-residual candidate, the ratios,
+    /// and the realised dz1_next.
+    /// </summary>
+    private void ProbeRatio(Probe probe)
+    {
+        var (point, record, v1) = (probe.Point, probe.Record, probe.V1!);
+        double eta = _options.LearningRate, z1 = probe.Z1;
+        int n = point.SampleCount;
+        var g = point.JacobianTransposed(v1);
+        double q1gg = g.dot(point.OutputHessian(v1, g)).item<double>();
+        double linear = -eta * probe.Lambda1 * z1;
+        double second = 0.5 * Math.Pow(eta / n, 2) * z1 * z1 * q1gg;
+        record.Set("z1_lin", linear);
+        record.Set("z1_nl", second);
+        record.Set("nl_ratio", second / linear);
+        // The exact second-order term of the GD step, with the full residual: Δθ = −(η/n)Jᵀz.
+        var step = point.JacobianTransposed(point.Residual).mul_(-eta / n);
+        double secondFull = 0.5 * step.dot(point.OutputHessian(v1, step)).item<double>();
+        record.Set("z1_nl_full", secondFull);
+        record.Set("nl_ratio_full", secondFull / linear);
+        // Over two steps the linear parts nearly cancel to 2·y·z₁ while the second-order parts add.
+        double twoStep = (eta * probe.Lambda1 - 2) * z1;
+        record.Set("nl_ratio_2step", second / twoStep);
+        record.Set("nl_ratio_2step_full", secondFull / twoStep);
+        record.Set("dz1_next", v1.dot(point.ResidualAt(step)).item<double>() - z1);
+    }
+
+    /// <summary>Both ends of Q_u = Σ_α u_α ∇²f_α: {name}_max, {name}_min, and on spectrum steps the spectra and densities.</summary>
+    private void ProbeOutputHessian(Probe probe, Tensor u, string name, WarmStarts warm, int m, int seedOffset)
+    {
+        var (point, record) = (probe.Point, probe.Record);
+        using var result = Solve(ModelOperators.OutputHessian(point, u), SpectrumEnd.Both, m, probe.Start(warm, point.ParameterSize), seedOffset);
         var top = DroppedZeros.Top([.. result.Top.Select(p => p.Value)], point.DroppedDirections);
         var bottom = DroppedZeros.Bottom([.. result.Bottom.Select(p => p.Value)], point.DroppedDirections);
         record.Set($"{name}_max", top[0]);
@@ -144,15 +188,16 @@ public sealed class ProbeSuite : IDisposable
         record.Set($"{name}_iters", result.Iterations);
         record.Set($"{name}_resid", result.MaxResidual);
         if (!result.Converged) record.Unconverged.Add(name);
-        if (spectra && _options.DensityVectors > 0)
+        if (probe.Spectra && _options.DensityVectors > 0)
             record.Densities.Add((name, SpectralDensity.Estimate(ModelOperators.OutputHessian(point, u), _options.DensityVectors,
                 _options.DensitySteps, _options.Seed * 31 + seedOffset)));
-        if (spectra)
+        if (probe.Spectra)
         {
             for (int i = 0; i < top.Length; i++) record.Spectra.Add(new(record.Step, name, "top", i + 1, top[i]));
             for (int i = 0; i < bottom.Length; i++) record.Spectra.Add(new(record.Step, name, "bottom", i + 1, bottom[i]));
         }
-        warm.Push([result.Top[0].Vector, result.Bottom[0].Vector]);
+        Tensor[] kept = [WarmStarts.Stored(result.Top[0].Vector), WarmStarts.Stored(result.Bottom[0].Vector)];
+        probe.Commits.Add(() => warm.Push(kept));
     }
 
     /// <summary>
@@ -160,18 +205,25 @@ public sealed class ProbeSuite : IDisposable
     /// (step by step, where the start is good and the space pays) and its schedule allows, by Lanczos
     /// otherwise. {name}_iters counts every matvec, {name}_deflation_iters the part spent estimating the space.
     /// </summary>
-    private LanczosResult SolveTop(ILinearOperator op, string name, DeflationTracker deflation, int step, Tensor[] start,
-        ProbeRecord record, int seedOffset)
+    private LanczosResult SolveTop(ILinearOperator op, string name, DeflationTracker deflation, Probe probe, Tensor[] start,
+        int seedOffset)
     {
         int size = (int)Math.Min(_options.Deflation, op.Size - _options.K - 1);
-        bool stepByStep = _probes.Count > 0 && _probes[0].Step == step - 1 && start.Length == _options.K;
+        bool stepByStep = _probes.Count > 0 && _probes[0].Step == probe.Step - 1 && start.Length == _options.K;
         LanczosResult Lanczos() => Solve(op, SpectrumEnd.Largest, _options.K, start, seedOffset);
-        var (result, estimate) = size >= 1 && stepByStep
-            ? deflation.Solve(op, start, size, _options, _options.Seed * 31 + 6 + seedOffset, Lanczos)
-            : (Lanczos(), 0);
-        record.Set($"{name}_deflation_iters", estimate);
-        record.Set($"{name}_iters", estimate + result.Iterations);
-        return result;
+        if (!(size >= 1 && stepByStep))
+        {
+            var lanczos = Lanczos();
+            probe.Record.Set($"{name}_deflation_iters", 0);
+            probe.Record.Set($"{name}_iters", lanczos.Iterations);
+            return lanczos;
+        }
+        var solved = deflation.Solve(op, start, size, _options, _options.Seed * 31 + 6 + seedOffset, Lanczos);
+        probe.Commits.Add(solved.Commit);
+        probe.Rollbacks.Add(solved.Rollback);
+        probe.Record.Set($"{name}_deflation_iters", solved.EstimateMatvecs);
+        probe.Record.Set($"{name}_iters", solved.EstimateMatvecs + solved.Result.Iterations);
+        return solved.Result;
     }
 
     private LanczosResult Solve(ILinearOperator op, SpectrumEnd end, int count, Tensor[] warm, int seedOffset) =>

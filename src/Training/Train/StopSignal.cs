@@ -3,8 +3,9 @@ using System.Runtime.InteropServices;
 namespace Training.Train;
 
 /// <summary>
-/// Ctrl-C (SIGINT) and SIGTERM ask the run to stop at the end of the current step, so that it can write
-/// a checkpoint and its traces stay complete. The first is acknowledged at once on stderr; a repeat within
+/// Ctrl-C (SIGINT) and SIGTERM ask the run to stop: a probe in progress is cancelled at its next product
+/// (<see cref="Token"/>) and the run checkpoints at that step, otherwise it stops at the end of the current
+/// step; either way its traces stay complete. The first is acknowledged at once on stderr; a repeat within
 /// three seconds (an impatient double press) is absorbed too; a later one is left to the default handler,
 /// which ends the process: the run then resumes from its last checkpoint, whose files are always whole.
 /// </summary>
@@ -12,6 +13,7 @@ public sealed class StopSignal : IDisposable
 {
     private readonly List<PosixSignalRegistration> _registrations = new();
     private volatile bool _requested;
+    private readonly CancellationTokenSource _cancel = new();
     private DateTime _firstAt;
 
     public StopSignal()
@@ -27,14 +29,19 @@ public sealed class StopSignal : IDisposable
                 _requested = true;
                 _firstAt = DateTime.UtcNow;
                 context.Cancel = true;
-                Console.Error.WriteLine($"probes: {context.Signal} received: stopping after this step (a probe in progress finishes first) and writing a checkpoint; press again after 3 s to quit at once.");
+                Console.Error.WriteLine($"probes: {context.Signal} received: stopping at this step (a probe in progress is cancelled) and writing a checkpoint; press again after 3 s to quit at once.");
+                _cancel.Cancel();
             }));
     }
 
     public bool Requested => _requested;
 
+    /// <summary>Cancelled with the first signal: what the probes check before each product.</summary>
+    public CancellationToken Token => _cancel.Token;
+
     public void Dispose()
     {
         foreach (var r in _registrations) r.Dispose();
+        _cancel.Dispose();
     }
 }

@@ -1,3 +1,4 @@
+using Probes.Models;
 using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -200,7 +201,18 @@ internal sealed class Loop(TrainSettings s, Mlp model, CifarDataset data, RunDir
             if (schedule.IsDue(step, suite.LastSharpness) || s.SpectraAt.Contains(step))
             {
                 using var point = new MlpPoint(model, data.TrainInputs, data.TrainTargets, data.TrainSpan);
-                probe = suite.Run(point, step, spectra: s.SpectraAt.Contains(step));
+                CrashPoint.SignalMaybe("probe", step, () => stop.Requested);
+                try
+                {
+                    probe = suite.Run(new CancellablePoint(point, stop.Token), step, spectra: s.SpectraAt.Contains(step));
+                }
+                catch (OperationCanceledException)
+                {
+                    // θ_step, the suite as before the probe, the traces as before this step: a resume redoes it all.
+                    Checkpoint.Save(run, step, Seconds(), model, suite, lengthsBeforeStep, completed: false);
+                    log.Warning("Interrupted during the probe of step {Step}; checkpoint written at step {Step}", step, step);
+                    return new Outcome("interrupted", step - 1, metrics, ExitCodes.Interrupted);
+                }
                 CrashPoint.Maybe("probe", step);
                 probesCsv.Write(probe.Values);
                 foreach (var v in probe.Spectra)
