@@ -66,7 +66,17 @@ public class ResumeTests(Xunit.Abstractions.ITestOutputHelper output)
         using var cifar = new SyntheticCifar(train: 32, test: 8);
         using var dir = new TempDirectory();
         var baseline = dir.Combine("baseline");
-        Assert.Equal(0, RunToEnd(Args(cifar.Folder, baseline, dtype)));
+        // The baseline also times its working life (first checkpoint to exit), where the random kill must land.
+        TimeSpan working;
+        using (var p = Start(Args(cifar.Folder, baseline, dtype)))
+        {
+            var clock = Stopwatch.StartNew();
+            while (!File.Exists(Path.Combine(baseline, "checkpoint.json")) && clock.Elapsed.TotalSeconds < 60) Thread.Sleep(5);
+            var started = clock.Elapsed;
+            p.WaitForExit();
+            working = clock.Elapsed - started;
+            Assert.Equal(0, p.ExitCode);
+        }
 
         foreach (var crash in new[] { "step:6", "probe:9", "checkpoint:8" })
         {
@@ -83,8 +93,11 @@ public class ResumeTests(Xunit.Abstractions.ITestOutputHelper output)
         {
             var clock = Stopwatch.StartNew();
             while (!File.Exists(Path.Combine(random, "checkpoint.json")) && clock.Elapsed.TotalSeconds < 60) Thread.Sleep(10);
-            Thread.Sleep(new Random(dtype.Length).Next(50, 1500));
-            if (!p.HasExited) p.Kill();
+            var delay = working * (0.05 + 0.75 * new Random(dtype.Length).NextDouble());
+            output.WriteLine($"{dtype}: killed {delay.TotalMilliseconds:F0} ms after the first checkpoint (the baseline worked {working.TotalMilliseconds:F0} ms)");
+            Thread.Sleep(delay);
+            Assert.False(p.HasExited, "the run finished before the kill: nothing was tested");
+            p.Kill();
             p.WaitForExit();
         }
         Assert.Equal(0, RunToEnd(["train", "--resume", random]));
