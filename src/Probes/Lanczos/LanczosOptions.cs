@@ -26,13 +26,18 @@ public sealed record LanczosOptions
     public SpectrumEnd End { get; init; } = SpectrumEnd.Largest;
 
     /// <summary>Converged when ‖A v − θ v‖ ≤ Tolerance·|θ| for every wanted Ritz pair.</summary>
-    public double Tolerance { get; init; } = 1e-6;
+    public double Tolerance { get; init; } = DefaultTolerance;
+
+    /// <summary>The tolerance every probe uses unless told otherwise (train's --probe-tol).</summary>
+    public const double DefaultTolerance = 1e-6;
 
     /// <summary>
     /// Hard cap on Krylov dimension (= matvecs). Hitting it is reported as not converged. With blocks of b
     /// vectors the run stops at the last whole block under the cap, so every reported residual is exact.
     /// </summary>
-    public int MaxIterations { get; init; } = 300;
+    public int MaxIterations { get; init; } = DefaultMaxIterations;
+
+    public const int DefaultMaxIterations = 300;
 
     /// <summary>
     /// Most basis vectors held at once. A run that needs more restarts thickly from the Ritz vectors at the

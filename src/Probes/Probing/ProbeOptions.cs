@@ -22,16 +22,16 @@ public sealed record ProbeOptions
     public required double LearningRate { get; init; }
     public ProbeKinds Kinds { get; init; } = ProbeKinds.Ntk | ProbeKinds.Hessian | ProbeKinds.Q1 | ProbeKinds.Ratio;
     /// <summary>Eigenpairs of the NTK and the Hessian.</summary>
-    public int K { get; init; } = 2;
-    public double Tolerance { get; init; } = 1e-6;
-    public int MaxIterations { get; init; } = 300;
+    public int K { get; init; } = DefaultK;
+    public double Tolerance { get; init; } = Lanczos.LanczosOptions.DefaultTolerance;
+    public int MaxIterations { get; init; } = Lanczos.LanczosOptions.DefaultMaxIterations;
     /// <summary>
     /// Eigenpairs just below the top k of the NTK and of the Hessian kept as deflation spaces when probing step
     /// by step (0: plain Lanczos always). Their top-k solves are then Davidson runs preconditioned by them
     /// (see <see cref="Lanczos.DeflatedDavidson"/>): on the paper's network 6–8 NTK and 8–9 Hessian matvecs
     /// per EOS step instead of 16–20 and 18–24. The Hessian's space costs m·P floats (63 MB there).
     /// </summary>
-    public int Deflation { get; init; } = 12;
+    public int Deflation { get; init; } = DefaultDeflation;
     /// <summary>A deflated solve costlier than this many matvecs has the space estimated again at the next probe.</summary>
     public int DeflationRefreshAbove { get; init; } = 16;
     /// <summary>
@@ -42,23 +42,23 @@ public sealed record ProbeOptions
     /// </summary>
     public int QEvery { get; init; } = DefaultQEvery;
 
-    public const int DefaultQEvery = 10;
+    public const int DefaultK = 2, DefaultDeflation = 12, DefaultQEvery = 10, DefaultSpectrumSize = 10, DefaultDensitySteps = 40;
 
     /// <summary>Ritz values kept at each end of Q₁ and Q_r on spectrum steps.</summary>
-    public int SpectrumSize { get; init; } = 10;
+    public int SpectrumSize { get; init; } = DefaultSpectrumSize;
     /// <summary>Random vectors of the stochastic-Lanczos-quadrature density of Q₁ and Q_r on spectrum steps (0: none).</summary>
     public int DensityVectors { get; init; } = 0;
     /// <summary>Lanczos steps per SLQ vector.</summary>
-    public int DensitySteps { get; init; } = 40;
+    public int DensitySteps { get; init; } = DefaultDensitySteps;
     /// <summary>Seeds the random output direction r and the Lanczos start vectors.</summary>
     public long Seed { get; init; } = 0;
 
-    public static ProbeKinds ParseKinds(IEnumerable<string> names) => names.Aggregate(ProbeKinds.None, (k, name) => k | name switch
+    /// <summary>The probe kinds by the names that --probes and config files use, in order.</summary>
+    public static readonly IReadOnlyDictionary<string, ProbeKinds> KindNames = new Dictionary<string, ProbeKinds>
     {
-        "ntk" => ProbeKinds.Ntk,
-        "hessian" => ProbeKinds.Hessian,
-        "q1" => ProbeKinds.Q1,
-        "ratio" => ProbeKinds.Ratio,
-        _ => throw new ArgumentException($"unknown probe '{name}'."),
-    });
+        ["ntk"] = ProbeKinds.Ntk, ["hessian"] = ProbeKinds.Hessian, ["q1"] = ProbeKinds.Q1, ["ratio"] = ProbeKinds.Ratio,
+    };
+
+    public static ProbeKinds ParseKinds(IEnumerable<string> names) => names.Aggregate(ProbeKinds.None, (k, name) =>
+        k | (KindNames.TryGetValue(name, out var kind) ? kind : throw new ArgumentException($"unknown probe '{name}'.")));
 }

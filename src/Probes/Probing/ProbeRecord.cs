@@ -1,7 +1,35 @@
 namespace Probes.Probing;
 
 /// <summary>A Ritz value of Q₁ or Q_r at one end of its spectrum, for the spectra file.</summary>
-public sealed record SpectrumValue(int Step, string Operator, string End, int Index, double Value);
+public sealed record SpectrumValue(int Step, string Operator, string End, int Index, double Value)
+{
+    /// <summary>The schema of spectra.csv.</summary>
+    public static readonly IReadOnlyList<TraceColumn> Schema =
+    [
+        new("step", "GD step t of the --spectra-at probe"),
+        new("operator", "q1 or qr"),
+        new("end", "top (largest first) or bottom (smallest first)"),
+        new("index", "1 for the extreme eigenvalue, 2 for the next, …"),
+        new("value", "the eigenvalue (Ritz value at the probe tolerance)"),
+    ];
+
+    /// <summary>The columns that hold words, not numbers.</summary>
+    public static readonly IReadOnlySet<string> TextColumns = new HashSet<string> { "operator", "end" };
+}
+
+/// <summary>The schema of density.csv: SLQ spectral densities of Q₁ and Q_r at --spectra-at steps.</summary>
+public static class DensityColumns
+{
+    public static readonly IReadOnlyList<TraceColumn> Schema =
+    [
+        new("step", "GD step t"),
+        new("operator", "q1 or qr"),
+        new("x", "eigenvalue grid point"),
+        new("density", "smoothed spectral density at x (integrates to 1)", "1 / eigenvalue"),
+    ];
+
+    public static readonly IReadOnlySet<string> TextColumns = new HashSet<string> { "operator" };
+}
 
 /// <summary>
 /// One row of probes.csv: named values in column order (NaN where a probe did not run), plus spectra rows.
@@ -30,19 +58,8 @@ public sealed class ProbeRecord
 
     public double this[string column] => _values.FirstOrDefault(p => p.Key == column, new(column, double.NaN)).Value;
 
-    /// <summary>The column names of probes.csv for k eigenpairs, in order.</summary>
-    public static IReadOnlyList<string> Columns(int k) =>
-    [
-        "step",
-        .. Enumerable.Range(1, k).Select(i => $"ntk_{i}"),
-        "eta_ntk_1", "y", "z1", "z2", "z_norm",
-        .. Enumerable.Range(1, k).Select(i => $"hess_{i}"),
-        "q1_max", "q1_min", "qr_max", "qr_min", "z1_lin", "z1_nl", "nl_ratio", "dz1_next",
-        "z1_nl_full", "nl_ratio_full", "nl_ratio_2step", "nl_ratio_2step_full",
-        "eta_ntk_2", "eta_hess_1", "v1_overlap", "crossing",
-        "ntk_iters", "ntk_resid", "ntk_deflation_iters", "hess_iters", "hess_resid", "hess_deflation_iters", "q1_iters", "q1_resid", "qr_iters", "qr_resid",
-        "warm_lag", "probe_seconds",
-    ];
+    /// <summary>The column names of probes.csv for k eigenpairs, in order (<see cref="ProbeColumns"/>).</summary>
+    public static IReadOnlyList<string> Columns(int k) => ProbeColumns.Names(k);
 
     /// <summary>The first column holding a non-finite value, if any: a probe that diverged.</summary>
     public string? FirstNonFinite() => _values.FirstOrDefault(p => !double.IsFinite(p.Value)).Key;

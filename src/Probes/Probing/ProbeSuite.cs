@@ -55,8 +55,8 @@ public sealed class ProbeSuite : IDisposable
         var probe = new Probe(point, step, spectra, new ProbeRecord { Step = step }, ChooseLag(step));
         try
         {
-            probe.Record.Set("step", step);
-            probe.Record.Set("z_norm", point.Residual.norm().item<double>());
+            probe.Record.Set(ProbeColumns.Step, step);
+            probe.Record.Set(ProbeColumns.ZNorm, point.Residual.norm().item<double>());
             var kinds = _options.Kinds;
             if (kinds.HasFlag(ProbeKinds.Ntk) || kinds.HasFlag(ProbeKinds.Q1) || kinds.HasFlag(ProbeKinds.Ratio)) ProbeNtk(probe);
             if (kinds.HasFlag(ProbeKinds.Hessian)) ProbeHessian(probe);
@@ -78,8 +78,8 @@ public sealed class ProbeSuite : IDisposable
         NativeHeap.Trim();                          // once a probe: see NativeHeap for why not per solve
         _probes.Insert(0, (step, probe.Z1));
         if (_probes.Count > WarmStarts.Depth) _probes.RemoveAt(WarmStarts.Depth);
-        probe.Record.Set("warm_lag", (int)(probe.UsedLag ?? WarmLag.Cold));
-        probe.Record.Set("probe_seconds", clock.Elapsed.TotalSeconds);
+        probe.Record.Set(ProbeColumns.WarmLag, (int)(probe.UsedLag ?? WarmLag.Cold));
+        probe.Record.Set(ProbeColumns.ProbeSeconds, clock.Elapsed.TotalSeconds);
         return probe.Record;
     }
 
@@ -113,18 +113,18 @@ public sealed class ProbeSuite : IDisposable
         double eta = _options.LearningRate;
         using var ntk = SolveTop(ModelOperators.Ntk(point), "ntk", _ntkDeflation, probe, probe.Start(_ntk, point.OutputSize), 1);
         var vectors = AlignWithPrevious(ntk.Top.Select(p => p.Vector).ToArray(), record);
-        for (int i = 0; i < ntk.Top.Count; i++) record.Set($"ntk_{i + 1}", ntk.Top[i].Value);
+        for (int i = 0; i < ntk.Top.Count; i++) record.Set(ProbeColumns.Ntk(i + 1), ntk.Top[i].Value);
         probe.Lambda1 = ntk.Top[0].Value;
-        record.Set("eta_ntk_1", eta * probe.Lambda1);
+        record.Set(ProbeColumns.EtaNtk1, eta * probe.Lambda1);
         record.Set("y", eta * probe.Lambda1 - 2);
         probe.Z1 = vectors[0].dot(point.Residual).item<double>();
-        record.Set("z1", probe.Z1);
+        record.Set(ProbeColumns.Z1, probe.Z1);
         if (vectors.Length > 1)
         {
-            record.Set("z2", vectors[1].dot(point.Residual).item<double>());
-            record.Set("eta_ntk_2", eta * ntk.Top[1].Value);
+            record.Set(ProbeColumns.Z2, vectors[1].dot(point.Residual).item<double>());
+            record.Set(ProbeColumns.EtaNtk2, eta * ntk.Top[1].Value);
         }
-        record.Set("ntk_resid", ntk.MaxResidual);
+        record.Set(ProbeColumns.Residual("ntk"), ntk.MaxResidual);
         if (!ntk.Converged) record.Unconverged.Add("ntk");
         var kept = vectors.Select(v => WarmStarts.Stored(v)).ToArray();      // outlive ntk, disposed with the probe's scope
         probe.V1 = vectors[0].clone();              // unrounded; ntk and its vectors are disposed below
@@ -140,9 +140,9 @@ public sealed class ProbeSuite : IDisposable
         using var hessian = SolveTop(ModelOperators.LossHessian(point), "hess", _hessianDeflation, probe,
             probe.Start(_hessian, point.ParameterSize), 2);
         var top = DroppedZeros.Top([.. hessian.Top.Select(p => p.Value)], point.DroppedDirections);
-        for (int i = 0; i < top.Length; i++) record.Set($"hess_{i + 1}", top[i]);
-        record.Set("eta_hess_1", _options.LearningRate * top[0]);
-        record.Set("hess_resid", hessian.MaxResidual);
+        for (int i = 0; i < top.Length; i++) record.Set(ProbeColumns.Hessian(i + 1), top[i]);
+        record.Set(ProbeColumns.EtaHessian1, _options.LearningRate * top[0]);
+        record.Set(ProbeColumns.Residual("hess"), hessian.MaxResidual);
         if (!hessian.Converged) record.Unconverged.Add("hessian");
         var kept = hessian.Top.Select(p => WarmStarts.Stored(p.Vector)).ToArray();
         probe.Commits.Add(() => _hessian.Push(kept));
@@ -161,19 +161,19 @@ public sealed class ProbeSuite : IDisposable
         double q1gg = g.dot(point.OutputHessian(v1, g)).item<double>();
         double linear = -eta * probe.Lambda1 * z1;
         double second = 0.5 * Math.Pow(eta / n, 2) * z1 * z1 * q1gg;
-        record.Set("z1_lin", linear);
-        record.Set("z1_nl", second);
-        record.Set("nl_ratio", second / linear);
+        record.Set(ProbeColumns.Z1Linear, linear);
+        record.Set(ProbeColumns.Z1Second, second);
+        record.Set(ProbeColumns.NonlinearityRatio, second / linear);
         // The exact second-order term of the GD step, with the full residual: Δθ = −(η/n)Jᵀz.
         var step = point.JacobianTransposed(point.Residual).mul_(-eta / n);
         double secondFull = 0.5 * step.dot(point.OutputHessian(v1, step)).item<double>();
-        record.Set("z1_nl_full", secondFull);
-        record.Set("nl_ratio_full", secondFull / linear);
+        record.Set(ProbeColumns.Z1SecondFull, secondFull);
+        record.Set(ProbeColumns.NonlinearityRatioFull, secondFull / linear);
         // Over two steps the linear parts nearly cancel to 2·y·z₁ while the second-order parts add.
         double twoStep = (eta * probe.Lambda1 - 2) * z1;
-        record.Set("nl_ratio_2step", second / twoStep);
-        record.Set("nl_ratio_2step_full", secondFull / twoStep);
-        record.Set("dz1_next", v1.dot(point.ResidualAt(step)).item<double>() - z1);
+        record.Set(ProbeColumns.NonlinearityRatioTwoStep, second / twoStep);
+        record.Set(ProbeColumns.NonlinearityRatioTwoStepFull, secondFull / twoStep);
+        record.Set(ProbeColumns.Z1Realised, v1.dot(point.ResidualAt(step)).item<double>() - z1);
     }
 
     /// <summary>Both ends of Q_u = Σ_α u_α ∇²f_α: {name}_max, {name}_min, and on spectrum steps the spectra and densities.</summary>
@@ -183,14 +183,14 @@ public sealed class ProbeSuite : IDisposable
         using var result = Solve(ModelOperators.OutputHessian(point, u), SpectrumEnd.Both, m, probe.Start(warm, point.ParameterSize), seedOffset);
         var top = DroppedZeros.Top([.. result.Top.Select(p => p.Value)], point.DroppedDirections);
         var bottom = DroppedZeros.Bottom([.. result.Bottom.Select(p => p.Value)], point.DroppedDirections);
-        record.Set($"{name}_max", top[0]);
-        record.Set($"{name}_min", bottom[0]);
-        record.Set($"{name}_iters", result.Iterations);
-        record.Set($"{name}_resid", result.MaxResidual);
+        record.Set(ProbeColumns.Largest(name), top[0]);
+        record.Set(ProbeColumns.Smallest(name), bottom[0]);
+        record.Set(ProbeColumns.Iterations(name), result.Iterations);
+        record.Set(ProbeColumns.Residual(name), result.MaxResidual);
         if (!result.Converged) record.Unconverged.Add(name);
         if (probe.Spectra && _options.DensityVectors > 0)
             record.Densities.Add((name, SpectralDensity.Estimate(ModelOperators.OutputHessian(point, u), _options.DensityVectors,
-                _options.DensitySteps, _options.Seed * 31 + seedOffset)));
+                _options.DensitySteps, SeedFor(seedOffset))));
         if (probe.Spectra)
         {
             for (int i = 0; i < top.Length; i++) record.Spectra.Add(new(record.Step, name, "top", i + 1, top[i]));
@@ -214,15 +214,15 @@ public sealed class ProbeSuite : IDisposable
         if (!(size >= 1 && stepByStep))
         {
             var lanczos = Lanczos();
-            probe.Record.Set($"{name}_deflation_iters", 0);
-            probe.Record.Set($"{name}_iters", lanczos.Iterations);
+            probe.Record.Set(ProbeColumns.DeflationIterations(name), 0);
+            probe.Record.Set(ProbeColumns.Iterations(name), lanczos.Iterations);
             return lanczos;
         }
-        var solved = deflation.Solve(op, start, size, _options, _options.Seed * 31 + 6 + seedOffset, Lanczos);
+        var solved = deflation.Solve(op, start, size, _options, SeedFor(6 + seedOffset), Lanczos);
         probe.Commits.Add(solved.Commit);
         probe.Rollbacks.Add(solved.Rollback);
-        probe.Record.Set($"{name}_deflation_iters", solved.EstimateMatvecs);
-        probe.Record.Set($"{name}_iters", solved.EstimateMatvecs + solved.Result.Iterations);
+        probe.Record.Set(ProbeColumns.DeflationIterations(name), solved.EstimateMatvecs);
+        probe.Record.Set(ProbeColumns.Iterations(name), solved.EstimateMatvecs + solved.Result.Iterations);
         return solved.Result;
     }
 
@@ -233,7 +233,7 @@ public sealed class ProbeSuite : IDisposable
             End = end,
             Tolerance = _options.Tolerance,
             MaxIterations = _options.MaxIterations,
-            Seed = _options.Seed * 31 + seedOffset,
+            Seed = SeedFor(seedOffset),
             BlockSize = end == SpectrumEnd.Both ? 1 : count,      // k clustered top eigenvalues at a cold start
             WarmStart = warm.Length > 0 ? warm : null,
         });
@@ -254,9 +254,9 @@ public sealed class ProbeSuite : IDisposable
             aligned[i] = overlaps[best] < 0 ? vectors[i].neg() : vectors[i];
             if (i == 0)
             {
-                record.Set("v1_overlap", Math.Abs(overlaps[0]));
+                record.Set(ProbeColumns.V1Overlap, Math.Abs(overlaps[0]));
                 record.Crossing = best != 0;
-                record.Set("crossing", best != 0 ? 1 : 0);
+                record.Set(ProbeColumns.Crossing, best != 0 ? 1 : 0);
             }
         }
         return aligned;
@@ -277,9 +277,15 @@ public sealed class ProbeSuite : IDisposable
         return WarmLag.Last;          // WarmStarts falls back to a cold start where there is nothing yet
     }
 
+    /// <summary>
+    /// The seed of each random draw, derived once from the run's seed: 1–4 the NTK, Hessian, Q₁ and Q_r
+    /// Lanczos starts (and SLQ vectors), 5 the direction r, 7–8 the NTK's and the Hessian's deflation estimates.
+    /// </summary>
+    private long SeedFor(int offset) => _options.Seed * 31 + offset;
+
     private Tensor RandomDirection(IDifferentiablePoint point)
     {
-        var r = randn([point.OutputSize], float64, generator: new Generator((ulong)(_options.Seed * 31 + 5))).to(point.Device);
+        var r = randn([point.OutputSize], float64, generator: new Generator((ulong)SeedFor(5))).to(point.Device);
         return r.div_(r.norm()).DetachFromDisposeScope();
     }
 

@@ -1,3 +1,4 @@
+using Probes.Models;
 using QuadraticFit.Models;
 using static TorchSharp.torch;
 
@@ -33,7 +34,7 @@ public static class Trajectory
             previous?.Dispose();
             previous = v1.clone().DetachFromDisposeScope();
             points.Add(new TrajectoryPoint(t, eta * v1.dot(z).item<double>(), eta * values[-1].item<double>(),
-                0.5 * z.pow(2).sum().item<double>() / model.SampleCount));
+                SquaredLoss.Of(z, model.SampleCount).item<double>()));
             if (!double.IsFinite(points[^1].Loss) || points[^1].Loss > 1e12 || t == steps) break;
             var (z2, j2) = model.FunctionStep(z, j, eta);
             z = z2.MoveToOuterDisposeScope();

@@ -1,3 +1,4 @@
+using Probes.Probing;
 using System.Diagnostics;
 using Training.Train;
 using static TorchSharp.torch;
@@ -27,7 +28,7 @@ public static class EosProbeBenchmark
             using (var point = run.Point())
             {
                 var r = suite.Run(point, checkpoint.Step + t);
-                Console.WriteLine($"{checkpoint.Step + t,5} {r["eta_ntk_1"],7:F4} {r["z1"],11:E3} {r["ntk_iters"],5} ({r["ntk_deflation_iters"],3}) {r["hess_iters"],5} ({r["hess_deflation_iters"],3}) {r["q1_iters"],4} {r["qr_iters"],4}  {r["warm_lag"],9} {r["probe_seconds"],8:F2}  = {r["probe_seconds"] / stepSeconds,6:F1}");
+                Console.WriteLine($"{checkpoint.Step + t,5} {r[ProbeColumns.EtaNtk1],7:F4} {r[ProbeColumns.Z1],11:E3} {r["ntk_iters"],5} ({r["ntk_deflation_iters"],3}) {r["hess_iters"],5} ({r["hess_deflation_iters"],3}) {r["q1_iters"],4} {r["qr_iters"],4}  {r[ProbeColumns.WarmLag],9} {r[ProbeColumns.ProbeSeconds],8:F2}  = {r[ProbeColumns.ProbeSeconds] / stepSeconds,6:F1}");
             }
             run.Step();
         }

@@ -56,8 +56,8 @@ public static class ScenarioBenchmark
             using (var point = new MlpPoint(model, data.TrainInputs, data.TrainTargets, data.TrainSpan))
             {
                 var r = suite.Run(point, step);
-                string kinds = double.IsFinite(r["q1_max"]) ? "all" : "ntk,hess,ratio";
-                Console.WriteLine($"  {step,4}  {kinds,-14} {r["ntk_iters"],4} ({r["ntk_deflation_iters"],3}) {r["hess_iters"],5} ({r["hess_deflation_iters"],3}) {Cell(r["q1_iters"]),4} {Cell(r["qr_iters"]),4} {r["probe_seconds"],8:F2}  = {r["probe_seconds"] / stepSeconds,6:F1}");
+                string kinds = double.IsFinite(r[ProbeColumns.Q1Max]) ? "all" : "ntk,hess,ratio";
+                Console.WriteLine($"  {step,4}  {kinds,-14} {r["ntk_iters"],4} ({r["ntk_deflation_iters"],3}) {r["hess_iters"],5} ({r["hess_deflation_iters"],3}) {Cell(r["q1_iters"]),4} {Cell(r["qr_iters"]),4} {r[ProbeColumns.ProbeSeconds],8:F2}  = {r[ProbeColumns.ProbeSeconds] / stepSeconds,6:F1}");
             }
             GradientDescent.Step(model, settings.Lr);
         }

@@ -19,8 +19,8 @@ public static class ToleranceStudy
     private const double RunTolerance = 1e-6;                                    // on the run's own network
     private static readonly string[] Columns =
     [
-        "eta_ntk_1", "y", "ntk_2", "z1", "z2", "hess_1", "hess_2", "q1_max", "q1_min", "qr_max", "qr_min",
-        "z1_lin", "z1_nl", "nl_ratio", "dz1_next", "z1_nl_full", "nl_ratio_full", "nl_ratio_2step",
+        ProbeColumns.EtaNtk1, "y", "ntk_2", ProbeColumns.Z1, ProbeColumns.Z2, "hess_1", "hess_2", ProbeColumns.Q1Max, ProbeColumns.Q1Min, ProbeColumns.QrMax, ProbeColumns.QrMin,
+        ProbeColumns.Z1Linear, ProbeColumns.Z1Second, ProbeColumns.NonlinearityRatio, ProbeColumns.Z1Realised, ProbeColumns.Z1SecondFull, ProbeColumns.NonlinearityRatioFull, ProbeColumns.NonlinearityRatioTwoStep,
     ];
     private static readonly string[] Operators = ["ntk", "hess", "q1", "qr"];
 
@@ -61,7 +61,7 @@ public static class ToleranceStudy
                                 matvecs[i, o] += records[i][Operators[o] + "_iters"];
                                 if (i == 0) solves[o]++;
                             }
-                    Console.WriteLine($"{step,5} {records[0]["warm_lag"],6}    "
+                    Console.WriteLine($"{step,5} {records[0][ProbeColumns.WarmLag],6}    "
                         + string.Join("  ", records.Select(r => string.Join("/", Operators.Select(o => double.IsFinite(r[o + "_iters"]) ? r[o + "_iters"].ToString("F0") : "—")))));
                 }
                 run.Step();

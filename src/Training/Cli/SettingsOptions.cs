@@ -20,36 +20,36 @@ public sealed class SettingsOptions
         Add<string>("--name", "Run name, used in the default run directory runs/<UTC time>-<name>.");
         Add<string>("--out", "Run directory to create (refused if it exists).");
         Add<string>("--data", "CIFAR-10 binary folder (else $CIFAR10_DIR, data/cifar-10-batches-bin, ../shared/cifar-10-batches-bin).");
-        Add<int>("--n", "Training examples: the first n of the training set (default 5000).");
+        Add<int>("--n", "Training examples: the first n of the training set (default {default}).");
         Add<int>("--n-test", "Test examples (default: all test records present; 0: none).");
-        Add<int>("--width", "Hidden width (default 200).");
-        Add<int>("--depth", "Hidden layers (default 2).");
-        Add<string>("--activation", "tanh (default), relu or identity.");
-        Add<long>("--seed", "torch.manual_seed for the init and the probes' random vectors (default 0).");
-        Add<double>("--lr", "GD step size η (default 0.01).");
-        Add<int>("--steps", "GD steps (default 1000).");
-        Add<string>("--dtype", "float32 (default) or float64.");
-        Add<string>("--device", "cpu (default) or cuda (needs the GPU build).");
+        Add<int>("--width", "Hidden width (default {default}).");
+        Add<int>("--depth", "Hidden layers (default {default}).");
+        Add<string>("--activation", "tanh, relu or identity (default {default}).");
+        Add<long>("--seed", "torch.manual_seed for the init and the probes' random vectors (default {default}).");
+        Add<double>("--lr", "GD step size η (default {default}).");
+        Add<int>("--steps", "GD steps (default {default}).");
+        Add<string>("--dtype", "float32 or float64 (default {default}).");
+        Add<string>("--device", "cpu or cuda (needs the GPU build; default {default}).");
         Add<int>("--threads", "Torch intra-op threads (default: torch's).");
         Add<double>("--target-loss", "Stop once the train loss is at most this.");
         Add<double>("--target-accuracy", "Stop once the train accuracy is at least this.");
-        Add<int>("--test-every", "Evaluate the test set every k steps (default 10).");
-        Add<int>("--log-every", "Log a progress line every k steps (default 50).");
-        Add<int>("--checkpoint-every", "Write a resumable checkpoint every k steps (default 500; also at step 0, on Ctrl-C and at the end).");
+        Add<int>("--test-every", "Evaluate the test set every k steps (default {default}).");
+        Add<int>("--log-every", "Log a progress line every k steps (default {default}).");
+        Add<int>("--checkpoint-every", "Write a resumable checkpoint every k steps (default {default}; also at step 0, on Ctrl-C and at the end).");
         Add<string>("--init-weights", "Start from this PyTorch state_dict (.safetensors, or torch.save .pt/.pth/.bin) of nn.Sequential(Linear, Tanh, …) with this architecture, instead of the seeded init.");
-        Add<int>("--probe-every", "Probe every k steps (default 50; 0: only --probe-window steps, so no windows means no probes).");
+        Add<int>("--probe-every", "Probe every k steps (default {default}; 0: only --probe-window steps, so no windows means no probes).");
         Add<string[]>("--probe-window", "A:B: probe every step from A to B (repeatable).", many: true);
-        Add<double>("--probe-above", "Probe every step while the last η·λ₁ exceeds this (default 1.9; presets: off).");
-        Add<int>("--probe-k", "Eigenpairs of the NTK and the Hessian (default 2).");
-        Add<double>("--probe-tol", "Lanczos relative residual tolerance (default 1e-6).");
-        Add<int>("--probe-max-iter", "Lanczos iteration cap per operator (default 300).");
-        Add<int>("--probe-q-every", $"Q₁ and Q_r extremes at probed steps that are multiples of K, and at --spectra-at steps (default {Probes.Probing.ProbeOptions.DefaultQEvery}; 1: every probe).");
-        Add<int>("--probe-deflate", "Eigenpairs below the top k of the NTK and the Hessian kept to precondition their step-by-step solves (default 12; 0: Lanczos only).");
-        Add<string[]>("--probes", "Comma-separated subset of ntk,hessian,q1,ratio (default all).", many: true, commaSeparated: true);
+        Add<double>("--probe-above", "Probe every step while the last η·λ₁ exceeds this (default {default}; presets: off).");
+        Add<int>("--probe-k", "Eigenpairs of the NTK and the Hessian (default {default}).");
+        Add<double>("--probe-tol", "Lanczos relative residual tolerance (default {default}).");
+        Add<int>("--probe-max-iter", "Lanczos iteration cap per operator (default {default}).");
+        Add<int>("--probe-q-every", "Q₁ and Q_r extremes at probed steps that are multiples of K, and at --spectra-at steps (default {default}; 1: every probe).");
+        Add<int>("--probe-deflate", "Eigenpairs below the top k of the NTK and the Hessian kept to precondition their step-by-step solves (default {default}; 0: Lanczos only).");
+        Add<string[]>("--probes", $"Comma-separated subset of {string.Join(",", Probes.Probing.ProbeOptions.KindNames.Keys)} (default all).", many: true, commaSeparated: true);
         Add<string[]>("--spectra-at", "Steps at which to write Q₁ and Q_r spectra to spectra.csv (repeatable or comma-separated).", many: true, commaSeparated: true);
-        Add<int>("--spectra-m", "Ritz values per spectrum end in spectra.csv (default 10).");
+        Add<int>("--spectra-m", "Ritz values per spectrum end in spectra.csv (default {default}).");
         Add<int>("--spectra-density", "Random vectors of a stochastic-Lanczos-quadrature density of Q₁ and Q_r at --spectra-at steps, into density.csv (default 0: none).");
-        Add<int>("--spectra-density-steps", "Lanczos steps per SLQ vector (default 40).");
+        Add<int>("--spectra-density-steps", "Lanczos steps per SLQ vector (default {default}).");
     }
 
     public void AddTo(Command command)
@@ -68,8 +68,20 @@ public sealed class SettingsOptions
         return layer;
     }
 
+    /// <summary>The settings' defaults by key, for the "(default {default})" of each flag's help.</summary>
+    private static readonly JsonObject Defaults =
+        (JsonObject)JsonSerializer.SerializeToNode(new global::Training.Config.TrainSettings(), global::Training.Config.SettingsResolver.Json)!;
+
     private void Add<T>(string name, string description, bool many = false, bool commaSeparated = false)
     {
+        if (description.Contains("{default}"))
+            description = description.Replace("{default}", Defaults[name.TrimStart('-')] switch
+            {
+                JsonValue v when v.TryGetValue(out double d) && d != 0 && Math.Abs(d) < 1e-3 => d.ToString("0e0", System.Globalization.CultureInfo.InvariantCulture),
+                JsonValue v when v.TryGetValue(out string? text) => text,
+                JsonNode v => v.ToJsonString(),
+                null => throw new InvalidOperationException($"{name} has no default to show."),
+            });
         var option = new Option<T>(name) { Description = description, AllowMultipleArgumentsPerToken = many };
         _options.Add((option, result =>
         {

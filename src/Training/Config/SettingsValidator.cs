@@ -5,7 +5,7 @@ namespace Training.Config;
 /// <summary>Checks a resolved <see cref="TrainSettings"/> before anything is written.</summary>
 public static class SettingsValidator
 {
-    public static readonly string[] KnownProbes = ["ntk", "hessian", "q1", "ratio"];
+    public static readonly string[] KnownProbes = [.. Probes.Probing.ProbeOptions.KindNames.Keys];
 
     /// <summary>The loosest probe tolerance accepted: at 2 the solves "converge" after one block (measured: ntk_2 = 32.3, true 68.9).</summary>
     public const double MaxProbeTolerance = 1e-2;

@@ -1,4 +1,6 @@
 using System.Text.Json.Serialization;
+using ProbeOptions = Probes.Probing.ProbeOptions;
+using LanczosOptions = Probes.Lanczos.LanczosOptions;
 
 namespace Training.Config;
 
@@ -40,16 +42,16 @@ public sealed record TrainSettings
     public int ProbeEvery { get; init; } = 50;
     public List<string> ProbeWindow { get; init; } = new();
     public double? ProbeAbove { get; init; } = 1.9;
-    public int ProbeK { get; init; } = 2;
-    public double ProbeTol { get; init; } = 1e-6;
-    public int ProbeMaxIter { get; init; } = 300;
-    public int ProbeDeflate { get; init; } = 12;
-    public int ProbeQEvery { get; init; } = global::Probes.Probing.ProbeOptions.DefaultQEvery;
-    public List<string> Probes { get; init; } = new() { "ntk", "hessian", "q1", "ratio" };
+    public int ProbeK { get; init; } = ProbeOptions.DefaultK;
+    public double ProbeTol { get; init; } = LanczosOptions.DefaultTolerance;
+    public int ProbeMaxIter { get; init; } = LanczosOptions.DefaultMaxIterations;
+    public int ProbeDeflate { get; init; } = ProbeOptions.DefaultDeflation;
+    public int ProbeQEvery { get; init; } = ProbeOptions.DefaultQEvery;
+    public List<string> Probes { get; init; } = [.. ProbeOptions.KindNames.Keys];
     public List<int> SpectraAt { get; init; } = new();
-    public int SpectraM { get; init; } = 10;
+    public int SpectraM { get; init; } = ProbeOptions.DefaultSpectrumSize;
     public int SpectraDensity { get; init; } = 0;
-    public int SpectraDensitySteps { get; init; } = 40;
+    public int SpectraDensitySteps { get; init; } = ProbeOptions.DefaultDensitySteps;
 
     [JsonIgnore] public int Outputs => 10;
 }

@@ -1,3 +1,4 @@
+using Probes.Probing;
 using QuadraticFit.TwoStep;
 using Training.Reports;
 using Training.Runs;
@@ -18,9 +19,9 @@ public sealed record FitResult(
         var summary = EosSummary.Of(run);
         int lo = from ?? summary.OnsetStep ?? 0, hi = to ?? int.MaxValue;
         var steps = run.Probes!["step"];
-        var z1 = run.Probes["z1"];
+        var z1 = run.Probes[ProbeColumns.Z1];
         var y = run.Probes["y"];
-        var sharpness = run.Probes["eta_ntk_1"];
+        var sharpness = run.Probes[ProbeColumns.EtaNtk1];
         var inWindow = Enumerable.Range(0, steps.Length).Where(i => steps[i] >= lo && steps[i] <= hi && double.IsFinite(sharpness[i])).ToArray();
         return new FitResult(lo, to, TwoStepFit.Z1(steps, z1, y, lo, hi), TwoStepFit.Y(steps, z1, y, lo, hi),
             D1P2Fit.Fit(steps, z1, sharpness, lo, hi), inWindow.Length > 0 ? inWindow.Average(i => sharpness[i]) : null, taylor);

@@ -52,7 +52,7 @@ public static class TaylorComparison
             using var taylorPoint = taylor.At();
             var net = netProbes.Run(netPoint, from + k);
             var quad = taylorProbes.Run(taylorPoint, from + k);
-            var row = new TaylorRow(from + k, Loss(netPoint), Loss(taylorPoint), net["eta_ntk_1"], quad["eta_ntk_1"], net["z1"], quad["z1"]);
+            var row = new TaylorRow(from + k, Loss(netPoint), Loss(taylorPoint), net[ProbeColumns.EtaNtk1], quad[ProbeColumns.EtaNtk1], net[ProbeColumns.Z1], quad[ProbeColumns.Z1]);
             rows.Add(row);
             if (part is null && (Math.Abs(row.NetLoss - row.TaylorLoss) > 0.05 * Math.Abs(row.NetLoss) || Math.Abs(row.NetSharpness - row.TaylorSharpness) > 0.05))
                 part = row.Step;
@@ -65,5 +65,5 @@ public static class TaylorComparison
         return new TaylorResult(from, steps, part, "|Δloss| > 5% of the network's loss or |Δ η·λ₁| > 0.05", rows);
     }
 
-    private static double Loss(IDifferentiablePoint p) => 0.5 * p.Residual.pow(2).sum().item<double>() / p.SampleCount;
+    private static double Loss(IDifferentiablePoint p) => SquaredLoss.At(p);
 }

@@ -1,3 +1,4 @@
+using Probes.Probing;
 using QuadraticFit.TwoStep;
 using Training.Runs;
 
@@ -38,12 +39,12 @@ public sealed record EosSummary
             Diverged = loss.Any(v => !double.IsFinite(v)),
         };
         if (!run.HasProbes) return summary;
-        var (steps, s1) = run.Probe("eta_ntk_1");
-        var (_, s2) = run.Probe("eta_ntk_2");
+        var (steps, s1) = run.Probe(ProbeColumns.EtaNtk1);
+        var (_, s2) = run.Probe(ProbeColumns.EtaNtk2);
         int onsetIndex = Array.FindIndex(s1, v => v >= 2);
         var after = onsetIndex >= 0 ? s1[onsetIndex..] : [];
         double? mean = after.Length > 0 ? after.Average() : null;
-        var (zSteps, z1) = (run.Probes!["step"], run.Probes["z1"]);
+        var (zSteps, z1) = (run.Probes!["step"], run.Probes[ProbeColumns.Z1]);
         var y = run.Probes["y"];
         int from = onsetIndex >= 0 ? (int)steps[onsetIndex] : int.MaxValue;
         return summary with

@@ -1,3 +1,4 @@
+using Probes.Probing;
 using QuadraticFit.TwoStep;
 using ScottPlot;
 using Training.Runs;
@@ -43,21 +44,21 @@ public static class RunFigures
         var sharpness = new Figure("sharpness", "Sharpness: η·λ of the NTK and of the loss Hessian", "step", "η·λ");
         foreach (var r in probed)
         {
-            Plotted(sharpness, r, "eta_ntk_1", Label(r, "η·λ₁ NTK"));
-            Plotted(sharpness, r, "eta_ntk_2", Label(r, "η·λ₂ NTK"));
-            Plotted(sharpness, r, "eta_hess_1", Label(r, "η·λ₁ Hessian"));
+            Plotted(sharpness, r, ProbeColumns.EtaNtk1, Label(r, "η·λ₁ NTK"));
+            Plotted(sharpness, r, ProbeColumns.EtaNtk2, Label(r, "η·λ₂ NTK"));
+            Plotted(sharpness, r, ProbeColumns.EtaHessian1, Label(r, "η·λ₁ Hessian"));
         }
         sharpness.StabilityLine();
         Keep(sharpness, "η·λ₁ and η·λ₂ of the NTK Gram K = JJᵀ/n and η·λ₁ of the loss Hessian; the dashed line is the GD stability threshold 2 (Figure 5, right).");
 
         var z1 = new Figure("z1", "z₁ = v₁·z, every probed step", "step", "z₁");
-        foreach (var r in probed) Plotted(z1, r, "z1", Label(r, "z₁"), markers: true);
+        foreach (var r in probed) Plotted(z1, r, ProbeColumns.Z1, Label(r, "z₁"), markers: true);
         Keep(z1, "The residual's component along the top NTK eigenvector, with v₁'s sign aligned step to step (Figure 5, left).");
 
         var zEven = new Figure("z1-every-other-step", "z₁ on even and on odd steps", "step", "z₁");
         foreach (var r in probed)
         {
-            var (s, v) = r.Probe("z1");
+            var (s, v) = r.Probe(ProbeColumns.Z1);
             var even = Enumerable.Range(0, s.Length).Where(i => (long)s[i] % 2 == 0).ToArray();
             var odd = Enumerable.Range(0, s.Length).Where(i => (long)s[i] % 2 != 0).ToArray();
             if (even.Length > 0) zEven.Points(even.Select(i => s[i]).ToArray(), even.Select(i => v[i]).ToArray(), Label(r, "even steps"));
@@ -91,7 +92,7 @@ public static class RunFigures
         foreach (var r in probed)
         {
             var steps = r.Probes!["step"];
-            var zz = r.Probes["z1"];
+            var zz = r.Probes[ProbeColumns.Z1];
             var yy = r.Probes["y"];
             var pairs = TwoStepFit.Pairs(steps, zz, yy, 0, int.MaxValue);
             if (pairs.Count == 0) continue;
@@ -120,7 +121,7 @@ public static class RunFigures
         yAxis.Label.Text = "y = η·λ₁ − 2";
         foreach (var r in probed)
         {
-            Plotted(ratio, r, "nl_ratio", Label(r, "ratio ½(η/n)²z₁²Q₁(Jᵀv₁,Jᵀv₁) / (−ηλ₁z₁)"));
+            Plotted(ratio, r, ProbeColumns.NonlinearityRatio, Label(r, "ratio ½(η/n)²z₁²Q₁(Jᵀv₁,Jᵀv₁) / (−ηλ₁z₁)"));
             var (s, v) = r.Probe("y");
             if (s.Length > 0) ratio.Line(s, v, Label(r, "y (right axis)")).Axes.YAxis = yAxis;
         }
@@ -174,7 +175,7 @@ public static class RunFigures
         var over = new Figure("q-spectrum", "Extreme eigenvalues of Q₁ and Q_r over steps", "step", "eigenvalue");
         bool any = false;
         foreach (var r in runs)
-            foreach (var (column, name) in new[] { ("q1_max", "Q₁ max"), ("q1_min", "Q₁ min"), ("qr_max", "Q_r max"), ("qr_min", "Q_r min") })
+            foreach (var (column, name) in new[] { (ProbeColumns.Q1Max, "Q₁ max"), (ProbeColumns.Q1Min, "Q₁ min"), (ProbeColumns.QrMax, "Q_r max"), (ProbeColumns.QrMin, "Q_r min") })
                 any |= Plotted(over, r, column, runs.Count > 1 ? $"{r.Name}: {name}" : name);
         return any ? over : null;
     }

@@ -1,3 +1,4 @@
+using Probes.Probing;
 using System.Text.Json.Nodes;
 
 namespace Training.Runs;
@@ -22,7 +23,7 @@ public sealed class RunTraces
     /// <summary>fit.json from <c>probes fit</c>, if any.</summary>
     public JsonNode? Fit { get; init; }
 
-    public bool HasProbes => Probes is { RowCount: > 0 } p && p.Has("eta_ntk_1") && p["eta_ntk_1"].Any(double.IsFinite);
+    public bool HasProbes => Probes is { RowCount: > 0 } p && p.Has(ProbeColumns.EtaNtk1) && p[ProbeColumns.EtaNtk1].Any(double.IsFinite);
 
     public static RunTraces Read(string path)
     {
@@ -49,9 +50,9 @@ public sealed class RunTraces
             Settings = settings,
             Train = TraceTable.Read(System.IO.Path.Combine(path, "train.csv")),
             Probes = Optional("probes.csv"),
-            Spectra = Optional("spectra.csv", new HashSet<string> { "operator", "end" }),
+            Spectra = Optional("spectra.csv", SpectrumValue.TextColumns),
             Taylor = Optional("taylor.csv"),
-            Density = Optional("density.csv", new HashSet<string> { "operator" }),
+            Density = Optional("density.csv", DensityColumns.TextColumns),
             Fit = ReadFit(System.IO.Path.Combine(path, "fit.json")),
         };
     }

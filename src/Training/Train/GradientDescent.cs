@@ -44,7 +44,7 @@ public static class GradientDescent
         return Math.Sqrt(model.parameters().Sum(p => p.detach().pow(2).sum().ToDouble()));
     }
 
-    private static Tensor Loss(Tensor output, Tensor y) => (output - y).pow(2).sum().mul(0.5 / output.shape[0]);
+    private static Tensor Loss(Tensor output, Tensor y) => Probes.Models.SquaredLoss.Of(output - y, output.shape[0]);
 
     private static double Accuracy(Tensor output, Tensor labels) =>
         output.argmax(1).eq(labels).to(float64).mean().ToDouble();

@@ -1,11 +1,25 @@
+using Probes.Probing;
+
 namespace Training.Train;
 
 /// <summary>One row of train.csv: values at θ_t, before step t's update.</summary>
 public sealed record TrainStepMetrics(int Step, double Loss, double Accuracy, double? TestLoss, double? TestAccuracy,
     double GradNorm, double ParamNorm, double Seconds)
 {
-    public static readonly string[] Columns =
-        ["step", "loss", "accuracy", "test_loss", "test_accuracy", "grad_norm", "param_norm", "seconds"];
+    /// <summary>The schema of train.csv, declared once (the README's table is checked against it).</summary>
+    public static readonly IReadOnlyList<TraceColumn> Schema =
+    [
+        new("step", "GD step t; every value is at θ_t, before step t's update"),
+        new("loss", "L = (1/n) Σᵢ ½‖f(xᵢ) − yᵢ‖² on the n training examples"),
+        new("accuracy", "fraction of training examples whose largest output is the label"),
+        new("test_loss", "L on the test examples (every --test-every steps)"),
+        new("test_accuracy", "accuracy on the test examples"),
+        new("grad_norm", "‖∇L(θ_t)‖"),
+        new("param_norm", "‖θ_t‖"),
+        new("seconds", "wall time since the run started, resumes included", "s"),
+    ];
+
+    public static readonly string[] Columns = [.. Schema.Select(c => c.Name)];
 
     public IEnumerable<KeyValuePair<string, double>> Values()
     {

@@ -179,8 +179,8 @@ internal sealed class Loop(TrainSettings s, Mlp model, CifarDataset data, RunDir
         var schedule = new ProbeSchedule(s.ProbeEvery, s.ProbeWindow.Select(w => SettingsValidator.ParseWindow(w, s.Steps)).ToList(), s.ProbeAbove);
         using var trainCsv = new CsvTrace(run.File("train.csv"), TrainStepMetrics.Columns);
         using var probesCsv = new CsvTrace(run.File("probes.csv"), ProbeRecord.Columns(s.ProbeK));
-        using var spectraCsv = new CsvTrace(run.File("spectra.csv"), ["step", "operator", "end", "index", "value"]);
-        using var densityCsv = new CsvTrace(run.File("density.csv"), ["step", "operator", "x", "density"]);
+        using var spectraCsv = new CsvTrace(run.File("spectra.csv"), [.. SpectrumValue.Schema.Select(c => c.Name)]);
+        using var densityCsv = new CsvTrace(run.File("density.csv"), [.. DensityColumns.Schema.Select(c => c.Name)]);
         CsvTrace[] traces = [trainCsv, probesCsv, spectraCsv, densityCsv];
         var warnings = new WarningThrottle(log);
         var clock = Stopwatch.StartNew();

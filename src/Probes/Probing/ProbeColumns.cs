@@ -1,0 +1,68 @@
+namespace Probes.Probing;
+
+/// <summary>
+/// The schema of probes.csv, declared once: the suite writes these names, readers, figures and fits look
+/// them up here, and a test checks the README's column table against <see cref="Schema"/>. Values are at
+/// θ_t, before step t's update; a probe that did not run leaves its cells empty.
+/// </summary>
+public static class ProbeColumns
+{
+    public const string Step = "step";
+    public static string Ntk(int i) => $"ntk_{i}";
+    public const string EtaNtk1 = "eta_ntk_1", Y = "y", Z1 = "z1", Z2 = "z2", ZNorm = "z_norm";
+    public static string Hessian(int i) => $"hess_{i}";
+    public const string Q1Max = "q1_max", Q1Min = "q1_min", QrMax = "qr_max", QrMin = "qr_min";
+    public static string Largest(string op) => $"{op}_max";
+    public static string Smallest(string op) => $"{op}_min";
+    public const string Z1Linear = "z1_lin", Z1Second = "z1_nl", NonlinearityRatio = "nl_ratio", Z1Realised = "dz1_next";
+    public const string Z1SecondFull = "z1_nl_full", NonlinearityRatioFull = "nl_ratio_full";
+    public const string NonlinearityRatioTwoStep = "nl_ratio_2step", NonlinearityRatioTwoStepFull = "nl_ratio_2step_full";
+    public const string EtaNtk2 = "eta_ntk_2", EtaHessian1 = "eta_hess_1", V1Overlap = "v1_overlap", Crossing = "crossing";
+    public static string Iterations(string op) => $"{op}_iters";
+    public static string Residual(string op) => $"{op}_resid";
+    public static string DeflationIterations(string op) => $"{op}_deflation_iters";
+    public const string WarmLag = "warm_lag", ProbeSeconds = "probe_seconds";
+
+    /// <summary>The operators whose solver costs are traced, as they prefix their columns.</summary>
+    public static readonly string[] Operators = ["ntk", "hess", "q1", "qr"];
+
+    /// <summary>Every column for k eigenpairs, in file order.</summary>
+    public static IReadOnlyList<TraceColumn> Schema(int k) =>
+    [
+        new(Step, "GD step t"),
+        .. Enumerable.Range(1, k).Select(i => new TraceColumn(Ntk(i), $"λ{i} of the NTK Gram K = J Jᵀ / n")),
+        new(EtaNtk1, "η·λ₁ (2 is the stability threshold)"),
+        new(Y, "y = η·λ₁ − 2"),
+        new(Z1, "z₁ = v₁·z, v₁'s sign aligned with the previous probe's"),
+        new(Z2, "z₂ = v₂·z"),
+        new(ZNorm, "‖z‖, z = f(X) − Y flattened"),
+        .. Enumerable.Range(1, k).Select(i => new TraceColumn(Hessian(i), $"λ{i} of the loss Hessian H = (JᵀJ + Σ_α z_α ∇²f_α)/n")),
+        new(Q1Max, "largest eigenvalue of Q₁ = Σ_α v₁_α ∇²f_α (every --probe-q-every probed steps)"),
+        new(Q1Min, "smallest eigenvalue of Q₁"),
+        new(QrMax, "largest eigenvalue of Q_r, r a fixed random unit vector in R^D"),
+        new(QrMin, "smallest eigenvalue of Q_r"),
+        new(Z1Linear, "linear part of Δz₁: −η·λ₁·z₁"),
+        new(Z1Second, "second-order part of Δz₁ along v₁: ½(η/n)²·z₁²·Q₁(Jᵀv₁, Jᵀv₁)"),
+        new(NonlinearityRatio, "z1_nl / z1_lin (the paper's Figure 6 plots it without the ½)"),
+        new(Z1Realised, "realised Δz₁ = v₁·z(θ − (η/n)Jᵀz) − z₁ of an actual GD step"),
+        new(Z1SecondFull, "second-order part of Δz₁ with the full residual: ½(η/n)²·Q₁(Jᵀz, Jᵀz)"),
+        new(NonlinearityRatioFull, "z1_nl_full / z1_lin"),
+        new(NonlinearityRatioTwoStep, "z1_nl / (y·z₁): against the two-step linear term"),
+        new(NonlinearityRatioTwoStepFull, "z1_nl_full / (y·z₁)"),
+        new(EtaNtk2, "η·λ₂ of the NTK"),
+        new(EtaHessian1, "η·λ₁ of the loss Hessian"),
+        new(V1Overlap, "|⟨v₁, previous v₁⟩|"),
+        new(Crossing, "1 when v₁ matches the previous probe's v₂ (or lower) best: a λ₁/λ₂ swap"),
+        .. Operators.SelectMany(op => (IEnumerable<TraceColumn>)
+        [
+            new(Iterations(op), $"matvecs of the {op} solve, deflation estimate included", "matvecs"),
+            new(Residual(op), $"largest relative residual ‖A v − λ v‖/|λ| of the {op} pairs"),
+            .. op is "ntk" or "hess" ? [new TraceColumn(DeflationIterations(op), $"part of {op}_iters spent estimating the deflation space", "matvecs")] : Array.Empty<TraceColumn>(),
+        ]),
+        new(WarmLag, "the warm start used: 0 cold, 1 last probe, 2 from t − 2, 4 extrapolated 2·v(t−2) − v(t−4)"),
+        new(ProbeSeconds, "wall time of the probe", "s"),
+    ];
+
+    /// <summary>The header of probes.csv for k eigenpairs.</summary>
+    public static IReadOnlyList<string> Names(int k) => [.. Schema(k).Select(c => c.Name)];
+}

@@ -1,0 +1,52 @@
+using Probes.Probing;
+using Training.Train;
+using Xunit;
+
+namespace Probes.Tests;
+
+/// <summary>Each trace's schema is declared once in code; the README's column tables must be that schema.</summary>
+public class TraceSchemaTests
+{
+    private static string Readme
+    {
+        get
+        {
+            var dir = new DirectoryInfo(AppContext.BaseDirectory);
+            while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Probes.sln"))) dir = dir.Parent;
+            Assert.NotNull(dir);
+            return File.ReadAllText(Path.Combine(dir!.FullName, "README.md"));
+        }
+    }
+
+    private static string Between(string text, string marker)
+    {
+        string open = $"<!-- {marker} -->\n", close = $"<!-- end {marker} -->";
+        int a = text.IndexOf(open, StringComparison.Ordinal), b = text.IndexOf(close, StringComparison.Ordinal);
+        Assert.True(a >= 0 && b > a, $"README.md has no block <!-- {marker} --> … <!-- end {marker} -->");
+        return text[(a + open.Length)..b];
+    }
+
+    [Theory]
+    [InlineData("probes.csv schema")]
+    [InlineData("train.csv schema")]
+    public void ReadmeTablesAreTheSchemas(string marker)
+    {
+        var schema = marker.StartsWith("probes") ? ProbeColumns.Schema(2) : TrainStepMetrics.Schema;
+        string expected = TraceColumn.MarkdownTable(schema);
+        if (Between(Readme, marker) != expected)
+            File.WriteAllText(Path.Combine(Path.GetTempPath(), marker.Replace(' ', '-') + ".md"), expected);  // to paste
+        Assert.True(Between(Readme, marker) == expected, $"README.md's {marker} block should read:\n{expected}");
+    }
+
+    [Fact]
+    public void TheProbeSuiteWritesExactlyTheSchemasColumns()
+    {
+        using var net = new TinyNetwork(n: 4);
+        using var suite = new ProbeSuite(new ProbeOptions { LearningRate = 0.5, K = 2, QEvery = 1 });
+        using (var first = net.Fast())
+            Assert.Empty(suite.Run(first, 0).Values.Select(v => v.Key).Except(ProbeColumns.Names(2)));
+        using var point = net.Fast();
+        var record = suite.Run(point, 1);              // a second probe: the crossing and overlap columns too
+        Assert.Equal(ProbeColumns.Names(2).Order(), record.Values.Select(v => v.Key).Order());
+    }
+}
