@@ -74,8 +74,11 @@ public static class QuadCommand
             var fit = TwoStepFit.Z1(steps_, path.Select(x => x.Z).ToArray(), path.Select(x => x.Sharpness - 2).ToArray());
             ReportCommands.Print(r.GetValue(json),
                 $"{kind}: {path.Count - 1} steps, final η·λ_max {last.Sharpness:F6}, z̃ {last.Z:E3}, loss {last.Loss:E3} → {run.Path}",
-                new { model = kind, steps = path.Count - 1, finalSharpness = last.Sharpness, finalZ = last.Z, finalLoss = last.Loss,
-                      maxSharpness = path.Max(x => x.Sharpness), twoStep = fit, directory = run.Path, figures });
+                new
+                {
+                    model = kind, steps = path.Count - 1, finalSharpness = last.Sharpness, finalZ = last.Z, finalLoss = last.Loss,
+                    maxSharpness = path.Max(x => x.Sharpness), twoStep = fit, directory = run.Path, figures
+                });
             return 0;
         });
         return command;

@@ -66,9 +66,12 @@ public static class QuadStatisticsCommands
             var line = string.Join("; ", coefficients.Select(c =>
                 $"D={c.D},P={c.P}: c̃ = {c.Measured.Mean:G4} ± {c.Measured.StandardError:G2} (formula {c.Predicted.Mean:G4}, limit {SharpeningRate.LimitCoefficient(c.D, c.P):G4}, χ²/dof {c.ChiSquaredPerDof?.ToString("F2", CultureInfo.InvariantCulture) ?? "n/a"})"));
             ReportCommands.Print(r.GetValue(json), $"E[λ̈]/E[λ] = c̃·σ̃_z²: {line}; {seconds:F1} s → {run.Path}",
-                new { directory = run.Path, seconds, seeds = n, sigmaJTilde = sj,
-                      coefficients = coefficients.Select(c => new { c.D, c.P, c.Measured, c.Predicted, c.ChiSquaredPerDof, limit = SharpeningRate.LimitCoefficient(c.D, c.P) }),
-                      points, figures });
+                new
+                {
+                    directory = run.Path, seconds, seeds = n, sigmaJTilde = sj,
+                    coefficients = coefficients.Select(c => new { c.D, c.P, c.Measured, c.Predicted, c.ChiSquaredPerDof, limit = SharpeningRate.LimitCoefficient(c.D, c.P) }),
+                    points, figures
+                });
             return 0;
         });
         return command;

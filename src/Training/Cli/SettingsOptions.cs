@@ -96,6 +96,7 @@ public sealed class SettingsOptions
             // JSON has no NaN or ∞, and no setting means anything with them: refuse here, with the flag's name.
             if (value is double d && !double.IsFinite(d)) throw new ProbesError($"{name} must be a finite number, got {d.ToString(System.Globalization.CultureInfo.InvariantCulture)}.");
             return JsonSerializer.SerializeToNode(value);
-        }));
+        }
+        ));
     }
 }

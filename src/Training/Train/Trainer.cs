@@ -143,7 +143,10 @@ public sealed class Trainer
         if (outcome.ExitCode == ExitCodes.Ok) PyTorchWeights.Write(run, model);     // θ at the last step, for PyTorch
         RunSummary.Write(run, outcome.ExitCode switch
         {
-            ExitCodes.Ok => "completed", ExitCodes.Diverged => "diverged", ExitCodes.Interrupted => "interrupted", _ => "failed",
+            ExitCodes.Ok => "completed",
+            ExitCodes.Diverged => "diverged",
+            ExitCodes.Interrupted => "interrupted",
+            _ => "failed",
         }, _s.Steps, outcome.Last, ended: true);
         Console.WriteLine(outcome.Summary(run.Path));
         return outcome.ExitCode;
