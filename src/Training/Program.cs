@@ -23,7 +23,8 @@ try
     }
     if (parsed.Errors.Count > 0 && !args.Contains("--help") && !args.Contains("-h"))
     {
-        Console.Error.WriteLine($"probes: {parsed.Errors[0].Message} (see probes {string.Join(' ', args.TakeWhile(a => !a.StartsWith('-')).Take(1))} --help)");
+        Console.Error.WriteLine($"probes: {parsed.Errors[0].Message} (see probes {string.Join(' ', args.TakeWhile(a => !a.StartsWith('-')).Take(1))} "
+            + $"--help)");
         return ExitCodes.BadInput;
     }
     return parsed.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });

@@ -68,7 +68,11 @@ public class LanczosTests
     {
         var values = Spectrum(150, i => Math.Sin(i * 0.37) * 3 + (i == 7 ? 8 : 0) + (i == 9 ? -11 : 0));
         var (op, _) = WithSpectrum(values, seed: 14);
-        using var r = LanczosSolver.Solve(op, new LanczosOptions { Count = 2, End = SpectrumEnd.Both, Tolerance = 1e-10, MaxIterations = 150, MaxBasis = 150 });
+        using var r = LanczosSolver.Solve(op, new LanczosOptions
+        {
+            Count = 2, End = SpectrumEnd.Both, Tolerance = 1e-10, MaxIterations = 150,
+            MaxBasis = 150
+        });
         var sorted = values.OrderBy(v => v).ToArray();
         Assert.True(r.Converged);
         Assert.Equal(sorted[^1], r.Top[0].Value, 1e-9);
@@ -106,8 +110,16 @@ public class LanczosTests
     {
         var values = Spectrum(300, i => i switch { 0 => 10.0, 1 => 9.9, _ => 9.7 * Math.Exp(-i / 80.0) });
         var (op, _) = WithSpectrum(values, seed: 22);
-        using var full = LanczosSolver.Solve(op, new LanczosOptions { Count = 2, BlockSize = 2, Tolerance = 1e-10, MaxIterations = 300, MaxBasis = 300 });
-        using var r = LanczosSolver.Solve(op, new LanczosOptions { Count = 2, BlockSize = 2, Tolerance = 1e-10, MaxIterations = 2000, MaxBasis = 20 });
+        using var full = LanczosSolver.Solve(op, new LanczosOptions
+        {
+            Count = 2, BlockSize = 2, Tolerance = 1e-10, MaxIterations = 300,
+            MaxBasis = 300
+        });
+        using var r = LanczosSolver.Solve(op, new LanczosOptions
+        {
+            Count = 2, BlockSize = 2, Tolerance = 1e-10, MaxIterations = 2000,
+            MaxBasis = 20
+        });
         Assert.True(r.Converged && r.Restarts > 0 && full.Restarts == 0);
         Numerics.Close(r.Top[0].Value, 10.0, 1e-10, "λ₁");
         Numerics.Close(r.Top[1].Value, 9.9, 1e-10, "λ₂");
@@ -137,7 +149,11 @@ public class LanczosTests
             peak = Math.Max(peak, DisposeScopeManager.Statistics.ThreadTotalLiveCount - before);
             return op0.Apply(v);
         });
-        using var r = LanczosSolver.Solve(op, new LanczosOptions { Count = 1, End = SpectrumEnd.Both, Tolerance = 1e-14, MaxIterations = 150, MaxBasis = 150 });
+        using var r = LanczosSolver.Solve(op, new LanczosOptions
+        {
+            Count = 1, End = SpectrumEnd.Both, Tolerance = 1e-14, MaxIterations = 150,
+            MaxBasis = 150
+        });
         Assert.Equal(150, r.Iterations);
         Assert.True(peak > 0, "the live-tensor counter is not counting, so this test could not fail");
         Assert.True(peak <= 40, $"{peak} live tensors during a 150-matvec solve: temporaries are kept across passes");

@@ -42,7 +42,8 @@ public class ProbeSuiteTests
         var evd = m.Evd(Symmetricity.Symmetric);
         var values = evd.EigenValues.Select(c => c.Real).ToArray();
         var order = Enumerable.Range(0, values.Length).OrderByDescending(i => values[i]).ToArray();
-        return (order.Select(i => values[i]).ToArray(), Matrix<double>.Build.Dense(m.RowCount, m.ColumnCount, (r, c) => evd.EigenVectors[r, order[c]]));
+        return (order.Select(i => values[i]).ToArray(), Matrix<double>.Build.Dense(m.RowCount, m.ColumnCount, (r, c) => evd.EigenVectors[r,
+            order[c]]));
     }
 
     private static ProbeSuite Suite(int k = 3, int qEvery = 1) =>
@@ -72,7 +73,8 @@ public class ProbeSuiteTests
         using var suite = Suite(k: 2);
         using (var p = net.Fast()) suite.Run(p, 0);
         var state = suite.Export();
-        foreach (var (name, vectors) in state.Vectors.Where(e => !e.Key.Contains("history") && !e.Key.Contains("values") && !e.Key.Contains("schedule")))
+        foreach (var (name, vectors) in state.Vectors.Where(e => !e.Key.Contains("history") && !e.Key.Contains("values") &&
+            !e.Key.Contains("schedule")))
             Assert.All(vectors.SelectMany(v => v), x => Assert.Equal(x, (double)(float)x));
         using var stream = new MemoryStream();
         state.Write(stream);
@@ -235,7 +237,11 @@ public class ProbeSuiteTests
     public void DeflatedNtkAndHessianSolvesMatchLanczosAndAFreshSpaceThatDoesNotPayPausesDeflation()
     {
         using var net = new TinyNetwork(n: 8, hidden: [8, 6]);
-        var lanczosOnly = new ProbeOptions { LearningRate = Eta, K = 2, Tolerance = 1e-12, MaxIterations = 200, Deflation = 0, Kinds = ProbeKinds.Ntk | ProbeKinds.Hessian };
+        var lanczosOnly = new ProbeOptions
+        {
+            LearningRate = Eta, K = 2, Tolerance = 1e-12, MaxIterations = 200, Deflation = 0,
+            Kinds = ProbeKinds.Ntk | ProbeKinds.Hessian
+        };
         using var plain = new ProbeSuite(lanczosOnly);
         using var deflated = new ProbeSuite(lanczosOnly with { Deflation = 12, DeflationRefreshAbove = 60 });      // never "too costly" here
         using var pausing = new ProbeSuite(lanczosOnly with { Deflation = 12, DeflationRefreshAbove = 0 });       // every solve "too costly"

@@ -25,7 +25,8 @@ public class PyTorchWeightsTests
         using var source = Network(seed: 1, dtype: dtype);
         PyTorchWeights.Write(run, source);
         using var target = Network(seed: 2, dtype: dtype);
-        Assert.False(source.parameters().Zip(target.parameters()).All(p => p.First.eq(p.Second).all().item<bool>()), "different seeds must differ, or this test could not fail");
+        Assert.False(source.parameters().Zip(target.parameters()).All(p => p.First.eq(p.Second).all().item<bool>()),
+            "different seeds must differ, or this test could not fail");
         PyTorchWeights.Load(target, run.File(file));
         foreach (var (a, b) in source.parameters().Zip(target.parameters()))
             Assert.True(a.dtype == b.dtype && a.eq(b).all().item<bool>(), "a parameter changed in the round trip");

@@ -11,7 +11,8 @@ public class QuadCommandTests
     public void SimulateD1P2PrintsTheTheorem31Limit()
     {
         using var dir = new TempDirectory();
-        var (exit, output, err) = CommandLineTests.Probes("quad", "simulate", "--model", "d1p2", "--eps", "0.05", "--steps", "3000", "--out", dir.Combine("s"), "--json");
+        var (exit, output, err) = CommandLineTests.Probes("quad", "simulate", "--model", "d1p2", "--eps", "0.05", "--steps", "3000", "--out",
+            dir.Combine("s"), "--json");
         Assert.True(exit == 0, err);
         var json = System.Text.Json.JsonDocument.Parse(output).RootElement;
         Assert.InRange(json.GetProperty("finalSharpness").GetDouble() - (2 - 0.05 / 2), -2 * 0.05 * 0.05, 2 * 0.05 * 0.05);   // 2 − ε/2 + O(ε²)
@@ -80,11 +81,13 @@ public class QuadCommandTests
     public void ADivergingSimulationSaysSoWithExit3AndKeepsItsTrajectory()
     {
         using var dir = new TempDirectory();
-        var (exit, _, err) = CommandLineTests.Probes("quad", "simulate", "--model", "d1p2", "--eps", "2", "--steps", "100", "--out", dir.Combine("s"));
+        var (exit, _, err) = CommandLineTests.Probes("quad", "simulate", "--model", "d1p2", "--eps", "2", "--steps", "100", "--out",
+            dir.Combine("s"));
         Assert.Equal(3, exit);
         Assert.Contains("d1p2 diverged at step", err);
         Assert.Single(err.Trim().Split('\n'));
-        Assert.True(File.ReadAllLines(Path.Combine(dir.Combine("s"), "trajectory.csv")).Length > 8, "the trajectory up to and past the blow-up is kept");
+        Assert.True(File.ReadAllLines(Path.Combine(dir.Combine("s"), "trajectory.csv")).Length > 8,
+            "the trajectory up to and past the blow-up is kept");
     }
 
     [Fact]
@@ -99,7 +102,8 @@ public class QuadCommandTests
         Assert.Equal(2, coefficients.Count);
         foreach (var c in coefficients)
         {
-            double measured = c.GetProperty("measured").GetProperty("mean").GetDouble(), se = c.GetProperty("measured").GetProperty("standardError").GetDouble();
+            double measured = c.GetProperty("measured").GetProperty("mean").GetDouble(),
+                se = c.GetProperty("measured").GetProperty("standardError").GetDouble();
             Assert.True(measured > 3 * se, $"no significant sharpening: {measured} ± {se}");
             Assert.Equal(4.0, c.GetProperty("limit").GetDouble());
         }

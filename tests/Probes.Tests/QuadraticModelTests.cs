@@ -43,7 +43,8 @@ public class QuadraticModelTests
         Close(p.OutputHessian(u, w), dense.mv(w), 1e-13, "Q_u w");
         // Q(a, b): the second difference of z along a and b.
         var a = randn([7], float64, generator: gen);
-        var second = (p.ResidualAt(a * h + w * h) - p.ResidualAt(a * h - w * h) - p.ResidualAt(w * h - a * h) + p.ResidualAt(-a * h - w * h)) / (4 * h * h);
+        var second = (p.ResidualAt(a * h + w * h) - p.ResidualAt(a * h - w * h) - p.ResidualAt(w * h - a * h) + p.ResidualAt(-a * h - w * h)) / (4 * h
+            * h);
         Close(p.SecondDirectional(a, w), second, 1e-6, "Q(a, b)");
     }
 

@@ -19,7 +19,8 @@ public class RandomModelStatisticsTests(ITestOutputHelper output)
             var (sigmaZ, sigmaJ) = QuadraticModel.Rescaled(sz, 1.0, d, p);
             var estimate = RandomModelStatistics.Sharpening(d, p, sigmaZ, sigmaJ, seeds);
             var ratio = estimate.Ratio;
-            output.WriteLine($"σ̃_z = {sz}: E[λ̈]/E[λ] = {ratio.Mean:G4} ± {ratio.StandardError:G2}, averaged formula {estimate.Predicted.Mean:G4} ± {estimate.Predicted.StandardError:G2}");
+            output.WriteLine($"σ̃_z = {sz}: E[λ̈]/E[λ] = {ratio.Mean:G4} ± {ratio.StandardError:G2}, averaged formula {estimate.Predicted.Mean:G4} ± "
+                + $"{estimate.Predicted.StandardError:G2}");
             ratios.Add((sigmaZ * sigmaZ, ratio));
             // Monte Carlo and the Q-, z-averaged formula share the Jacobians; they differ by Q and z noise only.
             Assert.InRange(estimate.Predicted.Mean, ratio.Mean - 4 * ratio.StandardError, ratio.Mean + 4 * ratio.StandardError);

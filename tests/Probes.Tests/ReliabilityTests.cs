@@ -8,7 +8,8 @@ namespace Probes.Tests;
 public class ReliabilityTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     /// <summary>
-    /// A real full disk: a 4 MB tmpfs, room for one checkpoint of the 2.6 MB model but not two (root only; elsewhere the test says so and passes without checking).
+    /// A real full disk: a 4 MB tmpfs, room for one checkpoint of the 2.6 MB model but not two (root only; elsewhere the test says so and passes
+    /// without checking).
     /// The run must stop with exit 4 and one line, leave no temporary file, and keep only complete rows.
     /// </summary>
     [Fact]
@@ -64,13 +65,21 @@ public class ReliabilityTests(Xunit.Abstractions.ITestOutputHelper output)
     {
         public override void Write(byte[] buffer, int offset, int count)
         {
-            if (Length + count > limit) { base.Write(buffer, offset, (int)Math.Max(0, limit - Length)); throw new IOException("No space left on device"); }
+            if (Length + count > limit)
+            {
+                base.Write(buffer, offset, (int)Math.Max(0,
+                limit - Length)); throw new IOException("No space left on device");
+            }
             base.Write(buffer, offset, count);
         }
 
         public override void Write(ReadOnlySpan<byte> buffer)
         {
-            if (Length + buffer.Length > limit) { base.Write(buffer[..(int)Math.Max(0, limit - Length)]); throw new IOException("No space left on device"); }
+            if (Length + buffer.Length > limit)
+            {
+                base.Write(buffer[..(int)Math.Max(0,
+                limit - Length)]); throw new IOException("No space left on device");
+            }
             base.Write(buffer);
         }
     }
@@ -184,7 +193,11 @@ public class BadInputTests
         using var cifar = new SyntheticCifar(train: 32, test: 8);
         using var dir = new TempDirectory();
         var run = dir.Combine("run");
-        var settings = new Training.Config.TrainSettings { Data = cifar.Folder, Out = run, N = 24, NTest = 8, Width = 16, Steps = 200, Lr = 1e4, Threads = 1, CheckpointEvery = 2 };
+        var settings = new Training.Config.TrainSettings
+        {
+            Data = cifar.Folder, Out = run, N = 24, NTest = 8, Width = 16, Steps = 200, Lr = 1e4,
+            Threads = 1, CheckpointEvery = 2
+        };
         Assert.Equal(ExitCodes.Diverged, new Training.Train.Trainer(settings).Run());
         var checkpoint = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "checkpoint.json"))).RootElement;
         int diverged = File.ReadAllLines(Path.Combine(run, "train.csv")).Length - 2;

@@ -94,7 +94,8 @@ public class ResumeTests(Xunit.Abstractions.ITestOutputHelper output)
             var clock = Stopwatch.StartNew();
             while (!File.Exists(Path.Combine(random, "checkpoint.json")) && clock.Elapsed.TotalSeconds < 60) Thread.Sleep(10);
             var delay = working * (0.05 + 0.75 * new Random(dtype.Length).NextDouble());
-            output.WriteLine($"{dtype}: killed {delay.TotalMilliseconds:F0} ms after the first checkpoint (the baseline worked {working.TotalMilliseconds:F0} ms)");
+            output.WriteLine($"{dtype}: killed {delay.TotalMilliseconds:F0} ms after the first checkpoint (the baseline worked "
+                + $"{working.TotalMilliseconds:F0} ms)");
             Thread.Sleep(delay);
             Assert.False(p.HasExited, "the run finished before the kill: nothing was tested");
             p.Kill();
@@ -176,7 +177,8 @@ public class ResumeTests(Xunit.Abstractions.ITestOutputHelper output)
                 if (exit == 2 && lines.Length == 1 && err.Contains("damaged")) oneLine++;
                 if (err.Contains("   at ")) stackTraces++;
                 foreach (var (f, bytes) in before)
-                    if (!File.Exists(Path.Combine(run, f)) || !File.ReadAllBytes(Path.Combine(run, f)).SequenceEqual(bytes)) bytesLost += bytes.Length;
+                    if (!File.Exists(Path.Combine(run, f)) || !File.ReadAllBytes(Path.Combine(run,
+                        f)).SequenceEqual(bytes)) bytesLost += bytes.Length;
                 output.WriteLine($"{file,-24} {name,-22} exit {exit}: {lines[0]}");
             }
         output.WriteLine($"cases {cases}, one-line errors {oneLine}, stack traces {stackTraces}, bytes of earlier results lost {bytesLost}");
@@ -219,7 +221,8 @@ public class ResumeTests(Xunit.Abstractions.ITestOutputHelper output)
                 foreach (var (f, content) in before)
                     if (!File.ReadAllBytes(Path.Combine(run, f)).SequenceEqual(content)) bytesLost += content.Length;
             }
-        output.WriteLine($"cases {cases}: results {ok}, one-line errors {oneLine}, stack traces {stackTraces}, bytes of earlier results lost {bytesLost}");
+        output.WriteLine($"cases {cases}: results {ok}, one-line errors {oneLine}, stack traces {stackTraces}, bytes of earlier results lost "
+            + $"{bytesLost}");
         Assert.Equal(cases, ok + oneLine);
         Assert.Equal(0, stackTraces);
         Assert.Equal(0, bytesLost);

@@ -66,16 +66,27 @@ public class TrainingTests
         using var cifar = new SyntheticCifar(train: 32, test: 8);
         using var dir = new TempDirectory();
         var run = dir.Combine("run");
-        var settings = Small(cifar.Folder, run) with { ProbeEvery = 2, ProbeK = 2, SpectraAt = [2], SpectraM = 3, ProbeMaxIter = 100, SpectraDensity = 2, SpectraDensitySteps = 10 };
+        var settings = Small(cifar.Folder, run) with
+        {
+            ProbeEvery = 2,
+            ProbeK = 2,
+            SpectraAt = [2],
+            SpectraM = 3,
+            ProbeMaxIter = 100,
+            SpectraDensity = 2,
+            SpectraDensitySteps = 10
+        };
         Assert.Equal(0, new Trainer(settings).Run());
-        foreach (var file in new[] { "config.json", "log.clef", "log.txt", "train.csv", "probes.csv", "spectra.csv", "model-000006.pt", "probe-state-000006.bin", "checkpoint.json" })
+        foreach (var file in new[] { "config.json", "log.clef", "log.txt", "train.csv", "probes.csv", "spectra.csv", "model-000006.pt",
+            "probe-state-000006.bin", "checkpoint.json" })
             Assert.True(File.Exists(Path.Combine(run, file)), $"{file} missing");
         var train = File.ReadAllLines(Path.Combine(run, "train.csv"));
         Assert.Equal("step,loss,accuracy,test_loss,test_accuracy,grad_norm,param_norm,seconds", train[0]);
         Assert.Equal(settings.Steps + 2, train.Length);            // header + steps 0..Steps
         var probes = File.ReadAllLines(Path.Combine(run, "probes.csv"));
         Assert.Equal(1 + 4, probes.Length);                         // steps 0, 2, 4, 6
-        Assert.StartsWith("step,ntk_1,ntk_2,eta_ntk_1,y,z1,z2,z_norm,hess_1,hess_2,q1_max,q1_min,qr_max,qr_min,z1_lin,z1_nl,nl_ratio,dz1_next", probes[0]);
+        Assert.StartsWith("step,ntk_1,ntk_2,eta_ntk_1,y,z1,z2,z_norm,hess_1,hess_2,q1_max,q1_min,qr_max,qr_min,z1_lin,z1_nl,nl_ratio,dz1_next",
+            probes[0]);
         var summary = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(run, "summary.json")))!;
         Assert.Equal("completed", summary["status"]!.GetValue<string>());
         Assert.Equal(settings.Steps, summary["step"]!.GetValue<int>());

@@ -126,7 +126,8 @@ public static class DeflatedDavidson
             var block = stack(vectors);
             var reference = block.norm(dim: 1).data<double>().ToArray();
             _rows.Orthogonalise(block);
-            var fresh = _rows.Orthonormalised(Enumerable.Range(0, vectors.Count).Select(i => block[i]).ToList(), orthogonalToBasis: true, 0, random, reference)
+            var fresh = _rows.Orthonormalised(Enumerable.Range(0, vectors.Count).Select(i => block[i]).ToList(), orthogonalToBasis: true, 0, random,
+                reference)
                 .Take(capacity - Count).ToList();
             if (fresh.Count == 0) return;
             int first = Count;

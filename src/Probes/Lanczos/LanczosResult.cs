@@ -23,7 +23,8 @@ public sealed class LanczosResult : IDisposable
     /// <summary>Operator applications (matvecs); the Krylov dimension reached when there was no restart.</summary>
     public required int Iterations { get; init; }
 
-    /// <summary>Thick restarts (basis full at <see cref="LanczosOptions.MaxBasis"/>); RitzValues and RitzWeights are a Lanczos quadrature only without them.</summary>
+    /// <summary>Thick restarts (basis full at <see cref="LanczosOptions.MaxBasis"/>); RitzValues and RitzWeights are a Lanczos quadrature only
+    /// without them.</summary>
     public int Restarts { get; init; }
 
     /// <summary>Whether every wanted pair met the tolerance before the iteration cap.</summary>

@@ -59,7 +59,8 @@ public static class LanczosSolver
             wanted = ritz.Wanted(options, images, scale);
             converged = basis.Count >= options.Wanted && wanted.All(c => c.Residual <= options.Tolerance);
             if (converged || matvecs >= cap || basis.Count >= n) break;
-            var next = basis.Orthonormalised(Enumerable.Range(0, (int)images.shape[0]).Select(i => images[i]).ToList(), orthogonalToBasis: true, scale, random);
+            var next = basis.Orthonormalised(Enumerable.Range(0, (int)images.shape[0]).Select(i => images[i]).ToList(), orthogonalToBasis: true,
+                scale, random);
             // A block cut short by the cap would leave part of the last images outside the basis, and the
             // residuals above would come out too small: stop before it instead.
             if (next.Count == 0 || matvecs + next.Count > cap) break;

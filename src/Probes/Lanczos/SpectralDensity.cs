@@ -20,7 +20,8 @@ public static class SpectralDensity
     {
         using var result = LanczosSolver.Solve(op, new LanczosOptions
         {
-            Count = 1, End = SpectrumEnd.Both, Tolerance = double.Epsilon, MaxIterations = Math.Max(steps, 2), MaxBasis = Math.Max(steps, 2), Seed = seed,
+            Count = 1, End = SpectrumEnd.Both, Tolerance = double.Epsilon, MaxIterations = Math.Max(steps, 2), MaxBasis = Math.Max(steps, 2),
+            Seed = seed,
         });
         return (result.RitzValues, result.RitzWeights.Select(w => w * w).ToArray());
     }

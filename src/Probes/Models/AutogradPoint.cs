@@ -43,7 +43,8 @@ public sealed class AutogradPoint : IDifferentiablePoint
         {
             var f = forward();
             if (!f.shape.SequenceEqual(targets.shape))
-                throw new ArgumentException($"model output shape [{string.Join(",", f.shape)}] differs from targets [{string.Join(",", targets.shape)}].");
+                throw new
+                    ArgumentException($"model output shape [{string.Join(",", f.shape)}] differs from targets [{string.Join(",", targets.shape)}].");
             _residual = (f - targets).flatten().to(float64).DetachFromDisposeScope();
         }
         OutputSize = _residual.numel();

@@ -57,7 +57,8 @@ public static class ProbeColumns
         [
             new(Iterations(op), $"matvecs of the {op} solve, deflation estimate included", "matvecs"),
             new(Residual(op), $"largest relative residual ‖A v − λ v‖/|λ| of the {op} pairs"),
-            .. op is "ntk" or "hess" ? [new TraceColumn(DeflationIterations(op), $"part of {op}_iters spent estimating the deflation space", "matvecs")] : Array.Empty<TraceColumn>(),
+            .. op is "ntk" or "hess" ? [new TraceColumn(DeflationIterations(op), $"part of {op}_iters spent estimating the deflation space",
+                "matvecs")] : Array.Empty<TraceColumn>(),
         ]),
         new(WarmLag, "the warm start used: 0 cold, 1 last probe, 2 from t − 2, 4 extrapolated 2·v(t−2) − v(t−4)"),
         new(ProbeSeconds, "wall time of the probe", "s"),

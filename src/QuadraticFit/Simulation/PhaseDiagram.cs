@@ -3,7 +3,8 @@ using static TorchSharp.torch;
 namespace QuadraticFit.Simulation;
 
 /// <summary>One grid point of the phase diagram.</summary>
-public sealed record PhaseCell(double SigmaZTilde, double SigmaJTilde, double MedianSharpness, double DivergedFraction, double MedianInitialSharpness);
+public sealed record PhaseCell(double SigmaZTilde, double SigmaJTilde, double MedianSharpness, double DivergedFraction,
+    double MedianInitialSharpness);
 
 /// <summary>
 /// The Figure 4 analogue: the median over seeds of the final η·λ_max of random quadratic models on a

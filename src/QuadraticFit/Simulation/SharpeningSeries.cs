@@ -38,7 +38,8 @@ public static class SharpeningSeries
             var list = g.ToList();
             var measured = ThroughOrigin(list, x => x.Estimate.Ratio);
             var predicted = ThroughOrigin(list, x => x.Estimate.Predicted);
-            double chi2 = list.Sum(x => Math.Pow((x.Estimate.Ratio.Mean - measured.Mean * x.SigmaZTilde * x.SigmaZTilde) / x.Estimate.Ratio.StandardError, 2));
+            double chi2 = list.Sum(x => Math.Pow((x.Estimate.Ratio.Mean - measured.Mean * x.SigmaZTilde * x.SigmaZTilde) /
+                x.Estimate.Ratio.StandardError, 2));
             return new SizeCoefficient(g.Key.D, g.Key.P, measured, predicted, list.Count > 1 ? chi2 / (list.Count - 1) : null);
         }).ToList();
 

@@ -27,10 +27,17 @@ public static class Benchmark
         {
             using var data = CifarDataset.Load(folder, n, 0, dtype, CPU);
             using var model = new Mlp(CifarRecords.PixelsPerImage, [200, 200], 10, Activation.Tanh, 0, dtype, CPU);
-            double forward = Time(() => { using var s = NewDisposeScope(); using var g = no_grad(); model.forward(data.TrainInputs).sum().ToDouble(); });
+            double forward = Time(() =>
+            {
+                using var s = NewDisposeScope(); using var g = no_grad(); model.forward(data.TrainInputs).sum().ToDouble();
+            });
             // Forward+backward and the full step interleaved, so that load on the machine hits both alike.
             var (backward, step) = TimePair(
-                () => { using var s = NewDisposeScope(); model.zero_grad(); var o = model.forward(data.TrainInputs); (o - data.TrainTargets).pow(2).sum().backward(); },
+                () =>
+                {
+                    using var s = NewDisposeScope(); model.zero_grad(); var o = model.forward(data.TrainInputs); (o -
+                    data.TrainTargets).pow(2).sum().backward();
+                },
                 () =>
                 {
                     GradientDescent.Gradient(model, data.TrainInputs, data.TrainTargets, data.TrainLabels);
@@ -48,7 +55,8 @@ public static class Benchmark
     private static void ProbeCosts(Mlp model, CifarDataset data)
     {
         using var fast = new MlpPoint(model, data.TrainInputs, data.TrainTargets);
-        using var generic = new AutogradPoint(() => model.forward(data.TrainInputs), model.parameters().ToList(), data.TrainTargets, (int)data.TrainInputs.shape[0]);
+        using var generic = new AutogradPoint(() => model.forward(data.TrainInputs), model.parameters().ToList(), data.TrainTargets,
+            (int)data.TrainInputs.shape[0]);
         var random = new Generator(11);
         var u = randn([fast.OutputSize], float64, generator: random);
         var w = randn([fast.ParameterSize], float64, generator: random);

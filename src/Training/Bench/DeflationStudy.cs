@@ -22,11 +22,14 @@ public static class DeflationStudy
         var s = run.Settings;
         int k = s.ProbeK;
         int size = (int)Math.Min(s.ProbeDeflate > 0 ? s.ProbeDeflate : 12, s.Outputs * (long)s.N - k - 1);
-        if (size < 1) throw new ProbesError($"the NTK of this run (D = {s.Outputs * (long)s.N}) is too small for a deflation space below its top {k}.");
+        if (size < 1) throw new
+            ProbesError($"the NTK of this run (D = {s.Outputs * (long)s.N}) is too small for a deflation space below its top {k}.");
         var history = new List<Tensor[]>();          // converged top-k of the steps before, newest first
         DeflationSpace? coarse = null, tight = null;
-        Console.WriteLine($"probes bench --run {runPath} --deflation-study: from step {run.Checkpoint.Step}, top-{k} to {s.ProbeTol:G2}, spaces of {size}");
-        Console.WriteLine($"step   start   lanczos  davidson {DeflationSpace.Tolerance:0e0}  davidson {TightTolerance:0e0}  (matvecs)   max |Δλ|/λ vs Lanczos");
+        Console.WriteLine($"probes bench --run {runPath} --deflation-study: from step {run.Checkpoint.Step}, top-{k} to {s.ProbeTol:G2}, spaces of "
+            + $"{size}");
+        Console.WriteLine($"step   start   lanczos  davidson {DeflationSpace.Tolerance:0e0}  davidson {TightTolerance:0e0}  (matvecs)   max |Δλ|/λ "
+            + $"vs Lanczos");
         for (int t = 0; t < steps; t++)
         {
             using var scope = NewDisposeScope();
@@ -37,7 +40,8 @@ public static class DeflationStudy
                 {
                     coarse = DeflationSpace.Estimate(op, k, size, s.Seed, s.ProbeMaxIter, null, out var top);
                     tight = DeflationSpace.Estimate(op, k, size, s.Seed, s.ProbeMaxIter, null, out var tightTop, TightTolerance);
-                    Console.WriteLine($"{run.Checkpoint.Step + t,5}  spaces estimated cold: to {DeflationSpace.Tolerance:0e0} in {top.Iterations} matvecs, "
+                    Console.WriteLine($"{run.Checkpoint.Step + t,5}  spaces estimated cold: to {DeflationSpace.Tolerance:0e0} in {top.Iterations} "
+                        + $"matvecs, "
                         + $"to {TightTolerance:0e0} in {tightTop.Iterations}; μ = {coarse.Values[0]:F1} … {coarse.Values[^1]:F1}");
                     history.Insert(0, top.Top.Select(p => p.Vector.clone().DetachFromDisposeScope()).ToArray());
                     top.Dispose();
@@ -47,11 +51,16 @@ public static class DeflationStudy
                 {
                     var (start, name) = history.Count > 3 ? (WarmStarts.Extrapolate(history[1], history[3]), "extrap")
                         : history.Count > 1 ? (history[1], "t−2") : (history[0], "t−1");
-                    using var lanczos = LanczosSolver.Solve(op, new LanczosOptions { Count = k, Tolerance = s.ProbeTol, MaxIterations = s.ProbeMaxIter, WarmStart = start });
+                    using var lanczos = LanczosSolver.Solve(op, new LanczosOptions
+                    {
+                        Count = k, Tolerance = s.ProbeTol,
+                        MaxIterations = s.ProbeMaxIter, WarmStart = start
+                    });
                     using var davidson = DeflatedDavidson.Solve(op, start, coarse, k, s.ProbeTol, s.ProbeMaxIter, s.Seed);
                     using var tightDavidson = DeflatedDavidson.Solve(op, start, tight, k, s.ProbeTol, s.ProbeMaxIter, s.Seed);
                     double Gap(LanczosResult r) => lanczos.Top.Zip(r.Top, (a, b) => Math.Abs(a.Value - b.Value) / a.Value).Max();
-                    Console.WriteLine($"{run.Checkpoint.Step + t,5}  {name,-6} {lanczos.Iterations,8} {davidson.Iterations,14} {tightDavidson.Iterations,14}"
+                    Console.WriteLine($"{run.Checkpoint.Step + t,5}  {name,-6} {lanczos.Iterations,8} {davidson.Iterations,14} "
+                        + $"{tightDavidson.Iterations,14}"
                         + $"              {Math.Max(Gap(davidson), Gap(tightDavidson)):E1}");
                     history.Insert(0, davidson.Top.Select(p => p.Vector.clone().DetachFromDisposeScope()).ToArray());
                 }

@@ -28,7 +28,9 @@ public static class EosProbeBenchmark
             using (var point = run.Point())
             {
                 var r = suite.Run(point, checkpoint.Step + t);
-                Console.WriteLine($"{checkpoint.Step + t,5} {r[ProbeColumns.EtaNtk1],7:F4} {r[ProbeColumns.Z1],11:E3} {r["ntk_iters"],5} ({r["ntk_deflation_iters"],3}) {r["hess_iters"],5} ({r["hess_deflation_iters"],3}) {r["q1_iters"],4} {r["qr_iters"],4}  {r[ProbeColumns.WarmLag],9} {r[ProbeColumns.ProbeSeconds],8:F2}  = {r[ProbeColumns.ProbeSeconds] / stepSeconds,6:F1}");
+                Console.WriteLine($"{checkpoint.Step + t,5} {r[ProbeColumns.EtaNtk1],7:F4} {r[ProbeColumns.Z1],11:E3} {r["ntk_iters"],5} "
+                    + $"({r["ntk_deflation_iters"],3}) {r["hess_iters"],5} ({r["hess_deflation_iters"],3}) {r["q1_iters"],4} {r["qr_iters"],4}  "
+                        + $"{r[ProbeColumns.WarmLag],9} {r[ProbeColumns.ProbeSeconds],8:F2}  = {r[ProbeColumns.ProbeSeconds] / stepSeconds,6:F1}");
             }
             run.Step();
         }
@@ -36,7 +38,8 @@ public static class EosProbeBenchmark
         return 0;
     }
 
-    /// <summary>The median of ten gradient evaluations (what a training step costs), after one warm-up: a single timing swings 2× on a loaded machine.</summary>
+    /// <summary>The median of ten gradient evaluations (what a training step costs), after one warm-up: a single timing swings 2× on a loaded
+    /// machine.</summary>
     public static double TrainingStepSeconds(Model.Mlp model, Data.CifarDataset data)
     {
         var times = new List<double>();

@@ -33,7 +33,8 @@ public static class NtkWarmStartStudy
                 var op = ModelOperators.Ntk(point);
                 using var reference = LanczosSolver.Solve(op, new LanczosOptions { Count = 6, BlockSize = 6, Tolerance = 1e-7, MaxIterations = 400 });
                 var r = reference.Top;
-                Console.WriteLine($"{checkpoint.Step + t,5} {r[0].Value,9:F4} {r[1].Value,9:F4} {r[2].Value,9:F4} {r[3].Value,9:F4} {r[5].Value,9:F4}   (cold top-6: {reference.Iterations} matvecs, resid {reference.MaxResidual:E1})");
+                Console.WriteLine($"{checkpoint.Step + t,5} {r[0].Value,9:F4} {r[1].Value,9:F4} {r[2].Value,9:F4} {r[3].Value,9:F4} "
+                    + $"{r[5].Value,9:F4}   (cold top-6: {reference.Iterations} matvecs, resid {reference.MaxResidual:E1})");
                 var starts = new List<(string Name, Tensor[] Vectors)>();
                 if (history.Count > 0) starts.Add(("t−1", history[0][..2]));
                 if (history.Count > 1) starts.Add(("t−2", history[1][..2]));
@@ -46,24 +47,35 @@ public static class NtkWarmStartStudy
                     foreach (int cap in new[] { 2, 4, 6, 8, 12, 16, 24 })
                     {
                         if (cap < vectors.Length) continue;
-                        using var warm = LanczosSolver.Solve(ModelOperators.Ntk(point), new LanczosOptions { Count = 2, Tolerance = 1e-12, MaxIterations = cap, WarmStart = vectors });
+                        using var warm = LanczosSolver.Solve(ModelOperators.Ntk(point), new LanczosOptions
+                        {
+                            Count = 2, Tolerance = 1e-12,
+                            MaxIterations = cap, WarmStart = vectors
+                        });
                         double E(int i) => Math.Abs(warm.Top[i].Value - r[i].Value) / r[i].Value;
                         double V(int i) => 1 - Math.Abs(warm.Top[i].Vector.dot(r[i].Vector).item<double>());
-                        Console.WriteLine($"      {name,-10} {warm.Iterations,3}  {warm.MaxResidual,9:E1}  {E(0),9:E1} {E(1),9:E1} {V(0),12:E1} {V(1),12:E1}");
+                        Console.WriteLine($"      {name,-10} {warm.Iterations,3}  {warm.MaxResidual,9:E1}  {E(0),9:E1} {E(1),9:E1} {V(0),12:E1} "
+                            + $"{V(1),12:E1}");
                     }
                 // What each tolerance costs from the best start, and what it buys against the reference.
-                var best = history.Count > 3 ? ("2(t−2)−(t−4)", WarmStarts.Extrapolate(history[1][..2], history[3][..2])) : history.Count > 1 ? ("t−2", history[1][..2]) : default;
+                var best = history.Count > 3 ? ("2(t−2)−(t−4)", WarmStarts.Extrapolate(history[1][..2],
+                    history[3][..2])) : history.Count > 1 ? ("t−2", history[1][..2]) : default;
                 if (best.Item2 is { } bestStart)
                     foreach (double tol in new[] { 1e-4, 1e-5, 1e-6 })
                     {
-                        using var warm = LanczosSolver.Solve(ModelOperators.Ntk(point), new LanczosOptions { Count = 2, Tolerance = tol, MaxIterations = 300, WarmStart = bestStart });
+                        using var warm = LanczosSolver.Solve(ModelOperators.Ntk(point), new LanczosOptions
+                        {
+                            Count = 2, Tolerance = tol,
+                            MaxIterations = 300, WarmStart = bestStart
+                        });
                         double E(int i) => Math.Abs(warm.Top[i].Value - r[i].Value) / r[i].Value;
                         double V(int i) => 1 - Math.Abs(warm.Top[i].Vector.dot(r[i].Vector).item<double>());
                         // z₁ = v₁·z with v₁'s sign taken from the reference: what the tolerance does to the traced z₁.
                         var v1 = warm.Top[0].Vector;
                         if (v1.dot(r[0].Vector).item<double>() < 0) v1 = -v1;
                         double z1 = r[0].Vector.dot(point.Residual).item<double>(), dz1 = Math.Abs(v1.dot(point.Residual).item<double>() - z1);
-                        Console.WriteLine($"      {best.Item1 + " to " + tol.ToString("0e0"),-18} {warm.Iterations,3}  {warm.MaxResidual,9:E1}  {E(0),9:E1} {E(1),9:E1} {V(0),12:E1} {V(1),12:E1}   z₁ {z1:F4}, |Δz₁| {dz1:E1}");
+                        Console.WriteLine($"      {best.Item1 + " to " + tol.ToString("0e0"),-18} {warm.Iterations,3}  {warm.MaxResidual,9:E1}  "
+                            + $"{E(0),9:E1} {E(1),9:E1} {V(0),12:E1} {V(1),12:E1}   z₁ {z1:F4}, |Δz₁| {dz1:E1}");
                     }
                 history.Insert(0, r.Select(p => p.Vector.clone().DetachFromDisposeScope()).ToArray());
                 if (history.Count > 4) { foreach (var v in history[^1]) v.Dispose(); history.RemoveAt(4); }

@@ -27,7 +27,8 @@ public static class ScenarioBenchmark
         foreach (var n in Sizes)
         {
             var start = new ProcessStartInfo(self) { RedirectStandardOutput = false, UseShellExecute = false };
-            foreach (var a in prefix.Concat(["bench", "--scenario", n.ToString(), "--threads", threads.ToString(), "--probe-steps", steps.ToString()]))
+            foreach (var a in prefix.Concat(["bench", "--scenario", n.ToString(), "--threads", threads.ToString(), "--probe-steps",
+                steps.ToString()]))
                 start.ArgumentList.Add(a);
             if (dataFolder is not null) { start.ArgumentList.Add("--data"); start.ArgumentList.Add(dataFolder); }
             using var child = Process.Start(start)!;
@@ -47,7 +48,8 @@ public static class ScenarioBenchmark
         using var model = Trainer.Build(settings, dtype, device);
         using var suite = new ProbeSuite(Trainer.ProbeOptionsOf(settings));
         double stepSeconds = EosProbeBenchmark.TrainingStepSeconds(model, data);
-        Console.WriteLine($"scenario n = {n}: {get_num_threads()} threads, one training step {stepSeconds * 1000:F0} ms, peak RSS before probing {PeakMemory.Text()}");
+        Console.WriteLine($"scenario n = {n}: {get_num_threads()} threads, one training step {stepSeconds * 1000:F0} ms, peak RSS before probing "
+            + $"{PeakMemory.Text()}");
         Console.WriteLine("  step  kinds          ntk (est)  hess (est)   q1   qr  probe s  = training steps");
         for (int step = 0; step <= steps; step++)
         {
@@ -57,7 +59,9 @@ public static class ScenarioBenchmark
             {
                 var r = suite.Run(point, step);
                 string kinds = double.IsFinite(r[ProbeColumns.Q1Max]) ? "all" : "ntk,hess,ratio";
-                Console.WriteLine($"  {step,4}  {kinds,-14} {r["ntk_iters"],4} ({r["ntk_deflation_iters"],3}) {r["hess_iters"],5} ({r["hess_deflation_iters"],3}) {Cell(r["q1_iters"]),4} {Cell(r["qr_iters"]),4} {r[ProbeColumns.ProbeSeconds],8:F2}  = {r[ProbeColumns.ProbeSeconds] / stepSeconds,6:F1}");
+                Console.WriteLine($"  {step,4}  {kinds,-14} {r["ntk_iters"],4} ({r["ntk_deflation_iters"],3}) {r["hess_iters"],5} "
+                    + $"({r["hess_deflation_iters"],3}) {Cell(r["q1_iters"]),4} {Cell(r["qr_iters"]),4} {r[ProbeColumns.ProbeSeconds],8:F2}  = "
+                        + $"{r[ProbeColumns.ProbeSeconds] / stepSeconds,6:F1}");
             }
             GradientDescent.Step(model, settings.Lr);
         }

@@ -19,8 +19,10 @@ public static class ToleranceStudy
     private const double RunTolerance = 1e-6;                                    // on the run's own network
     private static readonly string[] Columns =
     [
-        ProbeColumns.EtaNtk1, "y", "ntk_2", ProbeColumns.Z1, ProbeColumns.Z2, "hess_1", "hess_2", ProbeColumns.Q1Max, ProbeColumns.Q1Min, ProbeColumns.QrMax, ProbeColumns.QrMin,
-        ProbeColumns.Z1Linear, ProbeColumns.Z1Second, ProbeColumns.NonlinearityRatio, ProbeColumns.Z1Realised, ProbeColumns.Z1SecondFull, ProbeColumns.NonlinearityRatioFull, ProbeColumns.NonlinearityRatioTwoStep,
+        ProbeColumns.EtaNtk1, "y", "ntk_2", ProbeColumns.Z1, ProbeColumns.Z2, "hess_1", "hess_2", ProbeColumns.Q1Max, ProbeColumns.Q1Min,
+            ProbeColumns.QrMax, ProbeColumns.QrMin,
+        ProbeColumns.Z1Linear, ProbeColumns.Z1Second, ProbeColumns.NonlinearityRatio, ProbeColumns.Z1Realised, ProbeColumns.Z1SecondFull,
+            ProbeColumns.NonlinearityRatioFull, ProbeColumns.NonlinearityRatioTwoStep,
     ];
     private static readonly string[] Operators = ["ntk", "hess", "q1", "qr"];
 
@@ -62,7 +64,8 @@ public static class ToleranceStudy
                                 if (i == 0) solves[o]++;
                             }
                     Console.WriteLine($"{step,5} {records[0][ProbeColumns.WarmLag],6}    "
-                        + string.Join("  ", records.Select(r => string.Join("/", Operators.Select(o => double.IsFinite(r[o + "_iters"]) ? r[o + "_iters"].ToString("F0") : "—")))));
+                        + string.Join("  ", records.Select(r => string.Join("/",
+                            Operators.Select(o => double.IsFinite(r[o + "_iters"]) ? r[o + "_iters"].ToString("F0") : "—")))));
                 }
                 run.Step();
                 twin.Sync();
@@ -71,12 +74,14 @@ public static class ToleranceStudy
             Console.WriteLine($"largest |x − x_ref| / |x_ref| over the steps (x_ref at {Reference:0e0}, float64):");
             Console.WriteLine($"{"column",-19} " + string.Join(" ", labels[..^1].Select(l => $"{l,10}")));
             for (int c = 0; c < Columns.Length; c++)
-                Console.WriteLine($"{Columns[c],-19} " + string.Join(" ", Enumerable.Range(0, labels.Length - 1).Select(i => $"{deviation[i, c],10:E1}")));
+                Console.WriteLine($"{Columns[c],-19} " + string.Join(" ", Enumerable.Range(0,
+                    labels.Length - 1).Select(i => $"{deviation[i, c],10:E1}")));
             if (steps > 1)
             {
                 Console.WriteLine($"mean matvecs per solve after the first step ({string.Join("/", Operators)}):");
                 for (int i = 0; i < labels.Length; i++)
-                    Console.WriteLine($"  {labels[i],-9}: " + string.Join(" / ", Enumerable.Range(0, Operators.Length).Select(o => (matvecs[i, o] / Math.Max(solves[o], 1)).ToString("F1"))));
+                    Console.WriteLine($"  {labels[i],-9}: " + string.Join(" / ", Enumerable.Range(0, Operators.Length).Select(o => (matvecs[i,
+                        o] / Math.Max(solves[o], 1)).ToString("F1"))));
             }
             return 0;
         }

@@ -11,12 +11,38 @@ public static class BenchCommand
         var n = new Option<int>("--n") { Description = "Training examples (default 5000).", DefaultValueFactory = _ => 5000 };
         var threads = new Option<int>("--threads") { Description = "Torch threads (default 2).", DefaultValueFactory = _ => 2 };
         var data = new Option<string?>("--data") { Description = "CIFAR-10 folder (as for train)." };
-        var run = new Option<string?>("--run") { Description = "Also time warm-started probes over consecutive steps from this run's last checkpoint (e.g. one in its EOS phase)." };
-        var steps = new Option<int>("--probe-steps") { Description = "Consecutive steps probed with --run (default 6).", DefaultValueFactory = _ => 6 };
-        var study = new Option<bool>("--ntk-study") { Description = "With --run: what limits the warm-started NTK solve (block sizes, tolerances, float32 floor) against a tight reference." };
-        var toleranceStudy = new Option<bool>("--tolerance-study") { Description = "With --run: every traced column at probe tolerances 1e-4, 1e-5, 1e-6 (float64 copy of the network) and 1e-6 on the run itself, against 1e-8 in float64, and what each costs." };
-        var deflationStudy = new Option<bool>("--deflation-study") { Description = "With --run: Lanczos against deflated Davidson for the top-k NTK at each step, from one deflation space estimated at the first." };
-        var scenarios = new Option<bool>("--scenarios") { Description = $"Probe costs and peak resident memory of a new run at n = {string.Join(", ", Bench.ScenarioBenchmark.Sizes)}, each in its own process (cold, then --probe-steps steps step by step)." };
+        var run = new Option<string?>("--run")
+        {
+            Description =
+            "Also time warm-started probes over consecutive steps from this run's last checkpoint (e.g. one in its EOS phase)."
+        };
+        var steps = new Option<int>("--probe-steps")
+        {
+            Description = "Consecutive steps probed with --run (default 6).",
+            DefaultValueFactory = _ => 6
+        };
+        var study = new Option<bool>("--ntk-study")
+        {
+            Description =
+            "With --run: what limits the warm-started NTK solve (block sizes, tolerances, float32 floor) against a tight reference."
+        };
+        var toleranceStudy = new Option<bool>("--tolerance-study")
+        {
+            Description =
+            "With --run: every traced column at probe tolerances 1e-4, 1e-5, 1e-6 (float64 copy of the network) and 1e-6 on the run itself, against "
+                + "1e-8 in float64, and what each costs."
+        };
+        var deflationStudy = new Option<bool>("--deflation-study")
+        {
+            Description =
+            "With --run: Lanczos against deflated Davidson for the top-k NTK at each step, from one deflation space estimated at the first."
+        };
+        var scenarios = new Option<bool>("--scenarios")
+        {
+            Description =
+            $"Probe costs and peak resident memory of a new run at n = {string.Join(", ", Bench.ScenarioBenchmark.Sizes)}, each in its own process "
+                + $"(cold, then --probe-steps steps step by step)."
+        };
         var scenario = new Option<int?>("--scenario") { Description = "One size of --scenarios, in this process.", Hidden = true };
         command.Options.Add(scenarios);
         command.Options.Add(scenario);
@@ -33,7 +59,8 @@ public static class BenchCommand
         command.SetAction(result => result.GetValue(scenario) is { } one
             ? Bench.ScenarioBenchmark.RunOne(result.GetValue(data), one, result.GetValue(threads), result.GetValue(steps))
             : result.GetValue(scenarios) ? Bench.ScenarioBenchmark.Run(result.GetValue(data), result.GetValue(threads), result.GetValue(steps))
-            : Run(result.GetValue(run), [result.GetValue(study), result.GetValue(toleranceStudy), result.GetValue(deflationStudy)], result.GetValue(tolerance),
+            : Run(result.GetValue(run), [result.GetValue(study), result.GetValue(toleranceStudy), result.GetValue(deflationStudy)],
+                result.GetValue(tolerance),
             result.GetValue(steps), result.GetValue(data), result.GetValue(n), result.GetValue(threads)));
         return command;
     }
@@ -44,7 +71,8 @@ public static class BenchCommand
         var (ntkStudy, toleranceStudy, deflationStudy) = (studies[0], studies[1], studies[2]);
         int chosen = studies.Count(b => b);
         if (chosen > 0 && run is null)
-            throw new ProbesError("--ntk-study, --tolerance-study and --deflation-study need --run RUN_DIR (a run with a checkpoint in its EOS phase).");
+            throw new
+                ProbesError("--ntk-study, --tolerance-study and --deflation-study need --run RUN_DIR (a run with a checkpoint in its EOS phase).");
         if (chosen > 1) throw new ProbesError("choose one of --ntk-study, --tolerance-study and --deflation-study.");
         if (steps < 1) throw new ProbesError($"--probe-steps must be positive, got {steps}.");
         double loosest = Config.SettingsValidator.MaxProbeTolerance;      // the same range as train's

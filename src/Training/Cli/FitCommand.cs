@@ -14,9 +14,14 @@ public static class FitCommand
         var run = new Argument<string>("RUN_DIR") { Description = "A run directory with probes." };
         var window = new Option<string?>("--window") { Description = "A:B: the steps to fit (default: from the first η·λ₁ ≥ 2 to the end)." };
         var taylorAt = new Option<int?>("--taylor-at") { Description = "Also run the network's second-order Taylor model from this step." };
-        var taylorSteps = new Option<int>("--taylor-steps") { Description = "Steps of the Taylor comparison (default 50).", DefaultValueFactory = _ => 50 };
+        var taylorSteps = new Option<int>("--taylor-steps")
+        {
+            Description = "Steps of the Taylor comparison (default 50).",
+            DefaultValueFactory = _ => 50
+        };
         var json = new Option<bool>("--json") { Description = "Print a JSON object instead of the one-line summary." };
-        var command = new Command("fit", "Fit the two-step laws and quadratic models to a run; results in RUN_DIR/fit.json.") { run, window, taylorAt, taylorSteps, json };
+        var command = new Command("fit", "Fit the two-step laws and quadratic models to a run; results in RUN_DIR/fit.json.") { run, window, taylorAt,
+            taylorSteps, json };
         command.SetAction(r =>
         {
             var traces = RunTraces.Read(r.GetValue(run)!);
@@ -43,8 +48,10 @@ public static class FitCommand
                 s => System.Text.Json.JsonSerializer.Serialize(s, fit, ReportJson.Options));
             var figures = RunFigures.Draw([RunTraces.Read(traces.Path)], Path.Combine(traces.Path, "figures"));
             ReportCommands.Print(r.GetValue(json),
-                $"two-step slope {fit.TwoStepZ1?.Slope:F4} R² {fit.TwoStepZ1?.RSquared:F4}; D1P2 ε {fit.D1P2?.Epsilon:G4} → limit {fit.D1P2?.PredictedLimit:F4} vs observed {fit.ObservedMeanSharpness:F4}"
-                + (taylor is null ? "" : $"; Taylor model parts at step {taylor.PartStep?.ToString() ?? "none"}") + $" → {Path.Combine(traces.Path, FitResult.FileName)}",
+                $"two-step slope {fit.TwoStepZ1?.Slope:F4} R² {fit.TwoStepZ1?.RSquared:F4}; D1P2 ε {fit.D1P2?.Epsilon:G4} → limit "
+                    + $"{fit.D1P2?.PredictedLimit:F4} vs observed {fit.ObservedMeanSharpness:F4}"
+                + (taylor is null ? "" : $"; Taylor model parts at step {taylor.PartStep?.ToString() ?? "none"}") +
+                    $" → {Path.Combine(traces.Path, FitResult.FileName)}",
                 fit);
             return 0;
         });

@@ -11,7 +11,8 @@ public static class ListArguments
         var parts = text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
         var values = new double[parts.Length];
         for (int i = 0; i < parts.Length; i++)
-            if (!double.TryParse(parts[i], NumberStyles.Float, CultureInfo.InvariantCulture, out values[i]) || !(values[i] > 0) || !double.IsFinite(values[i]))
+            if (!double.TryParse(parts[i], NumberStyles.Float, CultureInfo.InvariantCulture,
+                out values[i]) || !(values[i] > 0) || !double.IsFinite(values[i]))
                 throw new ProbesError($"{name} '{text}': '{parts[i]}' is not a positive number.");
         return parts.Length > 0 ? values : throw new ProbesError($"{name} is empty.");
     }

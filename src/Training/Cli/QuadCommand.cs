@@ -12,7 +12,8 @@ using static TorchSharp.torch;
 
 namespace Training.Cli;
 
-/// <summary><c>probes quad simulate</c> and <c>probes quad phase</c> (and the §4 statistics in <see cref="QuadStatisticsCommands"/>): the quadratic regression models alone.</summary>
+/// <summary><c>probes quad simulate</c> and <c>probes quad phase</c> (and the §4 statistics in <see cref="QuadStatisticsCommands"/>): the quadratic
+/// regression models alone.</summary>
 public static class QuadCommand
 {
     public static Command Create()
@@ -54,20 +55,28 @@ public static class QuadCommand
             {
                 "d1p2" => Trajectory.D1P2(D1P2Model.WithEpsilon(Positive(r.GetValue(eps), "--eps"), r.GetValue(conserved)),
                     new D1P2State(r.GetValue(z0), r.GetValue(t0)), r.GetValue(steps)),
-                "random" => RandomPath(r.GetValue(d), r.GetValue(p), r.GetValue(sigmaZ), r.GetValue(sigmaJ), r.GetValue(seed), Positive(r.GetValue(lr), "--lr"), r.GetValue(steps)),
+                "random" => RandomPath(r.GetValue(d), r.GetValue(p), r.GetValue(sigmaZ), r.GetValue(sigmaJ), r.GetValue(seed),
+                    Positive(r.GetValue(lr), "--lr"), r.GetValue(steps)),
                 _ => throw new ProbesError($"unknown model '{kind}' (expected d1p2 or random)."),
             };
             using var run = RunDirectory.Create(r.GetValue(output) ?? RunDirectory.DefaultPath("quad-" + kind));
             using (var csv = new CsvTrace(run.File("trajectory.csv"), ["step", "z_tilde", "eta_lambda_max", "loss"]))
                 foreach (var pt in path)
-                    csv.Write(new Dictionary<string, double> { ["step"] = pt.Step, ["z_tilde"] = pt.Z, ["eta_lambda_max"] = pt.Sharpness, ["loss"] = pt.Loss });
-            var figures = Draw(path, run.Path, kind == "d1p2" ? $"D = 1, P = 2, ε = {r.GetValue(eps)}" : $"random model D = {r.GetValue(d)}, P = {r.GetValue(p)}");
+                    csv.Write(new Dictionary<string, double>
+                    {
+                        ["step"] = pt.Step, ["z_tilde"] = pt.Z, ["eta_lambda_max"] = pt.Sharpness,
+                        ["loss"] = pt.Loss
+                    });
+            var figures = Draw(path, run.Path, kind == "d1p2" ? $"D = 1, P = 2, ε = {r.GetValue(eps)}" :
+                $"random model D = {r.GetValue(d)}, P = {r.GetValue(p)}");
             var last = path[^1];
             // A trajectory whose loss left every finite or sane scale is reported as diverged, not as a "final" value.
-            var blowUp = path.FirstOrDefault(x => !double.IsFinite(x.Loss) || !double.IsFinite(x.Sharpness) || x.Loss > DivergedLossFactor * Math.Max(path[0].Loss, 1e-300));
+            var blowUp = path.FirstOrDefault(x => !double.IsFinite(x.Loss) || !double.IsFinite(x.Sharpness) || x.Loss > DivergedLossFactor *
+                Math.Max(path[0].Loss, 1e-300));
             if (blowUp is not null)
             {
-                Console.Error.WriteLine($"probes: {kind} diverged at step {blowUp.Step} (loss {blowUp.Loss:G3}, η·λ_max {blowUp.Sharpness:G3}, from loss {path[0].Loss:G3}); trajectory kept in {run.Path}");
+                Console.Error.WriteLine($"probes: {kind} diverged at step {blowUp.Step} (loss {blowUp.Loss:G3}, η·λ_max {blowUp.Sharpness:G3}, from "
+                    + $"loss {path[0].Loss:G3}); trajectory kept in {run.Path}");
                 return ExitCodes.Diverged;
             }
             var steps_ = path.Select(x => (double)x.Step).ToArray();
@@ -105,10 +114,13 @@ public static class QuadCommand
         double bytes = 3.0 * 8 * d * (double)p * p;
         long available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
         if (bytes > available)
-            throw new ProbesError($"D = {d}, P = {p}: a random model needs {bytes / (1 << 30):F1} GiB (Q is D × P × P), more than the {available / (double)(1 << 30):F1} GiB available.");
+            throw new
+                ProbesError($"D = {d}, P = {p}: a random model needs {bytes / (1 << 30):F1} GiB (Q is D × P × P), more than the "
+                    + $"{available / (double)(1 << 30):F1} GiB available.");
     }
 
-    internal static double Positive(double v, string name) => v > 0 && double.IsFinite(v) ? v : throw new ProbesError($"{name} must be positive, got {v}.");
+    internal static double Positive(double v, string name) => v > 0 && double.IsFinite(v) ? v : throw new
+        ProbesError($"{name} must be positive, got {v}.");
 
     private static string[] Draw(List<TrajectoryPoint> path, string folder, string title)
     {
@@ -150,7 +162,12 @@ public static class QuadCommand
             int g = r.GetValue(grid);
             if (g < 1 || r.GetValue(seeds) < 1 || r.GetValue(steps) < 1 || r.GetValue(d) < 1 || r.GetValue(p) < 1)
                 throw new ProbesError("--grid, --seeds, --steps, --D and --P must be positive.");
-            var type = r.GetValue(dtype) switch { "float32" => ScalarType.Float32, "float64" => ScalarType.Float64, var x => throw new ProbesError($"--dtype must be float32 or float64, got '{x}'.") };
+            var type = r.GetValue(dtype) switch
+            {
+                "float32" => ScalarType.Float32,
+                "float64" => ScalarType.Float64,
+                var x => throw new ProbesError($"--dtype must be float32 or float64, got '{x}'.")
+            };
             var zs = LogGrid(r.GetValue(zRange)!, g, "--sigma-z");
             var js = LogGrid(r.GetValue(jRange)!, g, "--sigma-j");
             using var run = RunDirectory.Create(r.GetValue(output) ?? RunDirectory.DefaultPath("quad-phase"));
@@ -159,7 +176,8 @@ public static class QuadCommand
             List<PhaseCell> cells = ProgressDisplay.Run(total, progress =>
                 PhaseDiagram.Run(r.GetValue(d), r.GetValue(p), zs, js, total, r.GetValue(steps), Positive(r.GetValue(lr), "--lr"), type,
                     done => progress.Report(done, total, $"seed {done}/{total}")));
-            using (var csv = new CsvTrace(run.File("phase.csv"), ["sigma_z_tilde", "sigma_j_tilde", "median_final_sharpness", "diverged_fraction", "median_initial_sharpness"]))
+            using (var csv = new CsvTrace(run.File("phase.csv"), ["sigma_z_tilde", "sigma_j_tilde", "median_final_sharpness", "diverged_fraction",
+                "median_initial_sharpness"]))
                 foreach (var c in cells)
                     csv.Write(new Dictionary<string, double>
                     {

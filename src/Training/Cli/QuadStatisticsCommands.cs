@@ -42,9 +42,11 @@ public static class QuadStatisticsCommands
             if (!(fTime >= 0) || (fTime > 0 && (fSteps < 1 || fSeeds < 2)))
                 throw new ProbesError("--flow-time must be ≥ 0, with --flow-steps ≥ 1 and --flow-seeds ≥ 2.");
             // λ_max ≈ σ_J²(√D + √P)² (the Marchenko–Pastur edge) = σ̃_J²(√D + √P)²/√(DP) in the rescaling.
-            double stiffness = fTime > 0 ? fTime / fSteps * shapes.Max(s => sj * sj * Math.Pow(Math.Sqrt(s.D) + Math.Sqrt(s.P), 2) / Math.Sqrt((double)s.D * s.P)) : 0;
+            double stiffness = fTime > 0 ? fTime / fSteps * shapes.Max(s => sj * sj * Math.Pow(Math.Sqrt(s.D) + Math.Sqrt(s.P),
+                2) / Math.Sqrt((double)s.D * s.P)) : 0;
             if (stiffness > 0.1)
-                throw new ProbesError($"--flow-time {fTime} in {fSteps} steps gives dt·λ_max ≈ {stiffness:G2}; RK4 needs it ≤ 0.1: raise --flow-steps.");
+                throw new
+                    ProbesError($"--flow-time {fTime} in {fSteps} steps gives dt·λ_max ≈ {stiffness:G2}; RK4 needs it ≤ 0.1: raise --flow-steps.");
             using var run = RunDirectory.Create(r.GetValue(output) ?? RunDirectory.DefaultPath("quad-sharpening"));
             var clock = Stopwatch.StartNew();
             int total = shapes.Count * zs.Length;
@@ -52,7 +54,8 @@ public static class QuadStatisticsCommands
                 SharpeningSeries.Run(shapes, zs, sj, n, done => progress.Report(done, total, $"point {done}/{total}")));
             var coefficients = SharpeningSeries.Coefficients(points);
             WriteSharpening(run.File("sharpening.csv"), points);
-            var figures = new List<string> { QuadStatisticsFigures.Sharpening(points, coefficients, n).Save(run.Path), QuadStatisticsFigures.BySize(coefficients).Save(run.Path) };
+            var figures = new List<string> { QuadStatisticsFigures.Sharpening(points, coefficients, n).Save(run.Path),
+                QuadStatisticsFigures.BySize(coefficients).Save(run.Path) };
             if (fTime > 0)
             {
                 // Flow curves at the largest size only: one per σ̃_z keeps the figure readable.
@@ -64,12 +67,18 @@ public static class QuadStatisticsCommands
             }
             double seconds = clock.Elapsed.TotalSeconds;
             var line = string.Join("; ", coefficients.Select(c =>
-                $"D={c.D},P={c.P}: c̃ = {c.Measured.Mean:G4} ± {c.Measured.StandardError:G2} (formula {c.Predicted.Mean:G4}, limit {SharpeningRate.LimitCoefficient(c.D, c.P):G4}, χ²/dof {c.ChiSquaredPerDof?.ToString("F2", CultureInfo.InvariantCulture) ?? "n/a"})"));
+                $"D={c.D},P={c.P}: c̃ = {c.Measured.Mean:G4} ± {c.Measured.StandardError:G2} (formula {c.Predicted.Mean:G4}, limit "
+                    + $"{SharpeningRate.LimitCoefficient(c.D, c.P):G4}, χ²/dof "
+                        + $"{c.ChiSquaredPerDof?.ToString("F2", CultureInfo.InvariantCulture) ?? "n/a"})"));
             ReportCommands.Print(r.GetValue(json), $"E[λ̈]/E[λ] = c̃·σ̃_z²: {line}; {seconds:F1} s → {run.Path}",
                 new
                 {
                     directory = run.Path, seconds, seeds = n, sigmaJTilde = sj,
-                    coefficients = coefficients.Select(c => new { c.D, c.P, c.Measured, c.Predicted, c.ChiSquaredPerDof, limit = SharpeningRate.LimitCoefficient(c.D, c.P) }),
+                    coefficients = coefficients.Select(c => new
+                    {
+                        c.D, c.P, c.Measured, c.Predicted, c.ChiSquaredPerDof,
+                        limit = SharpeningRate.LimitCoefficient(c.D, c.P)
+                    }),
                     points, figures
                 });
             return 0;
@@ -119,7 +128,11 @@ public static class QuadStatisticsCommands
             ReportCommands.Print(r.GetValue(json),
                 $"r_NL ≈ {law.Prefactor:G4}·{Show("σ̃_z", law.SigmaZ)}·{Show("η", law.Eta)}·{Show("σ̃_J", law.SigmaJ)} "
                 + $"(large-size law {limit:G4}·σ̃_z·η); {seconds:F1} s → {run.Path}",
-                new { directory = run.Path, seconds, d = dd, p = pp, seeds = n, powerLaw = law, limitPrefactor = limit, points, figures = new[] { figure } });
+                new
+                {
+                    directory = run.Path, seconds, d = dd, p = pp, seeds = n, powerLaw = law, limitPrefactor = limit, points,
+                    figures = new[] { figure }
+                });
             return 0;
         });
         return command;
@@ -147,7 +160,8 @@ public static class QuadStatisticsCommands
             csv.Write(new Dictionary<string, double>
             {
                 ["D"] = x.D, ["P"] = x.P, ["sigma_z_tilde"] = x.SigmaZTilde, ["sigma_j_tilde"] = x.SigmaJTilde,
-                ["ratio"] = e.Ratio.Mean, ["ratio_se"] = e.Ratio.StandardError, ["predicted"] = e.Predicted.Mean, ["predicted_se"] = e.Predicted.StandardError,
+                ["ratio"] = e.Ratio.Mean, ["ratio_se"] = e.Ratio.StandardError, ["predicted"] = e.Predicted.Mean,
+                ["predicted_se"] = e.Predicted.StandardError,
                 ["limit"] = SharpeningRate.LimitCoefficient(x.D, x.P) * x.SigmaZTilde * x.SigmaZTilde,
                 ["lambda_mean"] = e.Lambda.Mean, ["lambda_se"] = e.Lambda.StandardError, ["lambda_ddot_mean"] = e.LambdaDdot.Mean,
                 ["lambda_ddot_se"] = e.LambdaDdot.StandardError, ["seeds"] = e.Ratio.Samples,

@@ -28,14 +28,17 @@ public static class ReportCommands
     public static Command Report()
     {
         var run = new Argument<string>("RUN_DIR") { Description = "A run directory." };
-        var command = new Command("report", "Write RUN_DIR/report.html (self-contained) and report.md with the EOS numbers and figures.") { run, Json };
+        var command = new Command("report", "Write RUN_DIR/report.html (self-contained) and report.md with the EOS numbers and figures.") { run,
+            Json };
         command.SetAction(r =>
         {
             var traces = RunTraces.Read(r.GetValue(run)!);
             var summary = EosSummary.Of(traces);
             var figures = RunFigures.Draw([traces], Path.Combine(traces.Path, "figures"));
             var (md, html) = ReportWriter.Write(traces, summary, figures, traces.Path);
-            Print(r.GetValue(Json), $"report: {html} (onset {summary.OnsetStep?.ToString() ?? "never"}, η·λ₁ after onset {summary.MeanSharpnessAfterOnset:F4}, two-step R² {summary.TwoStep?.RSquared:F3})",
+            Print(r.GetValue(Json),
+                $"report: {html} (onset {summary.OnsetStep?.ToString() ?? "never"}, η·λ₁ after onset {summary.MeanSharpnessAfterOnset:F4}, two-step "
+                    + $"R² {summary.TwoStep?.RSquared:F3})",
                 new { html, markdown = md, summary });
             return 0;
         });
@@ -54,7 +57,11 @@ public static class ReportCommands
             var second = RunTraces.Read(r.GetValue(b)!);
             var folder = r.GetValue(output) ?? Path.Combine(first.Path, "compare-" + Path.GetFileName(Path.GetFullPath(second.Path)));
             var figures = RunFigures.Draw([first, second], folder);
-            Print(r.GetValue(Json), $"{figures.Count} overlaid figures in {folder}", new { folder, figures = figures.Select(f => f.PngPath).ToArray() });
+            Print(r.GetValue(Json), $"{figures.Count} overlaid figures in {folder}", new
+            {
+                folder,
+                figures = figures.Select(f => f.PngPath).ToArray()
+            });
             return 0;
         });
         return command;

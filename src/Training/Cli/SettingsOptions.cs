@@ -36,19 +36,27 @@ public sealed class SettingsOptions
         Add<int>("--test-every", "Evaluate the test set every k steps (default {default}).");
         Add<int>("--log-every", "Log a progress line every k steps (default {default}).");
         Add<int>("--checkpoint-every", "Write a resumable checkpoint every k steps (default {default}; also at step 0, on Ctrl-C and at the end).");
-        Add<string>("--init-weights", "Start from this PyTorch state_dict (.safetensors, or torch.save .pt/.pth/.bin) of nn.Sequential(Linear, Tanh, …) with this architecture, instead of the seeded init.");
+        Add<string>("--init-weights",
+            "Start from this PyTorch state_dict (.safetensors, or torch.save .pt/.pth/.bin) of nn.Sequential(Linear, Tanh, …) with this "
+                + "architecture, instead of the seeded init.");
         Add<int>("--probe-every", "Probe every k steps (default {default}; 0: only --probe-window steps, so no windows means no probes).");
         Add<string[]>("--probe-window", "A:B: probe every step from A to B (repeatable).", many: true);
         Add<double>("--probe-above", "Probe every step while the last η·λ₁ exceeds this (default {default}; presets: off).");
         Add<int>("--probe-k", "Eigenpairs of the NTK and the Hessian (default {default}).");
         Add<double>("--probe-tol", "Lanczos relative residual tolerance (default {default}).");
         Add<int>("--probe-max-iter", "Lanczos iteration cap per operator (default {default}).");
-        Add<int>("--probe-q-every", "Q₁ and Q_r extremes at probed steps that are multiples of K, and at --spectra-at steps (default {default}; 1: every probe).");
-        Add<int>("--probe-deflate", "Eigenpairs below the top k of the NTK and the Hessian kept to precondition their step-by-step solves (default {default}; 0: Lanczos only).");
-        Add<string[]>("--probes", $"Comma-separated subset of {string.Join(",", Probes.Probing.ProbeOptions.KindNames.Keys)} (default all).", many: true, commaSeparated: true);
-        Add<string[]>("--spectra-at", "Steps at which to write Q₁ and Q_r spectra to spectra.csv (repeatable or comma-separated).", many: true, commaSeparated: true);
+        Add<int>("--probe-q-every",
+            "Q₁ and Q_r extremes at probed steps that are multiples of K, and at --spectra-at steps (default {default}; 1: every probe).");
+        Add<int>("--probe-deflate",
+            "Eigenpairs below the top k of the NTK and the Hessian kept to precondition their step-by-step solves (default {default}; 0: Lanczos "
+                + "only).");
+        Add<string[]>("--probes", $"Comma-separated subset of {string.Join(",", Probes.Probing.ProbeOptions.KindNames.Keys)} (default all).",
+            many: true, commaSeparated: true);
+        Add<string[]>("--spectra-at", "Steps at which to write Q₁ and Q_r spectra to spectra.csv (repeatable or comma-separated).", many: true,
+            commaSeparated: true);
         Add<int>("--spectra-m", "Ritz values per spectrum end in spectra.csv (default {default}).");
-        Add<int>("--spectra-density", "Random vectors of a stochastic-Lanczos-quadrature density of Q₁ and Q_r at --spectra-at steps, into density.csv (default 0: none).");
+        Add<int>("--spectra-density",
+            "Random vectors of a stochastic-Lanczos-quadrature density of Q₁ and Q_r at --spectra-at steps, into density.csv (default 0: none).");
         Add<int>("--spectra-density-steps", "Lanczos steps per SLQ vector (default {default}).");
     }
 
@@ -77,7 +85,8 @@ public sealed class SettingsOptions
         if (description.Contains("{default}"))
             description = description.Replace("{default}", Defaults[name.TrimStart('-')] switch
             {
-                JsonValue v when v.TryGetValue(out double d) && d != 0 && Math.Abs(d) < 1e-3 => d.ToString("0e0", System.Globalization.CultureInfo.InvariantCulture),
+                JsonValue v when v.TryGetValue(out double d) && d != 0 && Math.Abs(d) < 1e-3 => d.ToString("0e0",
+                    System.Globalization.CultureInfo.InvariantCulture),
                 JsonValue v when v.TryGetValue(out string? text) => text,
                 JsonNode v => v.ToJsonString(),
                 null => throw new InvalidOperationException($"{name} has no default to show."),
@@ -94,7 +103,8 @@ public sealed class SettingsOptions
                     : throw new ProbesError($"--spectra-at: '{i}' is not a step number.")).ToArray());
             }
             // JSON has no NaN or ∞, and no setting means anything with them: refuse here, with the flag's name.
-            if (value is double d && !double.IsFinite(d)) throw new ProbesError($"{name} must be a finite number, got {d.ToString(System.Globalization.CultureInfo.InvariantCulture)}.");
+            if (value is double d && !double.IsFinite(d)) throw new
+                ProbesError($"{name} must be a finite number, got {d.ToString(System.Globalization.CultureInfo.InvariantCulture)}.");
             return JsonSerializer.SerializeToNode(value);
         }
         ));

@@ -10,7 +10,11 @@ public static class TrainCommand
     public static Command Create()
     {
         var options = new SettingsOptions();
-        var resume = new Option<string?>("--resume") { Description = "Continue RUN_DIR from its last checkpoint with its own settings (only --steps may change)." };
+        var resume = new Option<string?>("--resume")
+        {
+            Description =
+            "Continue RUN_DIR from its last checkpoint with its own settings (only --steps may change)."
+        };
         var command = new Command("train", "Train the network with full-batch GD, probes on, into a run directory.");
         options.AddTo(command);
         command.Options.Add(resume);
@@ -21,7 +25,9 @@ public static class TrainCommand
             {
                 var others = layer.Select(p => p.Key).Where(k => k != "steps").ToList();
                 if (others.Count > 0 || result.GetValue(options.Config) is not null)
-                    throw new ProbesError($"--resume uses the run's own settings; drop --{string.Join(", --", others.DefaultIfEmpty("config"))} (only --steps may change).");
+                    throw new
+                        ProbesError($"--resume uses the run's own settings; drop --{string.Join(", --", others.DefaultIfEmpty("config"))} (only "
+                            + $"--steps may change).");
                 return Trainer.Resume(runDir, layer["steps"]?.GetValue<int>());
             }
             var settings = SettingsResolver.Resolve(result.GetValue(options.Config), layer);

@@ -35,7 +35,8 @@ public static class SettingsValidator
         Require(s.ProbeMaxIter >= 2 * s.ProbeK, $"probe-max-iter must be ≥ 2·probe-k, got {s.ProbeMaxIter}.");
         Require(s.ProbeDeflate >= 0, $"probe-deflate must be ≥ 0, got {s.ProbeDeflate}.");
         Require(s.ProbeDeflate == 0 || s.ProbeMaxIter >= s.ProbeK + s.ProbeDeflate,
-            $"probe-max-iter must be ≥ probe-k + probe-deflate = {s.ProbeK + s.ProbeDeflate} (one block of the deflation estimate), got {s.ProbeMaxIter}.");
+            $"probe-max-iter must be ≥ probe-k + probe-deflate = {s.ProbeK + s.ProbeDeflate} (one block of the deflation estimate), got "
+                + $"{s.ProbeMaxIter}.");
         Require(s.ProbeQEvery >= 1, $"probe-q-every must be ≥ 1, got {s.ProbeQEvery}.");
         Require(s.SpectraDensity >= 0, $"spectra-density must be ≥ 0, got {s.SpectraDensity}.");
         Require(s.SpectraDensitySteps >= 2, $"spectra-density-steps must be ≥ 2, got {s.SpectraDensitySteps}.");

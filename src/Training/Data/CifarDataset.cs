@@ -67,7 +67,8 @@ public sealed class CifarDataset : IDisposable
         if (testCount > m) throw new ProbesError($"--n-test {testCount} asks for more test images than the {m:N0} in {testPath}.");
 
         var info = new DatasetInfo(folder, files, n, m, statistics.ImageCount,
-            $"per-feature mean and population std of pixels/255 over the {statistics.ImageCount:N0} training images of {trainParts.Count} batch files",
+            $"per-feature mean and population std of pixels/255 over the {statistics.ImageCount:N0} training images "
+                + $"of {trainParts.Count} batch files",
             statistics.ChannelMeans255, statistics.ChannelStds255);
         var (trainX, trainY, trainL) = Tensors(statistics, train, n, dtype, device);
         if (test is null || m == 0)

@@ -24,7 +24,9 @@ public static class CifarLocator
                 : throw new ProbesError($"${EnvironmentVariable}={fromEnvironment}: no {TrainFiles[0]} there.");
         foreach (var candidate in Candidates())
             if (Holds(candidate)) return Path.GetFullPath(candidate);
-        throw new ProbesError($"CIFAR-10 not found: put the binary files (data_batch_1.bin … test_batch.bin) in data/{FolderName}, set ${EnvironmentVariable}, or pass --data DIR.");
+        throw new
+            ProbesError($"CIFAR-10 not found: put the binary files (data_batch_1.bin … test_batch.bin) in data/{FolderName}, set "
+                + $"${EnvironmentVariable}, or pass --data DIR.");
     }
 
     private static IEnumerable<string> Candidates()

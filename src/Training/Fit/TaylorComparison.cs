@@ -11,7 +11,8 @@ using static TorchSharp.torch;
 namespace Training.Fit;
 
 /// <summary>One step of the network against its Taylor model, both from θ at the chosen step.</summary>
-public sealed record TaylorRow(int Step, double NetLoss, double TaylorLoss, double NetSharpness, double TaylorSharpness, double NetZ1, double TaylorZ1);
+public sealed record TaylorRow(int Step, double NetLoss, double TaylorLoss, double NetSharpness, double TaylorSharpness, double NetZ1,
+    double TaylorZ1);
 
 /// <summary>The comparison and where the two part.</summary>
 public sealed record TaylorResult(int From, int Steps, int? PartStep, string PartRule, IReadOnlyList<TaylorRow> Rows);
@@ -52,9 +53,11 @@ public static class TaylorComparison
             using var taylorPoint = taylor.At();
             var net = netProbes.Run(netPoint, from + k);
             var quad = taylorProbes.Run(taylorPoint, from + k);
-            var row = new TaylorRow(from + k, Loss(netPoint), Loss(taylorPoint), net[ProbeColumns.EtaNtk1], quad[ProbeColumns.EtaNtk1], net[ProbeColumns.Z1], quad[ProbeColumns.Z1]);
+            var row = new TaylorRow(from + k, Loss(netPoint), Loss(taylorPoint), net[ProbeColumns.EtaNtk1], quad[ProbeColumns.EtaNtk1],
+                net[ProbeColumns.Z1], quad[ProbeColumns.Z1]);
             rows.Add(row);
-            if (part is null && (Math.Abs(row.NetLoss - row.TaylorLoss) > 0.05 * Math.Abs(row.NetLoss) || Math.Abs(row.NetSharpness - row.TaylorSharpness) > 0.05))
+            if (part is null && (Math.Abs(row.NetLoss - row.TaylorLoss) > 0.05 * Math.Abs(row.NetLoss) || Math.Abs(row.NetSharpness -
+                row.TaylorSharpness) > 0.05))
                 part = row.Step;
             progress?.Invoke($"Taylor model step {k}/{steps}");
             if (k == steps) break;

@@ -52,7 +52,8 @@ public sealed record EosSummary
             ProbedSteps = steps.Length,
             OnsetStep = onsetIndex >= 0 ? (int)steps[onsetIndex] : null,
             MeanSharpnessAfterOnset = mean,
-            StdSharpnessAfterOnset = after.Length > 1 ? Math.Sqrt(after.Select(v => (v - mean!.Value) * (v - mean.Value)).Sum() / after.Length) : null,
+            StdSharpnessAfterOnset = after.Length > 1 ? Math.Sqrt(after.Select(v => (v - mean!.Value) * (v - mean.Value)).Sum() / after.Length) :
+                null,
             FractionWithin5Percent = after.Length > 0 ? after.Count(v => Math.Abs(v - 2) <= 0.1) / (double)after.Length : null,
             CrossingsLambda1 = Crossings(s1, 2),
             CrossingsLambda2 = Crossings(s2, 2),

@@ -20,7 +20,8 @@ public static class QuadStatisticsFigures
             var color = palette.GetColor(i++);
             var mine = points.Where(x => x.D == c.D && x.P == c.P).OrderBy(x => x.SigmaZTilde).ToList();
             var xs = mine.Select(x => x.SigmaZTilde * x.SigmaZTilde).ToArray();
-            var bars = figure.Plot.Add.ErrorBar(xs, mine.Select(x => x.Estimate.Ratio.Mean).ToArray(), mine.Select(x => x.Estimate.Ratio.StandardError).ToArray());
+            var bars = figure.Plot.Add.ErrorBar(xs, mine.Select(x => x.Estimate.Ratio.Mean).ToArray(),
+                mine.Select(x => x.Estimate.Ratio.StandardError).ToArray());
             bars.Color = color;
             figure.Points(xs, mine.Select(x => x.Estimate.Ratio.Mean).ToArray(), $"D = {c.D}, P = {c.P}: c̃ = {c.Measured.Mean:G3}", color);
             var line = figure.Line(xs, mine.Select(x => x.Estimate.Predicted.Mean).ToArray(), $"formula, D = {c.D}", color);
@@ -38,12 +39,14 @@ public static class QuadStatisticsFigures
     /// <summary>c̃ = ratio/σ̃_z² against D: the approach to the large-size limit.</summary>
     public static Figure BySize(List<SizeCoefficient> coefficients)
     {
-        var figure = new Figure("sharpening-by-size", "Theorem 4.1's coefficient c̃ = E[λ̈]/(E[λ]·σ̃_z²) as D, P grow (±1 s.e.)", "D (outputs)", "c̃");
+        var figure = new Figure("sharpening-by-size", "Theorem 4.1's coefficient c̃ = E[λ̈]/(E[λ]·σ̃_z²) as D, P grow (±1 s.e.)", "D (outputs)",
+            "c̃");
         var xs = coefficients.Select(c => (double)c.D).ToArray();
         var measured = coefficients.Select(c => c.Measured.Mean).ToArray();
         figure.Plot.Add.ErrorBar(xs, measured, coefficients.Select(c => c.Measured.StandardError).ToArray()).Color = Colors.C0;
         figure.Line(xs, measured, "Monte Carlo", Colors.C0, markers: true);
-        figure.Plot.Add.ErrorBar(xs, coefficients.Select(c => c.Predicted.Mean).ToArray(), coefficients.Select(c => c.Predicted.StandardError).ToArray()).Color = Colors.C1;
+        figure.Plot.Add.ErrorBar(xs, coefficients.Select(c => c.Predicted.Mean).ToArray(),
+            coefficients.Select(c => c.Predicted.StandardError).ToArray()).Color = Colors.C1;
         figure.Line(xs, coefficients.Select(c => c.Predicted.Mean).ToArray(), "Q-, z-averaged formula", Colors.C1, markers: true);
         var limits = coefficients.Select(c => SharpeningRate.LimitCoefficient(c.D, c.P)).ToArray();
         figure.Line(xs, limits, "large-size limit 2P/D", Colors.Black).LinePattern = LinePattern.Dotted;
@@ -70,7 +73,8 @@ public static class QuadStatisticsFigures
     /// <summary>r_NL/η against σ̃_z for every (η, σ̃_J), coloured by σ̃_J: the collapse onto one line is the law.</summary>
     public static Figure Nonlinearity(List<NonlinearityPoint> points, PowerLaw law, int d, int p)
     {
-        var figure = new Figure("nonlinearity", $"r_NL/η (Eq. 27) at D = {d}, P = {p}, every η and σ̃_J (±1 s.e.): one line if r_NL ∝ η·σ̃_z", "σ̃_z", "r_NL / η");
+        var figure = new Figure("nonlinearity", $"r_NL/η (Eq. 27) at D = {d}, P = {p}, every η and σ̃_J (±1 s.e.): one line if r_NL ∝ η·σ̃_z", "σ̃_z",
+            "r_NL / η");
         var palette = new ScottPlot.Palettes.Category10();
         var sigmaJs = points.Select(x => x.SigmaJTilde).Distinct().OrderBy(x => x).ToList();
         foreach (var g in points.GroupBy(x => (x.Eta, x.SigmaJTilde)))

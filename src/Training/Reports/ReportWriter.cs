@@ -20,7 +20,8 @@ public static class ReportWriter
         if (s.Diverged) md.AppendLine("**This run diverged** (a NaN or Inf in the loss); the traces below stop there.").AppendLine();
         md.AppendLine("| quantity | value |").AppendLine("| --- | --- |");
         foreach (var (k, v) in rows) md.AppendLine($"| {k} | {v} |");
-        md.AppendLine().AppendLine("## Configuration").AppendLine().AppendLine("```json").AppendLine(run.Settings.ToJsonString(new() { WriteIndented = true })).AppendLine("```");
+        md.AppendLine().AppendLine("## Configuration").AppendLine().AppendLine("```json")
+            .AppendLine(run.Settings.ToJsonString(new() { WriteIndented = true })).AppendLine("```");
         md.AppendLine().AppendLine("## Figures").AppendLine();
         foreach (var f in figures)
             md.AppendLine($"![{f.Name}]({Path.GetRelativePath(folder, f.PngPath)})").AppendLine().AppendLine(f.Caption).AppendLine();
@@ -30,7 +31,9 @@ public static class ReportWriter
         var html = new StringBuilder();
         html.AppendLine("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">");
         html.AppendLine($"<title>Probes report: {E(run.Name)}</title>");
-        html.AppendLine("<style>body{font-family:sans-serif;max-width:960px;margin:2em auto;color:#222}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}img{max-width:100%}pre{background:#f6f6f6;padding:1em;overflow:auto}.warn{color:#a00;font-weight:bold}</style>");
+        html.AppendLine("<style>body{font-family:sans-serif;max-width:960px;margin:2em auto;color:#222}"
+            + "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}img{max-width:100%}"
+            + "pre{background:#f6f6f6;padding:1em;overflow:auto}.warn{color:#a00;font-weight:bold}</style>");
         html.AppendLine("</head><body>");
         html.AppendLine($"<h1>Probes report: {E(run.Name)}</h1><p>Run directory <code>{E(run.Path)}</code>.</p>");
         if (s.Diverged) html.AppendLine("<p class=\"warn\">This run diverged (a NaN or Inf in the loss); the traces stop there.</p>");
@@ -40,7 +43,8 @@ public static class ReportWriter
         foreach (var f in figures)
         {
             var data = Convert.ToBase64String(File.ReadAllBytes(f.PngPath));
-            html.AppendLine($"<figure><img alt=\"{E(f.Name)}\" src=\"data:image/png;base64,{data}\"><figcaption>{E(f.Caption)}</figcaption></figure>");
+            html.AppendLine($"<figure><img alt=\"{E(f.Name)}\" src=\"data:image/png;base64,{data}\">"
+                + $"<figcaption>{E(f.Caption)}</figcaption></figure>");
         }
         html.AppendLine($"<h2>Configuration</h2><pre>{E(run.Settings.ToJsonString(new() { WriteIndented = true }))}</pre>");
         html.AppendLine("</body></html>");
@@ -59,24 +63,29 @@ public static class ReportWriter
             ("final train loss / accuracy", $"{F(s.FinalLoss)} / {F(s.FinalAccuracy, "P2")}"),
             ("probed steps", s.ProbedSteps.ToString()),
             ("first step with η·λ₁ ≥ 2", s.OnsetStep?.ToString() ?? "never"),
-            ("η·λ₁ after onset: mean ± std", s.MeanSharpnessAfterOnset is null ? "—" : $"{F(s.MeanSharpnessAfterOnset, "F4")} ± {F(s.StdSharpnessAfterOnset, "F4")}"),
+            ("η·λ₁ after onset: mean ± std", s.MeanSharpnessAfterOnset is null ? "—" :
+                $"{F(s.MeanSharpnessAfterOnset, "F4")} ± {F(s.StdSharpnessAfterOnset, "F4")}"),
             ("fraction of probed steps after onset within ±5% of 2", F(s.FractionWithin5Percent, "P1")),
             ("crossings of 2 by η·λ₁ / by η·λ₂", $"{s.CrossingsLambda1} / {s.CrossingsLambda2}"),
             ("largest η·λ₂", F(s.MaxSharpnessLambda2, "F4")),
             ("two-step fit (z₁)ₜ₊₂−(z₁)ₜ on 2yₜ(z₁)ₜ: slope, intercept, R², pairs, steps",
-                s.TwoStep is { } t ? $"{F(t.Slope, "F4")}, {F(t.Intercept, "G3")}, {F(t.RSquared, "F4")}, {t.Pairs}, {t.FirstStep}–{t.LastStep}" : "—"),
+                s.TwoStep is { } t ? $"{F(t.Slope, "F4")}, {F(t.Intercept, "G3")}, {F(t.RSquared, "F4")}, {t.Pairs}, {t.FirstStep}–{t.LastStep}" :
+                    "—"),
             ("fit of yₜ₊₂−yₜ on 1, z₁², y·z₁²: coefficients, R²",
                 s.TwoStepY is { } y ? $"{string.Join(", ", y.Coefficients.Select(c => F(c, "G4")))}; R² {F(y.RSquared, "F3")}" : "—"),
-            ("mean max|eigenvalue| of Q₁ / of Q_r", $"{F(s.MeanQ1Norm)} / {F(s.MeanQrNorm)}" + (s.MeanQ1Norm is { } a && s.MeanQrNorm is { } b && b > 0 ? $" (ratio {a / b:F2})" : "")),
+            ("mean max|eigenvalue| of Q₁ / of Q_r", $"{F(s.MeanQ1Norm)} / {F(s.MeanQrNorm)}" + (s.MeanQ1Norm is { } a && s.MeanQrNorm is { } b && b >
+                0 ? $" (ratio {a / b:F2})" : "")),
         };
         if (run.Fit is { } fit)
         {
             var d = fit["d1P2"];
             if (d is not null)
                 rows.Add(("D = 1, P = 2 model fit: ε, predicted limit 2 − ε/2, observed mean η·λ₁ in the window",
-                    $"{F(d["epsilon"]?.GetValue<double>(), "G4")}, {F(d["predictedLimit"]?.GetValue<double>(), "F4")}, {F(fit["observedMeanSharpness"]?.GetValue<double>(), "F4")}"));
+                    $"{F(d["epsilon"]?.GetValue<double>(), "G4")}, {F(d["predictedLimit"]?.GetValue<double>(), "F4")}, "
+                        + $"{F(fit["observedMeanSharpness"]?.GetValue<double>(), "F4")}"));
             if (fit["taylor"] is { } taylor)
-                rows.Add(("Taylor model from step " + taylor["from"], "parts from the network at step " + (taylor["partStep"]?.ToString() ?? "— (never, over " + taylor["steps"] + " steps)")));
+                rows.Add(("Taylor model from step " + taylor["from"], "parts from the network at step " + (taylor["partStep"]?.ToString() ??
+                    "— (never, over " + taylor["steps"] + " steps)")));
         }
         return rows;
     }

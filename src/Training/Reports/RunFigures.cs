@@ -49,7 +49,9 @@ public static class RunFigures
             Plotted(sharpness, r, ProbeColumns.EtaHessian1, Label(r, "η·λ₁ Hessian"));
         }
         sharpness.StabilityLine();
-        Keep(sharpness, "η·λ₁ and η·λ₂ of the NTK Gram K = JJᵀ/n and η·λ₁ of the loss Hessian; the dashed line is the GD stability threshold 2 (Figure 5, right).");
+        Keep(sharpness,
+            "η·λ₁ and η·λ₂ of the NTK Gram K = JJᵀ/n and η·λ₁ of the loss Hessian; the dashed line is the GD stability threshold 2 "
+                + "(Figure 5, right).");
 
         var z1 = new Figure("z1", "z₁ = v₁·z, every probed step", "step", "z₁");
         foreach (var r in probed) Plotted(z1, r, ProbeColumns.Z1, Label(r, "z₁"), markers: true);
@@ -128,7 +130,8 @@ public static class RunFigures
         foreach (var r in runs.Where(r => r.Taylor is { RowCount: > 0 }))
         {
             var t = r.Taylor!;
-            var f = new Figure("taylor", $"{r.Name}: the network against its Taylor model from step {t["step"][0]}", "step", "η·λ₁ (left), loss (right)");
+            var f = new Figure("taylor", $"{r.Name}: the network against its Taylor model from step {t["step"][0]}", "step",
+                "η·λ₁ (left), loss (right)");
             var lossAxis = f.Plot.Axes.Right;
             lossAxis.Label.Text = "loss";
             f.Line(t["step"], t["net_eta_ntk_1"], "network η·λ₁");
@@ -143,7 +146,9 @@ public static class RunFigures
             Keep(zf, "z₁ of both, each with its own v₁ (sign-aligned step to step).");
         }
 
-        Keep(ratio, "Second-order over first-order term of the one-step z₁ update, with y on the right axis. The paper's Figure 6 (right) plots this ratio without the ½, i.e. twice these values.");
+        Keep(ratio,
+            "Second-order over first-order term of the one-step z₁ update, with y on the right axis. The paper's Figure 6 (right) plots this ratio "
+                + "without the ½, i.e. twice these values.");
         return saved;
     }
 
@@ -175,7 +180,8 @@ public static class RunFigures
         var over = new Figure("q-spectrum", "Extreme eigenvalues of Q₁ and Q_r over steps", "step", "eigenvalue");
         bool any = false;
         foreach (var r in runs)
-            foreach (var (column, name) in new[] { (ProbeColumns.Q1Max, "Q₁ max"), (ProbeColumns.Q1Min, "Q₁ min"), (ProbeColumns.QrMax, "Q_r max"), (ProbeColumns.QrMin, "Q_r min") })
+            foreach (var (column, name) in new[] { (ProbeColumns.Q1Max, "Q₁ max"), (ProbeColumns.Q1Min, "Q₁ min"), (ProbeColumns.QrMax, "Q_r max"),
+                (ProbeColumns.QrMin, "Q_r min") })
                 any |= Plotted(over, r, column, runs.Count > 1 ? $"{r.Name}: {name}" : name);
         return any ? over : null;
     }

@@ -40,7 +40,9 @@ public sealed record Checkpoint(int Step, double Seconds, string Model, string P
         catch (Exception e) when (e is not ProbesError)     // TorchSharp reports a failed save as a plain Exception
         {
             try { File.Delete(temporary); } catch (IOException) { }
-            throw new ProbesError($"cannot write the checkpoint at step {step} in {run.Path}: {e.Message.Split('\n')[0]} (the previous checkpoint is intact).",
+            throw new
+                ProbesError($"cannot write the checkpoint at step {step} in {run.Path}: {e.Message.Split('\n')[0]} (the previous checkpoint is "
+                    + $"intact).",
                 ExitCodes.WriteFailed);
         }
         RunDirectory.WriteAtomically(run.File(stateFile), suite.Export().Write);
@@ -75,7 +77,11 @@ public sealed record Checkpoint(int Step, double Seconds, string Model, string P
     public void Restore(RunDirectory run, Mlp model, ProbeSuite suite, Device device)
     {
         try { model.load(run.File(Model)); }
-        catch (Exception e) when (e is not ProbesError) { throw new ProbesError($"{run.File(Model)} is unreadable ({e.GetType().Name}); nothing was changed."); }
+        catch (Exception e) when (e is not ProbesError)
+        {
+            throw new
+            ProbesError($"{run.File(Model)} is unreadable ({e.GetType().Name}); nothing was changed.");
+        }
         try
         {
             using var stream = File.OpenRead(run.File(ProbeState));

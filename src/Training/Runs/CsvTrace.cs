@@ -33,7 +33,9 @@ public sealed class CsvTrace : IDisposable
         using (var reader = new StreamReader(path)) first = reader.ReadLine();
         string expected = string.Join(",", columns);
         if (first != expected)
-            throw new ProbesError($"{path} has the columns of another version of probes ({first?.Split(',').Length ?? 0} where this one writes {columns.Count}); resume it with the version that started it.");
+            throw new
+                ProbesError($"{path} has the columns of another version of probes ({first?.Split(',').Length ?? 0} where this one writes "
+                    + $"{columns.Count}); resume it with the version that started it.");
         return path;
     }
 

@@ -39,7 +39,8 @@ public sealed class TraceTable
             if (text.Length > 0 && end < text.Length - 1 && end > 0)
             {
                 // A power cut can leave half a row after the last complete one: read what is whole, say what went.
-                Console.Error.WriteLine($"warning: {path}: dropped a half-written last row ({text.Length - end - 1} bytes after line {text[..end].Count(ch => ch == '\n') + 1}).");
+                Console.Error.WriteLine($"warning: {path}: dropped a half-written last row ({text.Length - end - 1} bytes after line "
+                    + $"{text[..end].Count(ch => ch == '\n') + 1}).");
                 text = text[..(end + 1)];
             }
             using var reader = new StringReader(text);

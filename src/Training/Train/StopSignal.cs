@@ -29,7 +29,8 @@ public sealed class StopSignal : IDisposable
                 _requested = true;
                 _firstAt = DateTime.UtcNow;
                 context.Cancel = true;
-                Console.Error.WriteLine($"probes: {context.Signal} received: stopping at this step (a probe in progress is cancelled) and writing a checkpoint; press again after 3 s to quit at once.");
+                Console.Error.WriteLine($"probes: {context.Signal} received: stopping at this step (a probe in progress is cancelled) and writing a "
+                    + $"checkpoint; press again after 3 s to quit at once.");
                 _cancel.Cancel();
             }));
     }

@@ -77,7 +77,11 @@ public sealed class Trainer
         var resumes = config["resumes"] as JsonArray ?? [];
         resumes.Add(new JsonObject { ["from-step"] = fromStep, ["steps"] = steps, ["utc"] = DateTime.UtcNow.ToString("O") });
         config["resumes"] = resumes;
-        RunDirectory.WriteAtomically(path, stream => { using var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }); config.WriteTo(w); });
+        RunDirectory.WriteAtomically(path, stream =>
+        {
+            using var w = new Utf8JsonWriter(stream,
+            new JsonWriterOptions { Indented = true }); config.WriteTo(w);
+        });
     }
 
     internal static TrainSettings ReadSettings(RunDirectory run) => ReadSettings(run.File("config.json"));
@@ -126,7 +130,8 @@ public sealed class Trainer
         }
         else
         {
-            log.Information("Run {RunDirectory}: n={N} P={Parameters} lr={Lr} steps={Steps} {Dtype} on {Device}, {Threads} threads, data {DataFolder}",
+            log.Information("Run {RunDirectory}: n={N} P={Parameters} lr={Lr} steps={Steps} {Dtype} on {Device}, {Threads} threads, "
+                + "data {DataFolder}",
                 run.Path, _s.N, model.ParameterCount, _s.Lr, _s.Steps, _s.Dtype, device.ToString(), get_num_threads(), data.Info.Folder);
         }
         using var stop = new StopSignal();
@@ -138,7 +143,8 @@ public sealed class Trainer
             try { RunSummary.Write(run, "failed", _s.Steps, null, e.Message); } catch (ProbesError) { }   // a full disk may refuse this too
             throw;
         }
-        log.Information("Finished: {Outcome} at step {Step}, loss {Loss:G6}, accuracy {Accuracy:P2}, {Seconds:F1} s, peak resident memory {PeakBytes} bytes",
+        log.Information("Finished: {Outcome} at step {Step}, loss {Loss:G6}, accuracy {Accuracy:P2}, {Seconds:F1} s, peak resident memory "
+            + "{PeakBytes} bytes",
             outcome.Reason, outcome.LastStep, outcome.Last?.Loss, outcome.Last?.Accuracy, outcome.Last?.Seconds, PeakMemory.Bytes());
         if (outcome.ExitCode == ExitCodes.Ok) PyTorchWeights.Write(run, model);     // θ at the last step, for PyTorch
         RunSummary.Write(run, outcome.ExitCode switch
@@ -156,7 +162,9 @@ public sealed class Trainer
     {
         if (name == "cpu") return CPU;
         if (!cuda.is_available())
-            throw new ProbesError($"--device {name}: CUDA is not available (this build uses the CPU libtorch; build with -p:ProbesGpu=true on a CUDA machine).");
+            throw new
+                ProbesError($"--device {name}: CUDA is not available (this build uses the CPU libtorch; build with -p:ProbesGpu=true on a CUDA "
+                    + $"machine).");
         return new Device(name);
     }
 }
@@ -224,7 +232,8 @@ internal sealed class Loop(TrainSettings s, Mlp model, CifarDataset data, RunDir
                     for (int i = 0; i < density.X.Length; i++)
                         densityCsv.WriteFields([step.ToString(), op, CsvTrace.Format(density.X[i]), CsvTrace.Format(density.Values[i])]);
                 log.Debug("Probe {Step}: {@Probe}", step, probe.Values.ToDictionary(p => p.Key, p => p.Value));
-                if (probe.Crossing) warnings.Warn("crossing", "Step {Step}: the top NTK eigenvector now matches the previous second one (λ₁/λ₂ crossing)", step);
+                if (probe.Crossing) warnings.Warn("crossing",
+                    "Step {Step}: the top NTK eigenvector now matches the previous second one (λ₁/λ₂ crossing)", step);
                 foreach (var op in probe.Unconverged)
                     warnings.Warn("cap-" + op, "Step {Step}: the eigensolver for {Operator} hit the cap of {Cap} matvecs", step, op, s.ProbeMaxIter);
                 foreach (var op in new[] { "ntk", "hess" })
