@@ -2,17 +2,6 @@ using static TorchSharp.torch;
 
 namespace Probes.Lanczos;
 
-/// <summary>Which end of a symmetric spectrum to resolve.</summary>
-public enum SpectrumEnd
-{
-    /// <summary>The largest algebraic eigenvalues (the NTK, the loss Hessian's sharpness).</summary>
-    Largest,
-    /// <summary>The smallest algebraic eigenvalues.</summary>
-    Smallest,
-    /// <summary>Both ends from one Krylov space (Q₁ is indefinite; Lanczos converges both extremes at once).</summary>
-    Both,
-}
-
 /// <summary>
 /// Settings of <see cref="LanczosSolver"/>. The defaults suit probing a network at every step: a tolerance
 /// of 1e-6 relative residual resolves η·λ₁ far below its step-to-step change; the iteration cap bounds the

@@ -114,12 +114,3 @@ public sealed record Checkpoint(int Step, double Seconds, string Model, string P
     }
 }
 
-/// <summary>A file's length and SHA-256 (lower-case hex), as checkpoint.json records them.</summary>
-public sealed record FileDigest(long Bytes, string Sha256)
-{
-    public static FileDigest Of(string path)
-    {
-        using var stream = File.OpenRead(path);
-        return new FileDigest(stream.Length, Convert.ToHexStringLower(SHA256.HashData(stream)));
-    }
-}

@@ -136,7 +136,14 @@ public sealed class Trainer
         }
         using var stop = new StopSignal();
         Outcome outcome;
-        try { outcome = ProgressDisplay.Run(_s.Steps, progress => new Loop(_s, model, data, run, log, suite, stop, progress).Run(start, seconds)); }
+        try
+        {
+            outcome = ProgressDisplay.Run(_s.Steps, progress =>
+            {
+                using var loop = new TrainingLoop(_s, model, data, run, log, suite, stop, progress);
+                return loop.Run(start, seconds);
+            });
+        }
         catch (ProbesError e)
         {
             log.ForContext(RunLogger.FileOnly, true).Error("Stopped: {Message} (exit {ExitCode})", e.Message, e.ExitCode);
@@ -169,121 +176,3 @@ public sealed class Trainer
     }
 }
 
-/// <summary>How a run ended.</summary>
-public sealed record Outcome(string Reason, int LastStep, TrainStepMetrics? Last, int ExitCode)
-{
-    public string Summary(string path) => ExitCode switch
-    {
-        ExitCodes.Interrupted => $"interrupted after step {LastStep}; resume with: probes train --resume {path}",
-        ExitCodes.Diverged => $"diverged at step {LastStep}; traces, log and the last finite checkpoint are in {path}",
-        _ => $"{Reason}: step {LastStep}, loss {Last?.Loss:G6}, accuracy {Last?.Accuracy:P2}, {Last?.Seconds:F1} s → {path}\n"
-             + $"next: probes plot {path}   probes report {path}   probes fit {path}",
-    };
-}
-
-/// <summary>The GD loop of one run, from a start step to the end, a target, divergence or a stop signal.</summary>
-internal sealed class Loop(TrainSettings s, Mlp model, CifarDataset data, RunDirectory run, ILogger log,
-    ProbeSuite suite, StopSignal stop, IProgress progress)
-{
-    public Outcome Run(int start, double secondsBefore)
-    {
-        var schedule = new ProbeSchedule(s.ProbeEvery, s.ProbeWindow.Select(w => SettingsValidator.ParseWindow(w, s.Steps)).ToList(), s.ProbeAbove);
-        using var trainCsv = new CsvTrace(run.File("train.csv"), TrainStepMetrics.Columns);
-        using var probesCsv = new CsvTrace(run.File("probes.csv"), ProbeRecord.Columns(s.ProbeK));
-        using var spectraCsv = new CsvTrace(run.File("spectra.csv"), [.. SpectrumValue.Schema.Select(c => c.Name)]);
-        using var densityCsv = new CsvTrace(run.File("density.csv"), [.. DensityColumns.Schema.Select(c => c.Name)]);
-        CsvTrace[] traces = [trainCsv, probesCsv, spectraCsv, densityCsv];
-        var warnings = new WarningThrottle(log);
-        var clock = Stopwatch.StartNew();
-        double Seconds() => secondsBefore + clock.Elapsed.TotalSeconds;
-        if (start == 0) Checkpoint.Save(run, 0, 0, model, suite, Checkpoint.Lengths(traces), completed: false);
-        for (int step = start; ; step++)
-        {
-            using var scope = NewDisposeScope();
-            var lengthsBeforeStep = Checkpoint.Lengths(traces);
-            var (loss, accuracy, gradNorm) = GradientDescent.Gradient(model, data.TrainInputs, data.TrainTargets, data.TrainLabels);
-            (double Loss, double Accuracy)? test = data.TestInputs is not null && (step % s.TestEvery == 0 || step == s.Steps)
-                ? GradientDescent.Evaluate(model, data.TestInputs, data.TestTargets!, data.TestLabels!) : null;
-            var metrics = new TrainStepMetrics(step, loss, accuracy, test?.Loss, test?.Accuracy, gradNorm,
-                GradientDescent.ParameterNorm(model), Seconds());
-            CrashPoint.Maybe("step", step);
-
-            ProbeRecord? probe = null;
-            if (schedule.IsDue(step, suite.LastSharpness) || s.SpectraAt.Contains(step))
-            {
-                using var point = new MlpPoint(model, data.TrainInputs, data.TrainTargets, data.TrainSpan);
-                CrashPoint.SignalMaybe("probe", step, () => stop.Requested);
-                try
-                {
-                    probe = suite.Run(new CancellablePoint(point, stop.Token), step, spectra: s.SpectraAt.Contains(step));
-                }
-                catch (OperationCanceledException)
-                {
-                    // θ_step, the suite as before the probe, the traces as before this step: a resume redoes it all.
-                    Checkpoint.Save(run, step, Seconds(), model, suite, lengthsBeforeStep, completed: false);
-                    log.Warning("Interrupted during the probe of step {Step}; checkpoint written at step {Step}", step, step);
-                    return new Outcome("interrupted", step - 1, metrics, ExitCodes.Interrupted);
-                }
-                CrashPoint.Maybe("probe", step);
-                probesCsv.Write(probe.Values);
-                foreach (var v in probe.Spectra)
-                    spectraCsv.WriteFields([v.Step.ToString(), v.Operator, v.End, v.Index.ToString(), CsvTrace.Format(v.Value)]);
-                foreach (var (op, density) in probe.Densities)
-                    for (int i = 0; i < density.X.Length; i++)
-                        densityCsv.WriteFields([step.ToString(), op, CsvTrace.Format(density.X[i]), CsvTrace.Format(density.Values[i])]);
-                log.Debug("Probe {Step}: {@Probe}", step, probe.Values.ToDictionary(p => p.Key, p => p.Value));
-                if (probe.Crossing) warnings.Warn("crossing",
-                    "Step {Step}: the top NTK eigenvector now matches the previous second one (λ₁/λ₂ crossing)", step);
-                foreach (var op in probe.Unconverged)
-                    warnings.Warn("cap-" + op, "Step {Step}: the eigensolver for {Operator} hit the cap of {Cap} matvecs", step, op, s.ProbeMaxIter);
-                foreach (var op in new[] { "ntk", "hess" })
-                    if (probe[$"{op}_deflation_iters"] is > 0 and var cost)
-                        log.Information("Step {Step}: estimated the {Operator} deflation space ({Matvecs} matvecs)", step, op, cost);
-            }
-            trainCsv.Write(metrics.Values());
-            log.Debug("Step {Step}: {@Metrics}", step, metrics);
-            if (step % s.LogEvery == 0 || step == s.Steps)
-                log.Information("step {Step}/{Steps} loss {Loss:G6} acc {Accuracy:P1} test {TestAccuracy:P1} |g| {GradNorm:G4}{Sharpness}",
-                    step, s.Steps, loss, accuracy, test?.Accuracy, gradNorm, suite.LastSharpness is { } sh ? $" η·λ₁ {sh:F4}" : "");
-            progress.Report(step, s.Steps, Status(metrics, step - start + 1, clock, suite.LastSharpness));
-
-            if (!metrics.IsFinite)
-            {
-                log.Error("Diverged at step {Step}: loss {Loss}, gradient norm {GradNorm}", step, loss, gradNorm);
-                return new Outcome("diverged", step, metrics, ExitCodes.Diverged);
-            }
-            if (probe?.FirstNonFinite() is { } bad)
-            {
-                log.Error("Diverged at step {Step}: probe value {Column} is not finite", step, bad);
-                return new Outcome("diverged", step, metrics, ExitCodes.Diverged);
-            }
-            string? reached = s.TargetLoss is { } tl && loss <= tl ? $"reached target loss {tl}"
-                : s.TargetAccuracy is { } ta && accuracy >= ta ? $"reached target accuracy {ta}"
-                : step == s.Steps ? "completed" : null;
-            if (reached is not null)
-            {
-                // θ_step with the traces as before this step's rows, so that an extension redoes this step exactly.
-                Checkpoint.Save(run, step, metrics.Seconds, model, suite, lengthsBeforeStep, completed: true);
-                return new Outcome(reached, step, metrics, ExitCodes.Ok);
-            }
-            GradientDescent.Step(model, s.Lr);
-            if (stop.Requested)
-            {
-                Checkpoint.Save(run, step + 1, Seconds(), model, suite, Checkpoint.Lengths(traces), completed: false);
-                log.Warning("Interrupted after step {Step}; checkpoint written at step {Next}", step, step + 1);
-                return new Outcome("interrupted", step, metrics, ExitCodes.Interrupted);
-            }
-            if ((step + 1) % s.CheckpointEvery == 0)
-            {
-                Checkpoint.Save(run, step + 1, Seconds(), model, suite, Checkpoint.Lengths(traces), completed: false);
-                RunSummary.Write(run, "running", s.Steps, metrics);
-            }
-        }
-    }
-
-    private static string Status(TrainStepMetrics m, int done, Stopwatch clock, double? sharpness)
-    {
-        double rate = done / Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
-        return $"loss {m.Loss:G5} acc {m.Accuracy:P1}{(sharpness is { } sh ? $" η·λ₁ {sh:F3}" : "")} {rate:F1} steps/s";
-    }
-}

@@ -1,0 +1,16 @@
+namespace Probes.Probing;
+
+/// <summary>Which probes run.</summary>
+[Flags]
+public enum ProbeKinds
+{
+    None = 0,
+    /// <summary>NTK eigenpairs λ₁…λ_k, z₁, z₂, y.</summary>
+    Ntk = 1,
+    /// <summary>Top-k eigenvalues of the loss Hessian.</summary>
+    Hessian = 2,
+    /// <summary>Both spectrum ends of Q₁ = Σ v₁_α ∇²f_α and of Q_r for a fixed random unit r.</summary>
+    Q1 = 4,
+    /// <summary>The one-step z₁ split (linear, second order, ratio) and the realised Δz₁.</summary>
+    Ratio = 8,
+}

@@ -1,0 +1,16 @@
+using static TorchSharp.torch;
+
+namespace Probes.Probing;
+
+/// <summary>Where a probe's Lanczos runs start (the <c>warm_lag</c> column).</summary>
+public enum WarmLag
+{
+    /// <summary>No earlier probe: seeded random block.</summary>
+    Cold = 0,
+    /// <summary>The last probe's vectors (smooth drift).</summary>
+    Last = 1,
+    /// <summary>The vectors of t − 2 (period-2 motion, two probes seen).</summary>
+    TwoBack = 2,
+    /// <summary>2·v(t−2) − v(t−4), signs aligned, normalised (period-2 motion, four probes seen).</summary>
+    Extrapolated = 4,
+}

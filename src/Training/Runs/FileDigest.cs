@@ -1,0 +1,18 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using Probes.Probing;
+using Training.Config;
+using Training.Model;
+using static TorchSharp.torch;
+
+namespace Training.Runs;
+
+/// <summary>A file's length and SHA-256 (lower-case hex), as checkpoint.json records them.</summary>
+public sealed record FileDigest(long Bytes, string Sha256)
+{
+    public static FileDigest Of(string path)
+    {
+        using var stream = File.OpenRead(path);
+        return new FileDigest(stream.Length, Convert.ToHexStringLower(SHA256.HashData(stream)));
+    }
+}

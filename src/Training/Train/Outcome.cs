@@ -1,0 +1,25 @@
+using Probes.Models;
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Probes.Probing;
+using Serilog;
+using Training.Config;
+using Training.Data;
+using Training.Model;
+using Training.Runs;
+using static TorchSharp.torch;
+
+namespace Training.Train;
+
+/// <summary>How a run ended.</summary>
+public sealed record Outcome(string Reason, int LastStep, TrainStepMetrics? Last, int ExitCode)
+{
+    public string Summary(string path) => ExitCode switch
+    {
+        ExitCodes.Interrupted => $"interrupted after step {LastStep}; resume with: probes train --resume {path}",
+        ExitCodes.Diverged => $"diverged at step {LastStep}; traces, log and the last finite checkpoint are in {path}",
+        _ => $"{Reason}: step {LastStep}, loss {Last?.Loss:G6}, accuracy {Last?.Accuracy:P2}, {Last?.Seconds:F1} s → {path}\n"
+             + $"next: probes plot {path}   probes report {path}   probes fit {path}",
+    };
+}

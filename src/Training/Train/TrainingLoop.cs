@@ -1,0 +1,159 @@
+using Probes.Models;
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Probes.Probing;
+using Serilog;
+using Training.Config;
+using Training.Data;
+using Training.Model;
+using Training.Runs;
+using static TorchSharp.torch;
+
+namespace Training.Train;
+
+/// <summary>
+/// The GD loop of one run, from a start step to the end, a target, divergence or a stop signal. Each step:
+/// measure at θ_t (<see cref="Measure"/>), probe if due (<see cref="Probe"/>), write the rows and log
+/// (<see cref="Record"/>), decide whether to stop (<see cref="Ending"/>), update θ and checkpoint.
+/// </summary>
+internal sealed class TrainingLoop(TrainSettings s, Mlp model, CifarDataset data, RunDirectory run, ILogger log,
+    ProbeSuite suite, StopSignal stop, IProgress progress) : IDisposable
+{
+    private readonly CsvTrace _train = new(run.File("train.csv"), TrainStepMetrics.Columns);
+    private readonly CsvTrace _probes = new(run.File("probes.csv"), ProbeRecord.Columns(s.ProbeK));
+    private readonly CsvTrace _spectra = new(run.File("spectra.csv"), [.. SpectrumValue.Schema.Select(c => c.Name)]);
+    private readonly CsvTrace _density = new(run.File("density.csv"), [.. DensityColumns.Schema.Select(c => c.Name)]);
+    private readonly ProbeSchedule _schedule =
+        new(s.ProbeEvery, s.ProbeWindow.Select(w => SettingsValidator.ParseWindow(w, s.Steps)).ToList(), s.ProbeAbove);
+    private readonly WarningThrottle _warnings = new(log);
+    private readonly Stopwatch _clock = new();
+    private double _secondsBefore;
+
+    private CsvTrace[] Traces => [_train, _probes, _spectra, _density];
+    private double Seconds => _secondsBefore + _clock.Elapsed.TotalSeconds;
+
+    public Outcome Run(int start, double secondsBefore)
+    {
+        _secondsBefore = secondsBefore;
+        _clock.Start();
+        if (start == 0) Checkpoint.Save(run, 0, 0, model, suite, Checkpoint.Lengths(Traces), completed: false);
+        for (int step = start; ; step++)
+        {
+            using var scope = NewDisposeScope();
+            var lengthsBeforeStep = Checkpoint.Lengths(Traces);
+            var metrics = Measure(step);
+            ProbeRecord? probe = null;
+            if (_schedule.IsDue(step, suite.LastSharpness) || s.SpectraAt.Contains(step))
+            {
+                probe = Probe(step);
+                if (probe is null)
+                {
+                    // θ_step, the suite as before the probe, the traces as before this step: a resume redoes it all.
+                    Checkpoint.Save(run, step, Seconds, model, suite, lengthsBeforeStep, completed: false);
+                    log.Warning("Interrupted during the probe of step {Step}; checkpoint written at step {Step}", step, step);
+                    return new Outcome("interrupted", step - 1, metrics, ExitCodes.Interrupted);
+                }
+            }
+            Record(metrics, probe, step - start + 1);
+            if (Ending(metrics, probe) is { } ending)
+            {
+                // θ_step with the traces as before this step's rows, so that an extension redoes this step exactly.
+                if (ending.ExitCode == ExitCodes.Ok)
+                    Checkpoint.Save(run, step, metrics.Seconds, model, suite, lengthsBeforeStep, completed: true);
+                return ending;
+            }
+            GradientDescent.Step(model, s.Lr);
+            if (stop.Requested)
+            {
+                Checkpoint.Save(run, step + 1, Seconds, model, suite, Checkpoint.Lengths(Traces), completed: false);
+                log.Warning("Interrupted after step {Step}; checkpoint written at step {Next}", step, step + 1);
+                return new Outcome("interrupted", step, metrics, ExitCodes.Interrupted);
+            }
+            if ((step + 1) % s.CheckpointEvery == 0)
+            {
+                Checkpoint.Save(run, step + 1, Seconds, model, suite, Checkpoint.Lengths(Traces), completed: false);
+                RunSummary.Write(run, "running", s.Steps, metrics);
+            }
+        }
+    }
+
+    /// <summary>Loss, accuracy and gradient at θ_t (the gradient stays for the update), and the test set when due.</summary>
+    private TrainStepMetrics Measure(int step)
+    {
+        var (loss, accuracy, gradNorm) = GradientDescent.Gradient(model, data.TrainInputs, data.TrainTargets, data.TrainLabels);
+        (double Loss, double Accuracy)? test = data.TestInputs is not null && (step % s.TestEvery == 0 || step == s.Steps)
+            ? GradientDescent.Evaluate(model, data.TestInputs, data.TestTargets!, data.TestLabels!) : null;
+        var metrics = new TrainStepMetrics(step, loss, accuracy, test?.Loss, test?.Accuracy, gradNorm,
+            GradientDescent.ParameterNorm(model), Seconds);
+        CrashPoint.Maybe("step", step);
+        return metrics;
+    }
+
+    /// <summary>The probe of θ_t with its rows written and its warnings raised; null when a stop signal cancelled it.</summary>
+    private ProbeRecord? Probe(int step)
+    {
+        using var point = new MlpPoint(model, data.TrainInputs, data.TrainTargets, data.TrainSpan);
+        CrashPoint.SignalMaybe("probe", step, () => stop.Requested);
+        ProbeRecord probe;
+        try { probe = suite.Run(new CancellablePoint(point, stop.Token), step, spectra: s.SpectraAt.Contains(step)); }
+        catch (OperationCanceledException) { return null; }
+        CrashPoint.Maybe("probe", step);
+        _probes.Write(probe.Values);
+        foreach (var v in probe.Spectra)
+            _spectra.WriteFields([v.Step.ToString(), v.Operator, v.End, v.Index.ToString(), CsvTrace.Format(v.Value)]);
+        foreach (var (op, density) in probe.Densities)
+            for (int i = 0; i < density.X.Length; i++)
+                _density.WriteFields([step.ToString(), op, CsvTrace.Format(density.X[i]), CsvTrace.Format(density.Values[i])]);
+        log.Debug("Probe {Step}: {@Probe}", step, probe.Values.ToDictionary(p => p.Key, p => p.Value));
+        if (probe.Crossing)
+            _warnings.Warn("crossing", "Step {Step}: the top NTK eigenvector now matches the previous second one (λ₁/λ₂ crossing)", step);
+        foreach (var op in probe.Unconverged)
+            _warnings.Warn("cap-" + op, "Step {Step}: the eigensolver for {Operator} hit the cap of {Cap} matvecs", step, op, s.ProbeMaxIter);
+        foreach (var op in new[] { "ntk", "hess" })
+            if (probe[ProbeColumns.DeflationIterations(op)] is > 0 and var cost)
+                log.Information("Step {Step}: estimated the {Operator} deflation space ({Matvecs} matvecs)", step, op, cost);
+        return probe;
+    }
+
+    /// <summary>The step's train.csv row, its log lines and the progress display.</summary>
+    private void Record(TrainStepMetrics m, ProbeRecord? probe, int done)
+    {
+        _train.Write(m.Values());
+        log.Debug("Step {Step}: {@Metrics}", m.Step, m);
+        if (m.Step % s.LogEvery == 0 || m.Step == s.Steps)
+            log.Information("step {Step}/{Steps} loss {Loss:G6} acc {Accuracy:P1} test {TestAccuracy:P1} |g| {GradNorm:G4}{Sharpness}",
+                m.Step, s.Steps, m.Loss, m.Accuracy, m.TestAccuracy, m.GradNorm, suite.LastSharpness is { } sh ? $" η·λ₁ {sh:F4}" : "");
+        progress.Report(m.Step, s.Steps, Status(m, done, _clock, suite.LastSharpness));
+    }
+
+    /// <summary>How the run ends at this step, if it does: divergence (loss or a probe), a target reached, or the last step.</summary>
+    private Outcome? Ending(TrainStepMetrics m, ProbeRecord? probe)
+    {
+        if (!m.IsFinite)
+        {
+            log.Error("Diverged at step {Step}: loss {Loss}, gradient norm {GradNorm}", m.Step, m.Loss, m.GradNorm);
+            return new Outcome("diverged", m.Step, m, ExitCodes.Diverged);
+        }
+        if (probe?.FirstNonFinite() is { } bad)
+        {
+            log.Error("Diverged at step {Step}: probe value {Column} is not finite", m.Step, bad);
+            return new Outcome("diverged", m.Step, m, ExitCodes.Diverged);
+        }
+        string? reached = s.TargetLoss is { } tl && m.Loss <= tl ? $"reached target loss {tl}"
+            : s.TargetAccuracy is { } ta && m.Accuracy >= ta ? $"reached target accuracy {ta}"
+            : m.Step == s.Steps ? "completed" : null;
+        return reached is null ? null : new Outcome(reached, m.Step, m, ExitCodes.Ok);
+    }
+
+    private static string Status(TrainStepMetrics m, int done, Stopwatch clock, double? sharpness)
+    {
+        double rate = done / Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
+        return $"loss {m.Loss:G5} acc {m.Accuracy:P1}{(sharpness is { } sh ? $" η·λ₁ {sh:F3}" : "")} {rate:F1} steps/s";
+    }
+
+    public void Dispose()
+    {
+        foreach (var trace in Traces) trace.Dispose();
+    }
+}
