@@ -8,12 +8,12 @@ public sealed record ProbeOptions
     public ProbeKinds Kinds { get; init; } = ProbeKinds.Ntk | ProbeKinds.Hessian | ProbeKinds.Q1 | ProbeKinds.Ratio;
     /// <summary>Eigenpairs of the NTK and the Hessian.</summary>
     public int K { get; init; } = DefaultK;
-    public double Tolerance { get; init; } = Lanczos.LanczosOptions.DefaultTolerance;
-    public int MaxIterations { get; init; } = Lanczos.LanczosOptions.DefaultMaxIterations;
+    public double Tolerance { get; init; } = Eigensolvers.LanczosOptions.DefaultTolerance;
+    public int MaxIterations { get; init; } = Eigensolvers.LanczosOptions.DefaultMaxIterations;
     /// <summary>
     /// Eigenpairs just below the top k of the NTK and of the Hessian kept as deflation spaces when probing step
     /// by step (0: plain Lanczos always). Their top-k solves are then Davidson runs preconditioned by them
-    /// (see <see cref="Lanczos.DeflatedDavidson"/>): on the paper's network 6–8 NTK and 8–9 Hessian matvecs
+    /// (see <see cref="Eigensolvers.DeflatedDavidson"/>): on the paper's network 6–8 NTK and 8–9 Hessian matvecs
     /// per EOS step instead of 16–20 and 18–24. The Hessian's space costs m·P floats (63 MB there).
     /// </summary>
     public int Deflation { get; init; } = DefaultDeflation;

@@ -12,7 +12,7 @@ public sealed class ProbeRecord
     public IReadOnlyList<KeyValuePair<string, double>> Values => _values;
     public List<SpectrumValue> Spectra { get; } = new();
     /// <summary>SLQ densities of Q₁ and Q_r by operator name, on spectrum steps when asked for.</summary>
-    public List<(string Operator, Lanczos.Density Density)> Densities { get; } = new();
+    public List<(string Operator, Eigensolvers.Density Density)> Densities { get; } = new();
     /// <summary>Whether the top NTK eigenvector matched the previous probe's second better than its first.</summary>
     public bool Crossing { get; set; }
     /// <summary>Operators whose Lanczos hit the iteration cap.</summary>

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Probes.Lanczos;
+using Probes.Eigensolvers;
 using Probes.Models;
 using Probes.Operators;
 using static TorchSharp.torch;
@@ -189,7 +189,7 @@ public sealed class ProbeSuite : IDisposable
         record.Set(ProbeColumns.Residual(name), result.MaxResidual);
         if (!result.Converged) record.Unconverged.Add(name);
         if (probe.Spectra && _options.DensityVectors > 0)
-            record.Densities.Add((name, SpectralDensity.Estimate(ModelOperators.OutputHessian(point, u), _options.DensityVectors,
+            record.Densities.Add((name, Spectrum.Density(ModelOperators.OutputHessian(point, u), _options.DensityVectors,
                 _options.DensitySteps, SeedFor(seedOffset))));
         if (probe.Spectra)
         {

@@ -1,4 +1,4 @@
-using Probes.Lanczos;
+using Probes.Eigensolvers;
 using Probes.Operators;
 using Probes.Probing;
 using static TorchSharp.torch;

@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 using ProbeOptions = Probes.Probing.ProbeOptions;
-using LanczosOptions = Probes.Lanczos.LanczosOptions;
+using LanczosOptions = Probes.Eigensolvers.LanczosOptions;
 
 namespace Training.Config;
 

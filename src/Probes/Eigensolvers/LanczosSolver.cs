@@ -2,7 +2,7 @@ using MathNet.Numerics.LinearAlgebra;
 using Probes.Operators;
 using static TorchSharp.torch;
 
-namespace Probes.Lanczos;
+namespace Probes.Eigensolvers;
 
 /// <summary>
 /// Block Lanczos with full reorthogonalisation, for the extreme eigenpairs of a symmetric matrix-free

@@ -1,6 +1,6 @@
 using static TorchSharp.torch;
 
-namespace Probes.Lanczos;
+namespace Probes.Eigensolvers;
 
 /// <summary>One Ritz pair: value, unit vector (float64) and relative residual ‖A v − θ v‖ / |θ|.</summary>
 public sealed record RitzPair(double Value, Tensor Vector, double Residual);

@@ -1,7 +1,7 @@
 using Probes.Operators;
 using static TorchSharp.torch;
 
-namespace Probes.Lanczos;
+namespace Probes.Eigensolvers;
 
 /// <summary>
 /// Approximate eigenpairs just below the wanted ones, for <see cref="DeflatedDavidson"/>'s preconditioner:

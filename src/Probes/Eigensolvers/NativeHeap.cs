@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Probes.Lanczos;
+namespace Probes.Eigensolvers;
 
 /// <summary>
 /// Gives the C heap's free pages back to the operating system after a probe (and a block pass of Lanczos). libtorch allocates P-sized

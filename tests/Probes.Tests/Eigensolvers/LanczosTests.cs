@@ -1,5 +1,5 @@
 using MathNet.Numerics.LinearAlgebra;
-using Probes.Lanczos;
+using Probes.Eigensolvers;
 using Probes.Operators;
 using TorchSharp;
 using Xunit;
@@ -10,13 +10,10 @@ namespace Probes.Tests;
 /// <summary>Lanczos on symmetric matrices with known spectra.</summary>
 public class LanczosTests
 {
-    /// <summary>Q diag(λ) Qᵀ for a seeded random orthogonal Q, as an operator and as the exact answer.</summary>
     private static (FunctionOperator Op, Tensor Eigenvectors) WithSpectrum(double[] eigenvalues, ulong seed = 11)
     {
-        int n = eigenvalues.Length;
-        var (q, _) = linalg.qr(randn([n, n], float64, generator: new Generator(seed)));
-        var a = q.matmul(diag(tensor(eigenvalues))).matmul(q.t());
-        return (new FunctionOperator(n, CPU, v => a.mv(v)), q);
+        var (op, _, q) = DenseOperators.WithSpectrum(eigenvalues, seed);
+        return (op, q);
     }
 
     private static double[] Spectrum(int n, Func<int, double> value) => Enumerable.Range(0, n).Select(value).ToArray();
@@ -219,31 +216,5 @@ public class LanczosTests
         Assert.Throws<ArgumentException>(() => LanczosSolver.Solve(op, new LanczosOptions { Count = 4 }));
         Assert.Throws<ArgumentException>(() => LanczosSolver.Solve(op, new LanczosOptions { Count = 2, End = SpectrumEnd.Both }));
         Assert.Throws<ArgumentException>(() => LanczosSolver.Solve(op, new LanczosOptions { Count = 1, WarmStart = [zeros(5, float64)] }));
-    }
-}
-
-public class SpectralDensityTests
-{
-    [Fact]
-    public void QuadratureReproducesTheStartVectorsMomentsAndTheDensityTheSpectrum()
-    {
-        int n = 400;
-        var values = Enumerable.Range(0, n).Select(i => i < 300 ? -1 + 2.0 * i / 300 : 3 + (i - 300) / 100.0).ToArray();
-        var (q, _) = linalg.qr(randn([n, n], float64, generator: new Generator(21)));
-        var a = q.matmul(diag(tensor(values))).matmul(q.t());
-        var op = new FunctionOperator(n, CPU, v => a.mv(v));
-        var (nodes, weights) = SpectralDensity.Quadrature(op, 30, seed: 4);
-        Assert.Equal(1.0, weights.Sum(), 12);
-        // The quadrature is exact for low moments of vᵀ A^k v (k < 2m): check k = 1, 2 against the start vector.
-        var v = randn([n], float64, generator: new Generator(4));
-        v /= v.norm();
-        Assert.Equal(v.dot(a.mv(v)).item<double>(), nodes.Zip(weights, (x, w) => w * x).Sum(), 10);
-        Assert.Equal(v.dot(a.mv(a.mv(v))).item<double>(), nodes.Zip(weights, (x, w) => w * x * x).Sum(), 10);
-        // The density: integrates to 1, and puts about a quarter of its mass on the upper cluster [3, 4].
-        var density = SpectralDensity.Estimate(op, vectors: 8, steps: 40, seed: 1);
-        double dx = density.X[1] - density.X[0];
-        Assert.Equal(1.0, density.Values.Sum() * dx, 2);
-        double upper = density.X.Zip(density.Values).Where(p => p.First > 2).Sum(p => p.Second) * dx;
-        Assert.InRange(upper, 0.18, 0.32);
     }
 }

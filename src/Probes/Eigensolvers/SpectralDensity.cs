@@ -1,7 +1,7 @@
 using Probes.Operators;
 using static TorchSharp.torch;
 
-namespace Probes.Lanczos;
+namespace Probes.Eigensolvers;
 
 /// <summary>A spectral density on a grid: ρ(x) with ∫ρ = 1.</summary>
 public sealed record Density(double[] X, double[] Values, int Vectors, int Steps, double Width);

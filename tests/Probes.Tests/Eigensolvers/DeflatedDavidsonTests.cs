@@ -1,4 +1,4 @@
-using Probes.Lanczos;
+using Probes.Eigensolvers;
 using Probes.Operators;
 using Xunit;
 using static TorchSharp.torch;
@@ -22,9 +22,8 @@ public class DeflatedDavidsonTests
 
     private static (FunctionOperator Op, Tensor Q) Matrix()
     {
-        var (q, _) = linalg.qr(randn([N, N], float64, generator: new Generator(21)));
-        var a = q.matmul(diag(tensor(Values))).matmul(q.t());
-        return (new FunctionOperator(N, CPU, v => a.mv(v)), q);
+        var (op, _, q) = DenseOperators.WithSpectrum(Values, seed: 21);
+        return (op, q);
     }
 
     /// <summary>Unit columns of q perturbed by seeded noise of norm <paramref name="noise"/> (an earlier step's vectors).</summary>

@@ -1,6 +1,6 @@
 using static TorchSharp.torch;
 
-namespace Probes.Lanczos;
+namespace Probes.Eigensolvers;
 
 /// <summary>Which end of a symmetric spectrum to resolve.</summary>
 public enum SpectrumEnd

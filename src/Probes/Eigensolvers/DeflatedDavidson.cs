@@ -2,7 +2,7 @@ using MathNet.Numerics.LinearAlgebra;
 using Probes.Operators;
 using static TorchSharp.torch;
 
-namespace Probes.Lanczos;
+namespace Probes.Eigensolvers;
 
 /// <summary>
 /// Block Davidson for the top eigenpairs of a symmetric positive semi-definite operator, preconditioned by a

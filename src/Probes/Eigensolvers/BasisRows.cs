@@ -1,6 +1,6 @@
 using static TorchSharp.torch;
 
-namespace Probes.Lanczos;
+namespace Probes.Eigensolvers;
 
 /// <summary>
 /// The rows of an eigensolver's basis (or their images) in one buffer reserved for the solver's iteration

@@ -1,6 +1,6 @@
 using static TorchSharp.torch;
 
-namespace Probes.Lanczos;
+namespace Probes.Eigensolvers;
 
 /// <summary>
 /// Settings of <see cref="LanczosSolver"/>. The defaults suit probing a network at every step: a tolerance
