@@ -1,6 +1,6 @@
 using TorchSharp;
 using System.Diagnostics;
-using Probes.Lanczos;
+using Probes.Eigensolvers;
 using Probes.Models;
 using Probes.Operators;
 using Training.Data;
