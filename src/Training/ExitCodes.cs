@@ -1,7 +1,7 @@
 namespace Training;
 
 /// <summary>The program's exit codes, documented in the README.</summary>
-public static class ExitCodes
+internal static class ExitCodes
 {
     public const int Ok = 0;
     public const int Failure = 1;

@@ -10,7 +10,7 @@ namespace Probes.Eigensolvers;
 /// every solve: the next solve would fault the returned pages in again, and once a probe already bounds the
 /// resident memory between probes (a step-by-step probe at n = 5,000 took 3.2–3.8 s either way, within noise).
 /// </summary>
-public static class NativeHeap
+internal static class NativeHeap
 {
     private static bool _unavailable = !OperatingSystem.IsLinux();
 

@@ -8,7 +8,7 @@ namespace Probes.Probing;
 /// An operator's <see cref="DeflationSpace"/> across probes, used and estimated as its
 /// <see cref="DeflationSchedule"/> says.
 /// </summary>
-public sealed class DeflationTracker : IDisposable
+internal sealed class DeflationTracker : IDisposable
 {
     private DeflationSpace? _space;
     private DeflationSchedule _schedule = new();

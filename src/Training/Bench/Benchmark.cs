@@ -16,7 +16,7 @@ namespace Training.Bench;
 /// cold top-2 NTK and Hessian eigenpairs to relative residual 1e-6, and warm-started NTK probes over
 /// consecutive GD steps. Medians of repeated runs after a warm-up; figures, never assertions.
 /// </summary>
-public static class Benchmark
+internal static class Benchmark
 {
     public static int Run(string? dataFolder, int n, int threads)
     {

@@ -9,7 +9,7 @@ using static TorchSharp.torch;
 namespace Training.Bench;
 
 /// <summary>A run restored at its last checkpoint (θ, data and probe state), for benchmarks that continue it.</summary>
-public sealed class CheckpointedRun : IDisposable
+internal sealed class CheckpointedRun : IDisposable
 {
     private readonly RunDirectory _run;
 

@@ -12,7 +12,7 @@ namespace Training.Bench;
 /// each space from the same start (t − 1, t − 2, then the extrapolated 2·v(t−2) − v(t−4), as the probes
 /// choose), to the run's tolerance, with their matvecs and how far apart their eigenvalues land.
 /// </summary>
-public static class DeflationStudy
+internal static class DeflationStudy
 {
     private const double TightTolerance = 1e-4;
 

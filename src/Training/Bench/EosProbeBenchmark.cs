@@ -12,7 +12,7 @@ namespace Training.Bench;
 /// "est" is the part of the NTK's and the Hessian's matvecs spent estimating their deflation spaces (once,
 /// then when they drift).
 /// </summary>
-public static class EosProbeBenchmark
+internal static class EosProbeBenchmark
 {
     public static int Run(string runPath, int threads, int steps, double? tolerance = null)
     {

@@ -8,7 +8,7 @@ namespace Training.Bench;
 /// references that float32 products cannot reach: a float32 matvec carries ~1e-7 relative noise, so no
 /// eigensolver on it converges to 1e-8.
 /// </summary>
-public sealed class Float64Twin : IDisposable
+internal sealed class Float64Twin : IDisposable
 {
     private readonly CheckpointedRun _run;
     private readonly Mlp _model;

@@ -15,7 +15,7 @@ namespace Training.Bench;
 /// 2·v(t−2) − v(t−4), each stopped after 2…24 matvecs and scored by its
 /// residual and its errors against the reference. Also the float32 matvec's error against float64 at the same θ.
 /// </summary>
-public static class NtkWarmStartStudy
+internal static class NtkWarmStartStudy
 {
     public static int Run(string runPath, int threads, int steps)
     {

@@ -15,7 +15,7 @@ namespace Training.Bench;
 /// deflation spaces; Q₁ and Q_r run at multiples of --probe-q-every). Costs are in matvecs, seconds and
 /// training steps timed in the same process.
 /// </summary>
-public static class ScenarioBenchmark
+internal static class ScenarioBenchmark
 {
     public static readonly int[] Sizes = [200, 500, 5000];
 

@@ -12,7 +12,7 @@ namespace Training.Bench;
 /// reference over the steps, so a user can choose a tolerance by its cost and by the accuracy of the very
 /// columns they plot.
 /// </summary>
-public static class ToleranceStudy
+internal static class ToleranceStudy
 {
     public const double Reference = 1e-8;
     private static readonly double[] Tolerances = [1e-4, 1e-5, 1e-6];           // on the float64 copy

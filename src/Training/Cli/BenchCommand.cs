@@ -3,7 +3,7 @@ using System.CommandLine;
 namespace Training.Cli;
 
 /// <summary><c>probes bench</c>: prints the cost figures (filled in by Bench/).</summary>
-public static class BenchCommand
+internal static class BenchCommand
 {
     public static Command Create()
     {

@@ -7,7 +7,7 @@ using Training.Runs;
 namespace Training.Cli;
 
 /// <summary><c>probes fit RUN_DIR</c>: two-step fits, the D = 1, P = 2 model fit and the Taylor-model comparison.</summary>
-public static class FitCommand
+internal static class FitCommand
 {
     public static Command Create()
     {

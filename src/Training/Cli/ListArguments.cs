@@ -3,7 +3,7 @@ using System.Globalization;
 namespace Training.Cli;
 
 /// <summary>Comma-separated option values: "0.25,0.5,1" and "10:20,20:40".</summary>
-public static class ListArguments
+internal static class ListArguments
 {
     /// <summary>"a,b,c" into positive finite numbers.</summary>
     public static double[] Numbers(string text, string name)

@@ -14,7 +14,7 @@ namespace Training.Cli;
 
 /// <summary><c>probes quad simulate</c> and <c>probes quad phase</c> (and the §4 statistics in <see cref="QuadStatisticsCommands"/>): the quadratic
 /// regression models alone.</summary>
-public static class QuadCommand
+internal static class QuadCommand
 {
     public static Command Create()
     {

@@ -13,7 +13,7 @@ namespace Training.Cli;
 /// <c>probes quad sharpening</c> (Theorem 4.1's series for growing D, P) and <c>probes quad nonlinearity</c>
 /// (r_NL of Eq. 27): Monte Carlo statistics of random quadratic models at initialisation, to CSV and figures.
 /// </summary>
-public static class QuadStatisticsCommands
+internal static class QuadStatisticsCommands
 {
     public static Command Sharpening()
     {

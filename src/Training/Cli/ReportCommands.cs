@@ -6,7 +6,7 @@ using Training.Runs;
 namespace Training.Cli;
 
 /// <summary><c>probes plot</c>, <c>probes report</c> and <c>probes compare</c>: figures and reports from run directories.</summary>
-public static class ReportCommands
+internal static class ReportCommands
 {
     private static readonly Option<bool> Json = new("--json") { Description = "Print a JSON object instead of the one-line summary." };
 

@@ -8,7 +8,7 @@ namespace Training.Cli;
 /// The flags of <c>probes train</c>, one per setting, each named like its config key. Only flags the user
 /// typed become the top layer of the settings, so presets and config files fill in the rest.
 /// </summary>
-public sealed class SettingsOptions
+internal sealed class SettingsOptions
 {
     private readonly List<(Option Option, Func<ParseResult, JsonNode?> Read)> _options = new();
 

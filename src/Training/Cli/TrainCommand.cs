@@ -5,7 +5,7 @@ using Training.Train;
 namespace Training.Cli;
 
 /// <summary><c>probes train</c>: one GD run with probes, into a new run directory, or resumed.</summary>
-public static class TrainCommand
+internal static class TrainCommand
 {
     public static Command Create()
     {

@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 namespace Training.Config;
 
 /// <summary>Named settings a run can start from; flags and config files override them.</summary>
-public static class Presets
+internal static class Presets
 {
     /// <summary>
     /// paper: Agarwala et al. §5 (after Cohen et al.): n = 5,000, η = 0.01, float32, seed 0; probes every

@@ -9,7 +9,7 @@ namespace Training.Config;
 /// Each layer is a JSON object keyed by flag name, so one strict deserialisation checks every source:
 /// unknown keys and wrong types are one-line errors that name the source.
 /// </summary>
-public static class SettingsResolver
+internal static class SettingsResolver
 {
     public static readonly JsonSerializerOptions Json = new()
     {

@@ -3,7 +3,7 @@ using Training.Model;
 namespace Training.Config;
 
 /// <summary>Checks a resolved <see cref="TrainSettings"/> before anything is written.</summary>
-public static class SettingsValidator
+internal static class SettingsValidator
 {
     public static readonly string[] KnownProbes = [.. Probes.Probing.ProbeOptions.KindNames.Keys];
 

@@ -8,7 +8,7 @@ namespace Training.Config;
 /// Every setting of a training run. JSON keys are the flag names (kebab-case), so a config file and the
 /// command line read the same; the resolved settings are written to the run's config.json.
 /// </summary>
-public sealed record TrainSettings
+internal sealed record TrainSettings
 {
     public string Name { get; init; } = "run";
     public string? Preset { get; init; }

@@ -4,10 +4,10 @@ using static TorchSharp.torch;
 namespace Training.Data;
 
 /// <summary>A data file used by a run, with its checksum for the run's config.</summary>
-public sealed record DataFile(string Name, long Bytes, int Records, string Sha256);
+internal sealed record DataFile(string Name, long Bytes, int Records, string Sha256);
 
 /// <summary>What a run records about its data: where, which files, which statistics.</summary>
-public sealed record DatasetInfo(
+internal sealed record DatasetInfo(
     string Folder, IReadOnlyList<DataFile> Files, int TrainCount, int TestCount,
     int StatisticsImageCount, string StatisticsSource, double[] ChannelMeans255, double[] ChannelStds255);
 
@@ -16,7 +16,7 @@ public sealed record DatasetInfo(
 /// and population std over every training image present (all 50,000 with the full set), flattened CHW, with
 /// one-hot {0,1} targets; and the test records the same way.
 /// </summary>
-public sealed class CifarDataset : IDisposable
+internal sealed class CifarDataset : IDisposable
 {
     public required Tensor TrainInputs { get; init; }    // [n, 3072]
     public required Tensor TrainTargets { get; init; }   // [n, 10] one-hot

@@ -6,7 +6,7 @@ namespace Training.Data;
 /// A folder counts when it holds data_batch_1.bin. An explicit choice that is wrong is an error, never a
 /// silent fall-back.
 /// </summary>
-public static class CifarLocator
+internal static class CifarLocator
 {
     public const string EnvironmentVariable = "CIFAR10_DIR";
     public const string FolderName = "cifar-10-batches-bin";

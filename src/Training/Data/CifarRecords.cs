@@ -5,7 +5,7 @@ namespace Training.Data;
 /// then blue, each plane row-major, i.e. already CHW). Files have no header, so a file's size must be a
 /// multiple of 3,073.
 /// </summary>
-public sealed record CifarRecords(byte[] Labels, byte[] Pixels)
+internal sealed record CifarRecords(byte[] Labels, byte[] Pixels)
 {
     public const int PixelsPerImage = 3 * 32 * 32;
     public const int RecordSize = 1 + PixelsPerImage;

@@ -4,7 +4,7 @@ namespace Training.Data;
 /// Per-feature mean and population standard deviation of pixels/255 over a set of images, from exact integer
 /// sums (no rounding until the final division), as in Cohen et al.'s preprocessing.
 /// </summary>
-public sealed record Standardisation(double[] Mean, double[] Std, int ImageCount)
+internal sealed record Standardisation(double[] Mean, double[] Std, int ImageCount)
 {
     public static Standardisation Of(CifarRecords records) => Of([records]);
 

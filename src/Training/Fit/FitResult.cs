@@ -6,7 +6,7 @@ using Training.Runs;
 namespace Training.Fit;
 
 /// <summary>What <c>probes fit</c> writes to fit.json.</summary>
-public sealed record FitResult(
+internal sealed record FitResult(
     int? WindowFrom, int? WindowTo, LineFit? TwoStepZ1, LinearFit? TwoStepY, D1P2FitResult? D1P2,
     double? ObservedMeanSharpness, TaylorSummary? Taylor)
 {
@@ -29,4 +29,4 @@ public sealed record FitResult(
 }
 
 /// <summary>The Taylor comparison as fit.json records it (the rows go to taylor.csv).</summary>
-public sealed record TaylorSummary(int From, int Steps, int? PartStep, string PartRule);
+internal sealed record TaylorSummary(int From, int Steps, int? PartStep, string PartRule);

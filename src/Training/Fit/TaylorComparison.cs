@@ -11,11 +11,11 @@ using static TorchSharp.torch;
 namespace Training.Fit;
 
 /// <summary>One step of the network against its Taylor model, both from θ at the chosen step.</summary>
-public sealed record TaylorRow(int Step, double NetLoss, double TaylorLoss, double NetSharpness, double TaylorSharpness, double NetZ1,
+internal sealed record TaylorRow(int Step, double NetLoss, double TaylorLoss, double NetSharpness, double TaylorSharpness, double NetZ1,
     double TaylorZ1);
 
 /// <summary>The comparison and where the two part.</summary>
-public sealed record TaylorResult(int From, int Steps, int? PartStep, string PartRule, IReadOnlyList<TaylorRow> Rows);
+internal sealed record TaylorResult(int From, int Steps, int? PartStep, string PartRule, IReadOnlyList<TaylorRow> Rows);
 
 /// <summary>
 /// Rebuilds the network at step t₀ by replaying the run's GD from its seed (training is deterministic, so
@@ -23,7 +23,7 @@ public sealed record TaylorResult(int From, int Steps, int? PartStep, string Par
 /// side by side with the run's η, probing the NTK of both each step. They "part" at the first step where
 /// the losses differ by more than 5% or η·λ₁ by more than 0.05.
 /// </summary>
-public static class TaylorComparison
+internal static class TaylorComparison
 {
     public static TaylorResult Run(string runPath, int from, int steps, Action<string>? progress = null)
     {

@@ -3,9 +3,9 @@ using static TorchSharp.torch;
 namespace Training.Model;
 
 /// <summary>The hidden-layer nonlinearity σ, with the derivatives the fast tangent propagation needs.</summary>
-public enum Activation { Tanh, Relu, Identity }
+internal enum Activation { Tanh, Relu, Identity }
 
-public static class ActivationFunctions
+internal static class ActivationFunctions
 {
     public static Activation Parse(string name) => name.ToLowerInvariant() switch
     {

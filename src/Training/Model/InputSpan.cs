@@ -15,7 +15,7 @@ namespace Training.Model;
 /// first layer's products from 3072 to 500 columns. The trade-off is one QR of Xᵀ per run (float64) and
 /// an expansion Δ U ᵀ for displaced forward passes.
 /// </remarks>
-public sealed class InputSpan : IDisposable
+internal sealed class InputSpan : IDisposable
 {
     private InputSpan(Tensor basis, Tensor reducedInputs)
     {

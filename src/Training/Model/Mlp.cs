@@ -10,7 +10,7 @@ namespace Training.Model;
 /// (PyTorch's default init, bit-identical under the same manual_seed); they are always drawn in float32
 /// and then cast, so float32 and float64 runs start from the same point, as <c>model.double()</c> does.
 /// </summary>
-public sealed class Mlp : nn.Module<Tensor, Tensor>
+internal sealed class Mlp : nn.Module<Tensor, Tensor>
 {
     // nn.Linear draws its init from libtorch's one global generator: seeding and drawing must not
     // interleave with another thread's model (xunit runs test classes in parallel; so may a sweep host).

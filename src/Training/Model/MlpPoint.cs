@@ -16,7 +16,7 @@ namespace Training.Model;
 /// With an <see cref="InputSpan"/>, W₁'s directions are taken in the span of the inputs (width × r instead
 /// of width × d): the forward pass at θ stays the network's own, the tangents enter the first layer as X U.
 /// </remarks>
-public sealed class MlpPoint : IDifferentiablePoint
+internal sealed class MlpPoint : IDifferentiablePoint
 {
     private readonly Activation _activation;
     private readonly ScalarType _dtype;

@@ -9,7 +9,7 @@ namespace Training.Model;
 /// ("0.weight", "0.bias", "2.weight", …; activations hold the odd indices), as safetensors and as a
 /// <c>torch.load</c>-able pickle, both through TorchSharp.PyBridge. Values are the network's own, in its dtype.
 /// </summary>
-public static class PyTorchWeights
+internal static class PyTorchWeights
 {
     public const string SafetensorsFile = "weights.safetensors", PickleFile = "weights.pt";
 

@@ -9,7 +9,7 @@ namespace Training.Reports;
 /// 2, how it behaves afterwards, how often η·λ₁ and η·λ₂ cross 2, the two-step fit, and Q₁ against Q_r.
 /// All statistics use the probed steps only.
 /// </summary>
-public sealed record EosSummary
+internal sealed record EosSummary
 {
     public int Steps { get; init; }
     public double FinalLoss { get; init; }

@@ -6,7 +6,7 @@ namespace Training.Reports;
 /// One ScottPlot figure saved as PNG and SVG. Long traces are decimated for display only (min–max per
 /// pixel column, so spikes and period-2 oscillations stay visible); the data files are never touched.
 /// </summary>
-public sealed class Figure(string name, string title, string xLabel, string yLabel)
+internal sealed class Figure(string name, string title, string xLabel, string yLabel)
 {
     public const int Width = 900, Height = 500;
     private const int MaxPoints = 4000;

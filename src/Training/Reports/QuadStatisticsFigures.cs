@@ -4,10 +4,10 @@ using ScottPlot;
 namespace Training.Reports;
 
 /// <summary>An early gradient-flow curve with the series point it belongs to.</summary>
-public sealed record FlowCurveAt(SharpeningPoint Point, FlowCurve Curve);
+internal sealed record FlowCurveAt(SharpeningPoint Point, FlowCurve Curve);
 
 /// <summary>The figures of <c>probes quad sharpening</c> and <c>probes quad nonlinearity</c>.</summary>
-public static class QuadStatisticsFigures
+internal static class QuadStatisticsFigures
 {
     public static Figure Sharpening(List<SharpeningPoint> points, List<SizeCoefficient> coefficients, int seeds)
     {

@@ -4,7 +4,7 @@ using System.Text.Json.Serialization;
 namespace Training.Reports;
 
 /// <summary>JSON for results scripts read (fit.json, --json output): camelCase, NaN allowed, indented.</summary>
-public static class ReportJson
+internal static class ReportJson
 {
     public static readonly JsonSerializerOptions Options = new()
     {

@@ -9,7 +9,7 @@ namespace Training.Reports;
 /// report.md and a self-contained report.html (figures embedded as data: URIs, no scripts, no network) with
 /// the configuration, the EOS numbers and the figures.
 /// </summary>
-public static class ReportWriter
+internal static class ReportWriter
 {
     public static (string Markdown, string Html) Write(RunTraces run, EosSummary s, IReadOnlyList<SavedFigure> figures, string folder)
     {

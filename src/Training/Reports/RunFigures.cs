@@ -6,13 +6,13 @@ using Training.Runs;
 namespace Training.Reports;
 
 /// <summary>A saved figure with the sentence that says what it shows.</summary>
-public sealed record SavedFigure(string Name, string Caption, string PngPath);
+internal sealed record SavedFigure(string Name, string Caption, string PngPath);
 
 /// <summary>
 /// The figures of Agarwala et al. §5 from one or more runs (several runs are overlaid, e.g. two step sizes,
 /// or the network against its Taylor model). Figures whose data a run lacks are skipped, not drawn empty.
 /// </summary>
-public static class RunFigures
+internal static class RunFigures
 {
     public static List<SavedFigure> Draw(IReadOnlyList<RunTraces> runs, string folder)
     {

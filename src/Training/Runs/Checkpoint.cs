@@ -15,7 +15,7 @@ namespace Training.Runs;
 /// model and probe-state files, checked before a resume touches any trace: a damaged file is refused with one
 /// line and the traces stay as they were.
 /// </summary>
-public sealed record Checkpoint(int Step, double Seconds, string Model, string ProbeState,
+internal sealed record Checkpoint(int Step, double Seconds, string Model, string ProbeState,
     Dictionary<string, long> TraceBytes, bool Completed, Dictionary<string, FileDigest>? Files = null)
 {
     public const string FileName = "checkpoint.json";

@@ -9,7 +9,7 @@ namespace Training.Runs;
 /// PROBES_SIGNAL_AT=probe:STEP it sends itself SIGTERM as that step's probe starts, as a user's Ctrl-C would.
 /// Unset, they do nothing.
 /// </summary>
-public static class CrashPoint
+internal static class CrashPoint
 {
     private static readonly string? Target = Environment.GetEnvironmentVariable("PROBES_CRASH_AT");
     private static readonly string? SignalTarget = Environment.GetEnvironmentVariable("PROBES_SIGNAL_AT");

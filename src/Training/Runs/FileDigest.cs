@@ -8,7 +8,7 @@ using static TorchSharp.torch;
 namespace Training.Runs;
 
 /// <summary>A file's length and SHA-256 (lower-case hex), as checkpoint.json records them.</summary>
-public sealed record FileDigest(long Bytes, string Sha256)
+internal sealed record FileDigest(long Bytes, string Sha256)
 {
     public static FileDigest Of(string path)
     {

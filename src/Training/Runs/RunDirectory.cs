@@ -7,7 +7,7 @@ namespace Training.Runs;
 /// An existing folder is refused (results are never overwritten), and a lock file held open for the
 /// run's life refuses a second process.
 /// </summary>
-public sealed class RunDirectory : IDisposable
+internal sealed class RunDirectory : IDisposable
 {
     private FileStream? _lock;
 

@@ -12,7 +12,7 @@ namespace Training.Runs;
 /// EOS numbers of the report. Written atomically at every checkpoint and at the end. Keys are snake_case;
 /// a non-finite number is null.
 /// </summary>
-public static class RunSummary
+internal static class RunSummary
 {
     public const string FileName = "summary.json";
 

@@ -7,7 +7,7 @@ namespace Training.Runs;
 /// A finished (or interrupted) run directory read back for fits, plots and reports: its settings and its
 /// traces. probes.csv and spectra.csv may be absent or empty (a run without probes); train.csv may not.
 /// </summary>
-public sealed class RunTraces
+internal sealed class RunTraces
 {
     public required string Path { get; init; }
     public required string Name { get; init; }

@@ -10,7 +10,7 @@ namespace Training.Runs;
 /// a half-written last row (no line end, as a power cut leaves it) is dropped with a warning.
 /// Text columns (spectra.csv's operator and end) are kept as strings.
 /// </summary>
-public sealed class TraceTable
+internal sealed class TraceTable
 {
     private readonly Dictionary<string, double[]> _numbers = new();
     private readonly Dictionary<string, string[]> _text = new();

@@ -7,7 +7,7 @@ namespace Training.Train;
 /// <summary>
 /// Full-batch GD on L(θ) = (1/n) Σᵢ ½‖f(xᵢ) − yᵢ‖²: θ ← θ − η ∇L. Each call runs in its own dispose scope.
 /// </summary>
-public static class GradientDescent
+internal static class GradientDescent
 {
     /// <summary>½‖f − Y‖²/n and accuracy of f on (X, Y, labels), without gradients.</summary>
     public static (double Loss, double Accuracy) Evaluate(Mlp model, Tensor x, Tensor y, Tensor labels)

@@ -13,7 +13,7 @@ using static TorchSharp.torch;
 namespace Training.Train;
 
 /// <summary>How a run ended.</summary>
-public sealed record Outcome(string Reason, int LastStep, TrainStepMetrics? Last, int ExitCode)
+internal sealed record Outcome(string Reason, int LastStep, TrainStepMetrics? Last, int ExitCode)
 {
     public string Summary(string path) => ExitCode switch
     {

@@ -1,7 +1,7 @@
 namespace Training.Train;
 
 /// <summary>Peak resident memory of this process as the operating system counts it (VmHWM), not a tensor count.</summary>
-public static class PeakMemory
+internal static class PeakMemory
 {
     /// <summary>Bytes, or null where /proc is not there.</summary>
     public static long? Bytes()

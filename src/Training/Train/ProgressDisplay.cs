@@ -4,12 +4,12 @@ namespace Training.Train;
 
 /// <summary>How a run reports progress: a Spectre.Console bar on a terminal, nothing extra otherwise
 /// (the logger then prints periodic lines).</summary>
-public interface IProgress
+internal interface IProgress
 {
     void Report(int step, int total, string status);
 }
 
-public static class ProgressDisplay
+internal static class ProgressDisplay
 {
     public static bool Interactive => !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive;
 

@@ -6,7 +6,7 @@ using Training.Data;
 namespace Training.Train;
 
 /// <summary>What config.json records: every resolved setting and everything needed to reproduce the run.</summary>
-public sealed record RunConfig(
+internal sealed record RunConfig(
     TrainSettings Settings, DatasetInfo Dataset, long Parameters, string GitCommit,
     IReadOnlyDictionary<string, string> Versions, string Machine, DateTime StartedUtc)
 {

@@ -9,7 +9,7 @@ namespace Training.Train;
 /// log.txt (the same, readable). The console gets warnings only while a progress bar owns the terminal,
 /// and information (periodic progress lines) otherwise.
 /// </summary>
-public static class RunLogger
+internal static class RunLogger
 {
     public static Serilog.Core.Logger Create(string clefPath, string textPath, bool interactive) =>
         new LoggerConfiguration()

@@ -9,7 +9,7 @@ namespace Training.Train;
 /// three seconds (an impatient double press) is absorbed too; a later one is left to the default handler,
 /// which ends the process: the run then resumes from its last checkpoint, whose files are always whole.
 /// </summary>
-public sealed class StopSignal : IDisposable
+internal sealed class StopSignal : IDisposable
 {
     private readonly List<PosixSignalRegistration> _registrations = new();
     private volatile bool _requested;

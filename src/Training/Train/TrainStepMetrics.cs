@@ -3,7 +3,7 @@ using Probes.Probing;
 namespace Training.Train;
 
 /// <summary>One row of train.csv: values at θ_t, before step t's update.</summary>
-public sealed record TrainStepMetrics(int Step, double Loss, double Accuracy, double? TestLoss, double? TestAccuracy,
+internal sealed record TrainStepMetrics(int Step, double Loss, double Accuracy, double? TestLoss, double? TestAccuracy,
     double GradNorm, double ParamNorm, double Seconds)
 {
     /// <summary>The schema of train.csv, declared once (the README's table is checked against it).</summary>

@@ -18,7 +18,7 @@ namespace Training.Train;
 /// row (t = steps) has no update after it. Probes read a snapshot of θ and never change the trajectory.
 /// A run can be resumed from its last checkpoint and then continues exactly as if it had never stopped.
 /// </summary>
-public sealed class Trainer
+internal sealed class Trainer
 {
     private readonly TrainSettings _s;
 

@@ -9,7 +9,7 @@ namespace Training.Train;
 /// how many were held back; every occurrence still reaches the log files (at debug level when held back),
 /// so the structured log stays complete.
 /// </summary>
-public sealed class WarningThrottle(ILogger log, Func<DateTime>? clock = null)
+internal sealed class WarningThrottle(ILogger log, Func<DateTime>? clock = null)
 {
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(60);
     private readonly Func<DateTime> _clock = clock ?? (() => DateTime.UtcNow);

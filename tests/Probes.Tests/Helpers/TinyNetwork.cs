@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace Probes.Tests;
 
 /// <summary>A small float64 MLP on random data, with both point implementations and dense references.</summary>
-public sealed class TinyNetwork : IDisposable
+internal sealed class TinyNetwork : IDisposable
 {
     public Mlp Model { get; }
     public Tensor X { get; }
