@@ -17,77 +17,98 @@ internal static class RunFigures
     public static List<SavedFigure> Draw(IReadOnlyList<RunTraces> runs, string folder)
     {
         Directory.CreateDirectory(folder);
-        var saved = new List<SavedFigure>();
-        void Keep(Figure? f, string caption)
-        {
-            if (f is not null) saved.Add(new SavedFigure(f.Name, caption, f.Save(folder)));
-        }
-        string Label(RunTraces r, string what) => runs.Count == 1 ? what : $"{r.Name}: {what}";
+        var overlay = new Overlay(runs);
+        var probed = runs.Where(r => r.HasProbes).ToList();
+        var figures = Loss(overlay);
+        if (probed.Count > 0)
+            figures = figures.Concat(Sharpness(overlay, probed)).Concat(Z1(overlay, probed)).Concat(Z1EveryOtherStep(overlay, probed))
+                .Append((QSpectrum(probed), "Q₁ = Σ v₁_α ∇²f_α against Q_r for a random unit output direction r: extreme eigenvalues "
+                    + "(Figure 6, left)."))
+                .Concat(QDensity(overlay, probed)).Concat(TwoStep(overlay, probed)).Concat(Taylor(runs))
+                .Concat(NonlinearityRatio(overlay, probed)).Concat(NonlinearityCandidates(overlay, probed));
+        return [.. figures.Where(f => f.Figure is not null).Select(f => new SavedFigure(f.Figure!.Name, f.Caption, f.Figure.Save(folder)))];
+    }
 
+    /// <summary>The runs drawn together: a curve's legend names its run only when there are several.</summary>
+    private sealed record Overlay(IReadOnlyList<RunTraces> Runs)
+    {
+        public string Label(RunTraces r, string what) => Runs.Count == 1 ? what : $"{r.Name}: {what}";
+    }
+
+    private static IEnumerable<(Figure? Figure, string Caption)> Loss(Overlay o)
+    {
         var loss = new Figure("loss", "Loss and accuracy", "step", "loss  ½‖f − y‖²/n");
         var accuracyAxis = loss.Plot.Axes.Right;
         accuracyAxis.Label.Text = "accuracy";
-        foreach (var r in runs)
+        foreach (var r in o.Runs)
         {
-            loss.Line(r.Train["step"], r.Train["loss"], Label(r, "train loss"));
+            loss.Line(r.Train["step"], r.Train["loss"], o.Label(r, "train loss"));
             var (ts, tl) = Finite(r.Train["step"], r.Train["test_loss"]);
-            if (ts.Length > 0) loss.Line(ts, tl, Label(r, "test loss"));
-            loss.Line(r.Train["step"], r.Train["accuracy"], Label(r, "train accuracy")).Axes.YAxis = accuracyAxis;
+            if (ts.Length > 0) loss.Line(ts, tl, o.Label(r, "test loss"));
+            loss.Line(r.Train["step"], r.Train["accuracy"], o.Label(r, "train accuracy")).Axes.YAxis = accuracyAxis;
             var (vs, va) = Finite(r.Train["step"], r.Train["test_accuracy"]);
-            if (vs.Length > 0) loss.Line(vs, va, Label(r, "test accuracy")).Axes.YAxis = accuracyAxis;
+            if (vs.Length > 0) loss.Line(vs, va, o.Label(r, "test accuracy")).Axes.YAxis = accuracyAxis;
         }
-        Keep(loss, "Train and test loss (left axis) and accuracy (right axis) against step.");
+        yield return (loss, "Train and test loss (left axis) and accuracy (right axis) against step.");
+    }
 
-        var probed = runs.Where(r => r.HasProbes).ToList();
-        if (probed.Count == 0) return saved;
-
+    private static IEnumerable<(Figure? Figure, string Caption)> Sharpness(Overlay o, List<RunTraces> probed)
+    {
         var sharpness = new Figure("sharpness", "Sharpness: η·λ of the NTK and of the loss Hessian", "step", "η·λ");
         foreach (var r in probed)
         {
-            Plotted(sharpness, r, ProbeColumns.EtaNtk1, Label(r, "η·λ₁ NTK"));
-            Plotted(sharpness, r, ProbeColumns.EtaNtk2, Label(r, "η·λ₂ NTK"));
-            Plotted(sharpness, r, ProbeColumns.EtaHessian1, Label(r, "η·λ₁ Hessian"));
+            Plotted(sharpness, r, ProbeColumns.EtaNtk1, o.Label(r, "η·λ₁ NTK"));
+            Plotted(sharpness, r, ProbeColumns.EtaNtk2, o.Label(r, "η·λ₂ NTK"));
+            Plotted(sharpness, r, ProbeColumns.EtaHessian1, o.Label(r, "η·λ₁ Hessian"));
         }
         sharpness.StabilityLine();
-        Keep(sharpness,
+        yield return (sharpness,
             "η·λ₁ and η·λ₂ of the NTK Gram K = JJᵀ/n and η·λ₁ of the loss Hessian; the dashed line is the GD stability threshold 2 "
                 + "(Figure 5, right).");
+    }
 
+    private static IEnumerable<(Figure? Figure, string Caption)> Z1(Overlay o, List<RunTraces> probed)
+    {
         var z1 = new Figure("z1", "z₁ = v₁·z, every probed step", "step", "z₁");
-        foreach (var r in probed) Plotted(z1, r, ProbeColumns.Z1, Label(r, "z₁"), markers: true);
-        Keep(z1, "The residual's component along the top NTK eigenvector, with v₁'s sign aligned step to step (Figure 5, left).");
+        foreach (var r in probed) Plotted(z1, r, ProbeColumns.Z1, o.Label(r, "z₁"), markers: true);
+        yield return (z1, "The residual's component along the top NTK eigenvector, with v₁'s sign aligned step to step (Figure 5, left).");
+    }
 
+    private static IEnumerable<(Figure? Figure, string Caption)> Z1EveryOtherStep(Overlay o, List<RunTraces> probed)
+    {
         var zEven = new Figure("z1-every-other-step", "z₁ on even and on odd steps", "step", "z₁");
         foreach (var r in probed)
         {
             var (s, v) = r.Probe(ProbeColumns.Z1);
             var even = Enumerable.Range(0, s.Length).Where(i => (long)s[i] % 2 == 0).ToArray();
             var odd = Enumerable.Range(0, s.Length).Where(i => (long)s[i] % 2 != 0).ToArray();
-            if (even.Length > 0) zEven.Points(even.Select(i => s[i]).ToArray(), even.Select(i => v[i]).ToArray(), Label(r, "even steps"));
-            if (odd.Length > 0) zEven.Points(odd.Select(i => s[i]).ToArray(), odd.Select(i => v[i]).ToArray(), Label(r, "odd steps"));
+            if (even.Length > 0) zEven.Points(even.Select(i => s[i]).ToArray(), even.Select(i => v[i]).ToArray(), o.Label(r, "even steps"));
+            if (odd.Length > 0) zEven.Points(odd.Select(i => s[i]).ToArray(), odd.Select(i => v[i]).ToArray(), o.Label(r, "odd steps"));
         }
-        Keep(zEven, "z₁ sampled every other step: the period-2 oscillation at EOS separates into two slow branches (Figure 5, middle).");
+        yield return (zEven, "z₁ sampled every other step: the period-2 oscillation at EOS separates into two slow branches (Figure 5, middle).");
+    }
 
-        Keep(QSpectrum(probed), "Q₁ = Σ v₁_α ∇²f_α against Q_r for a random unit output direction r: extreme eigenvalues (Figure 6, left).");
-
+    private static IEnumerable<(Figure? Figure, string Caption)> QDensity(Overlay o, List<RunTraces> probed)
+    {
         var densities = probed.Where(r => r.Density is { RowCount: > 0 }).ToList();
-        if (densities.Count > 0)
+        if (densities.Count == 0) yield break;
+        var f = new Figure("q-density", "Spectral densities of Q₁ and Q_r (stochastic Lanczos quadrature)", "eigenvalue", "density");
+        foreach (var r in densities)
         {
-            var f = new Figure("q-density", "Spectral densities of Q₁ and Q_r (stochastic Lanczos quadrature)", "eigenvalue", "density");
-            foreach (var r in densities)
+            var t = r.Density!;
+            var ops = t.Text("operator");
+            foreach (var group in Enumerable.Range(0, t.RowCount).GroupBy(i => (t["step"][i], ops[i])))
             {
-                var t = r.Density!;
-                var ops = t.Text("operator");
-                foreach (var group in Enumerable.Range(0, t.RowCount).GroupBy(i => (t["step"][i], ops[i])))
-                {
-                    var rows = group.ToArray();
-                    f.Line(rows.Select(i => t["x"][i]).ToArray(), rows.Select(i => t["density"][i]).ToArray(),
-                        $"{(runs.Count > 1 ? r.Name + ": " : "")}{(group.Key.Item2 == "q1" ? "Q₁" : "Q_r")} at step {group.Key.Item1}");
-                }
+                var rows = group.ToArray();
+                f.Line(rows.Select(i => t["x"][i]).ToArray(), rows.Select(i => t["density"][i]).ToArray(),
+                    o.Label(r, $"{(group.Key.Item2 == "q1" ? "Q₁" : "Q_r")} at step {group.Key.Item1}"));
             }
-            Keep(f, "Gaussian-smoothed SLQ estimates of the eigenvalue densities of Q₁ and Q_r at the --spectra-at steps.");
         }
+        yield return (f, "Gaussian-smoothed SLQ estimates of the eigenvalue densities of Q₁ and Q_r at the --spectra-at steps.");
+    }
 
+    private static IEnumerable<(Figure? Figure, string Caption)> TwoStep(Overlay o, List<RunTraces> probed)
+    {
         var twoStep = new Figure("two-step", "Two-step dynamics of z₁", "step", "value");
         var scatter = new Figure("two-step-scatter", "(z₁)ₜ₊₂ − (z₁)ₜ against 2·yₜ·(z₁)ₜ", "2·yₜ·(z₁)ₜ", "(z₁)ₜ₊₂ − (z₁)ₜ");
         bool anyPairs = false;
@@ -95,38 +116,30 @@ internal static class RunFigures
         {
             var steps = r.Probes!["step"];
             var zz = r.Probes[ProbeColumns.Z1];
-            var yy = r.Probes["y"];
+            var yy = r.Probes[ProbeColumns.Y];
             var pairs = TwoStepFit.Pairs(steps, zz, yy, 0, int.MaxValue);
             if (pairs.Count == 0) continue;
             anyPairs = true;
             var t = pairs.Select(p => (double)p.T).ToArray();
             var lhs = pairs.Select(p => zz[p.J] - zz[p.I]).ToArray();
             var rhs = pairs.Select(p => 2 * yy[p.I] * zz[p.I]).ToArray();
-            twoStep.Line(t, lhs, Label(r, "(z₁)ₜ₊₂ − (z₁)ₜ"));
-            twoStep.Line(t, rhs, Label(r, "2·yₜ·(z₁)ₜ"));
-            scatter.Points(rhs, lhs, Label(r, "steps"));
+            twoStep.Line(t, lhs, o.Label(r, "(z₁)ₜ₊₂ − (z₁)ₜ"));
+            twoStep.Line(t, rhs, o.Label(r, "2·yₜ·(z₁)ₜ"));
+            scatter.Points(rhs, lhs, o.Label(r, "steps"));
             if (TwoStepFit.Z1(steps, zz, yy) is { } fit)
             {
                 double lo = rhs.Min(), hi = rhs.Max();
                 scatter.Line([lo, hi], [fit.Intercept + fit.Slope * lo, fit.Intercept + fit.Slope * hi],
-                    Label(r, $"fit: slope {fit.Slope:F3}, R² {fit.RSquared:F3}"));
+                    o.Label(r, $"fit: slope {fit.Slope:F3}, R² {fit.RSquared:F3}"));
             }
         }
-        if (anyPairs)
-        {
-            Keep(twoStep, "The two sides of the two-step law (z₁)ₜ₊₂ − (z₁)ₜ ≈ 2·yₜ·(z₁)ₜ over steps (Figure 6, middle).");
-            Keep(scatter, "The same as a scatter with the least-squares line; slope 1 and R² 1 mean the law holds exactly.");
-        }
+        if (!anyPairs) yield break;
+        yield return (twoStep, "The two sides of the two-step law (z₁)ₜ₊₂ − (z₁)ₜ ≈ 2·yₜ·(z₁)ₜ over steps (Figure 6, middle).");
+        yield return (scatter, "The same as a scatter with the least-squares line; slope 1 and R² 1 mean the law holds exactly.");
+    }
 
-        var ratio = new Figure("nl-ratio", "Nonlinearity of the z₁ update", "step", "z1_nl / z1_lin");
-        var yAxis = ratio.Plot.Axes.Right;
-        yAxis.Label.Text = "y = η·λ₁ − 2";
-        foreach (var r in probed)
-        {
-            Plotted(ratio, r, ProbeColumns.NonlinearityRatio, Label(r, "ratio ½(η/n)²z₁²Q₁(Jᵀv₁,Jᵀv₁) / (−ηλ₁z₁)"));
-            var (s, v) = r.Probe("y");
-            if (s.Length > 0) ratio.Line(s, v, Label(r, "y (right axis)")).Axes.YAxis = yAxis;
-        }
+    private static IEnumerable<(Figure? Figure, string Caption)> Taylor(IReadOnlyList<RunTraces> runs)
+    {
         foreach (var r in runs.Where(r => r.Taylor is { RowCount: > 0 }))
         {
             var t = r.Taylor!;
@@ -139,17 +152,51 @@ internal static class RunFigures
             f.Line(t["step"], t["net_loss"], "network loss").Axes.YAxis = lossAxis;
             f.Line(t["step"], t["taylor_loss"], "Taylor model loss").Axes.YAxis = lossAxis;
             f.StabilityLine();
-            Keep(f, "GD on the network and on its exact second-order Taylor model at the same starting θ, same η (probes fit --taylor-at).");
+            yield return (f, "GD on the network and on its exact second-order Taylor model at the same starting θ, same η (probes fit --taylor-at).");
             var zf = new Figure("taylor-z1", $"{r.Name}: z₁ of the network and of its Taylor model", "step", "z₁");
             zf.Line(t["step"], t["net_z1"], "network z₁", markers: true);
             zf.Line(t["step"], t["taylor_z1"], "Taylor model z₁", markers: true);
-            Keep(zf, "z₁ of both, each with its own v₁ (sign-aligned step to step).");
+            yield return (zf, "z₁ of both, each with its own v₁ (sign-aligned step to step).");
         }
+    }
 
-        Keep(ratio,
+    private static IEnumerable<(Figure? Figure, string Caption)> NonlinearityRatio(Overlay o, List<RunTraces> probed)
+    {
+        var ratio = new Figure("nl-ratio", "Nonlinearity of the z₁ update", "step", "z1_nl / z1_lin");
+        var yAxis = ratio.Plot.Axes.Right;
+        yAxis.Label.Text = "y = η·λ₁ − 2";
+        foreach (var r in probed)
+        {
+            Plotted(ratio, r, ProbeColumns.NonlinearityRatio, o.Label(r, "ratio ½(η/n)²z₁²Q₁(Jᵀv₁,Jᵀv₁) / (−ηλ₁z₁)"));
+            var (s, v) = r.Probe(ProbeColumns.Y);
+            if (s.Length > 0) ratio.Line(s, v, o.Label(r, "y (right axis)")).Axes.YAxis = yAxis;
+        }
+        yield return (ratio,
             "Second-order over first-order term of the one-step z₁ update, with y on the right axis. The paper's Figure 6 (right) plots this ratio "
                 + "without the ½, i.e. twice these values.");
-        return saved;
+    }
+
+    /// <summary>The candidates for the paper's "O(1)" ratio, on one log axis: which of them reaches order one, and when.</summary>
+    private static IEnumerable<(Figure? Figure, string Caption)> NonlinearityCandidates(Overlay o, List<RunTraces> probed)
+    {
+        var withCandidates = probed.Where(r => r.Probes!.Has(ProbeColumns.NonlinearityRatioFull)).ToList();
+        if (withCandidates.Count == 0) yield break;
+        var f = new Figure("nl-candidates", "Candidates for the nonlinearity ratio", "step", "log₁₀ |ratio|");
+        foreach (var r in withCandidates)
+            foreach (var (column, what) in new[]
+            {
+                (ProbeColumns.NonlinearityRatio, "z1_nl / z1_lin"), (ProbeColumns.NonlinearityRatioFull, "z1_nl_full / z1_lin"),
+                (ProbeColumns.NonlinearityRatioTwoStep, "z1_nl / (y·z₁)"), (ProbeColumns.NonlinearityRatioTwoStepFull, "z1_nl_full / (y·z₁)"),
+            })
+            {
+                var (s, v) = r.Probe(column);
+                var keep = Enumerable.Range(0, s.Length).Where(i => v[i] != 0).ToArray();
+                if (keep.Length > 0)
+                    f.Points(keep.Select(i => s[i]).ToArray(), keep.Select(i => Math.Log10(Math.Abs(v[i]))).ToArray(), o.Label(r, what));
+            }
+        f.StabilityLine(0, "|ratio| = 1");
+        yield return (f, "The one-step ratio, the same with the full residual's second-order term ½(η/n)²Q₁(Jᵀz, Jᵀz), and both against the "
+            + "two-step linear term y·z₁, as log₁₀ of their magnitudes; the dashed line is a ratio of 1.");
     }
 
     private static Figure? QSpectrum(List<RunTraces> runs)

@@ -34,6 +34,7 @@ public static class SyntheticRun
                     ["z1"] = z[t], ["eta_ntk_2"] = 1.5 + 0.6 * Math.Sin(t / 3.0), ["eta_hess_1"] = s1 * 1.01,
                     ["q1_max"] = 50 + t, ["q1_min"] = -40, ["qr_max"] = 5, ["qr_min"] = -4,
                     ["nl_ratio"] = 0.01 * t, ["z1_lin"] = -s1 * z[t], ["z1_nl"] = 0.01 * t * -s1 * z[t],
+                    ["nl_ratio_full"] = 0.03 * t, ["nl_ratio_2step"] = 0.2 * t, ["nl_ratio_2step_full"] = 0.6 * t,
                 });
             }
         }

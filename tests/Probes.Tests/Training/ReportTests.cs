@@ -52,7 +52,7 @@ public class ReportTests
         using var dir = new TempDirectory();
         var run = RunTraces.Read(SyntheticRun.Write(dir.Combine("run"), 40, ThreeCrossings));
         var figures = RunFigures.Draw([run], dir.Combine("figures"));
-        Assert.Equal(["loss", "sharpness", "z1", "z1-every-other-step", "q-spectrum", "two-step", "two-step-scatter", "nl-ratio"],
+        Assert.Equal(["loss", "sharpness", "z1", "z1-every-other-step", "q-spectrum", "two-step", "two-step-scatter", "nl-ratio", "nl-candidates"],
             figures.Select(f => f.Name).ToArray());
         foreach (var f in figures)
         {
