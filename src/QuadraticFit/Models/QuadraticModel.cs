@@ -42,11 +42,22 @@ public sealed class QuadraticModel : IDisposable
     public static QuadraticModel Random(int d, int p, double sigmaZ, double sigmaJ, long seed)
     {
         using var scope = NewDisposeScope();          // the D·P² temporaries go now, not at the next GC
+        var (xi, gamma, q) = UnitDraws(d, p, seed);
+        return new QuadraticModel(xi * sigmaZ, gamma * sigmaJ, q);
+    }
+
+    /// <summary>
+    /// The unit draws of a random model of <paramref name="seed"/>, in this order: ξ ~ N(0, I_D) (z₀ = σ_z ξ),
+    /// Γ ~ N(0, 1)^{D×P} (G = σ_J Γ) and Q = (A + Aᵀ)/√2 with A ~ N(0, 1)^{D×P×P} (off-diagonal variance 1,
+    /// diagonal 2). Every random model and the phase diagram draw through here, so a seed means one model.
+    /// </summary>
+    public static (Tensor Xi, Tensor Gamma, Tensor Q) UnitDraws(int d, int p, long seed)
+    {
         var generator = new Generator((ulong)seed);
-        var z0 = randn([d], float64, generator: generator) * sigmaZ;
-        var g = randn([d, p], float64, generator: generator) * sigmaJ;
+        var xi = randn([d], float64, generator: generator);
+        var gamma = randn([d, p], float64, generator: generator);
         var a = randn([d, p, p], float64, generator: generator);
-        return new QuadraticModel(z0, g, (a + a.transpose(1, 2)) / Math.Sqrt(2));
+        return (xi, gamma, (a + a.transpose(1, 2)) / Math.Sqrt(2));
     }
 
     public static (double SigmaZ, double SigmaJ) Rescaled(double sigmaZTilde, double sigmaJTilde, int d, int p) =>

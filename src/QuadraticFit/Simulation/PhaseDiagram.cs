@@ -26,17 +26,14 @@ public static class PhaseDiagram
         for (int a = 0; a < sigmaZTilde.Length; a++)
             for (int b = 0; b < sigmaJTilde.Length; b++)
             {
-                scaleZ[a * sigmaJTilde.Length + b] = sigmaZTilde[a] / d;
-                scaleJ[a * sigmaJTilde.Length + b] = sigmaJTilde[b] / Math.Pow((double)d * p, 0.25);
+                (scaleZ[a * sigmaJTilde.Length + b], scaleJ[a * sigmaJTilde.Length + b]) =
+                    Models.QuadraticModel.Rescaled(sigmaZTilde[a], sigmaJTilde[b], d, p);
             }
         for (int s = 0; s < seeds; s++)
         {
             using var scope = NewDisposeScope();
-            var g = new Generator((ulong)s);
-            var xi = randn([d], float64, generator: g).to(dtype);
-            var gamma = randn([d, p], float64, generator: g).to(dtype);
-            var a = randn([d, p, p], float64, generator: g);
-            var q = ((a + a.transpose(1, 2)) / Math.Sqrt(2)).to(dtype).reshape(d * p, p);
+            var (xi64, gamma64, q64) = Models.QuadraticModel.UnitDraws(d, p, s);
+            var (xi, gamma, q) = (xi64.to(dtype), gamma64.to(dtype), q64.to(dtype).reshape(d * p, p));
             var z = tensor(scaleZ).to(dtype).view(cells, 1) * xi;                 // [cells, D]
             var j = tensor(scaleJ).to(dtype).view(cells, 1, 1) * gamma;           // [cells, D, P]
             var initial = Sharpness(j, eta);

@@ -27,7 +27,7 @@ internal static class TaylorComparison
 {
     public static TaylorResult Run(string runPath, int from, int steps, Action<string>? progress = null)
     {
-        var settings = Trainer.ReadSettings(Path.Combine(runPath, "config.json"));
+        var settings = ConfigFile.Settings(runPath);
         if (from < 0 || from > settings.Steps) throw new ProbesError($"--taylor-at {from} is outside the run's steps 0..{settings.Steps}.");
         if (steps <= 0) throw new ProbesError($"--taylor-steps must be positive, got {steps}.");
         var (dtype, device) = Trainer.Prepare(settings);

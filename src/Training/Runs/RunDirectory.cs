@@ -40,7 +40,7 @@ internal sealed class RunDirectory : IDisposable
     public static RunDirectory Open(string path)
     {
         if (!Directory.Exists(path)) throw new ProbesError($"--resume {path}: no such run directory.");
-        if (!System.IO.File.Exists(System.IO.Path.Combine(path, "config.json")))
+        if (!System.IO.File.Exists(System.IO.Path.Combine(path, ConfigFile.Name)))
             throw new ProbesError($"--resume {path}: no config.json there, so it is not a run directory.");
         var run = new RunDirectory(path);
         run.Lock();

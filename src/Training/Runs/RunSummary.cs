@@ -46,7 +46,7 @@ internal static class RunSummary
 
     private static JsonNode? Resumes(RunDirectory run)
     {
-        try { return JsonNode.Parse(File.ReadAllText(run.File("config.json")))?["resumes"]?.DeepClone(); }
+        try { return ConfigFile.Resumes(run.Path); }
         catch (Exception e) when (e is IOException or JsonException) { return null; }
     }
 

@@ -28,15 +28,8 @@ internal sealed class RunTraces
     public static RunTraces Read(string path)
     {
         if (!Directory.Exists(path)) throw new ProbesError($"{path}: no such run directory.");
-        var configPath = System.IO.Path.Combine(path, "config.json");
-        if (!File.Exists(configPath)) throw new ProbesError($"{configPath} is missing: not a run directory, or an incomplete one.");
-        JsonObject settings;
-        try
-        {
-            settings = JsonNode.Parse(File.ReadAllText(configPath))?["settings"] as JsonObject
-                ?? throw new ProbesError($"{configPath} has no \"settings\" object (from an older version?).");
-        }
-        catch (System.Text.Json.JsonException e) { throw new ProbesError($"{configPath} is not valid JSON: {e.Message.Split(". ")[0]}."); }
+        var configPath = System.IO.Path.Combine(path, ConfigFile.Name);
+        var settings = ConfigFile.SettingsNode(path);
         TraceTable? Optional(string file, IReadOnlySet<string>? text = null)
         {
             var p = System.IO.Path.Combine(path, file);

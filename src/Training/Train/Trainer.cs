@@ -36,7 +36,7 @@ internal sealed class Trainer
         using var run = RunDirectory.Create(_s.Out ?? RunDirectory.DefaultPath(_s.Name));
         var config = new RunConfig(_s with { Out = run.Path }, data.Info, model.ParameterCount, RunConfig.CurrentGitCommit(),
             RunConfig.PackageVersions(), RunConfig.MachineDescription(), DateTime.UtcNow);
-        run.WriteJson("config.json", config, SettingsResolver.Json);
+        run.WriteJson(ConfigFile.Name, config, SettingsResolver.Json);
         return Execute(run, model, data, device, new ProbeSuite(ProbeOptionsOf(_s)), resumeFrom: null);
     }
 
@@ -61,42 +61,11 @@ internal sealed class Trainer
         try { checkpoint.Restore(run, model, suite, device); }       // θ and the state read back before any trace is cut
         catch { suite.Dispose(); throw; }
         checkpoint.TruncateTraces(run);
-        RecordResume(run, checkpoint.Step, settings.Steps);
+        ConfigFile.RecordResume(run.Path, checkpoint.Step, settings.Steps);
         return trainer.Execute(run, model, data, device, suite, checkpoint);
     }
 
-    /// <summary>
-    /// config.json keeps the truth: its steps become the resumed run's target, and each resume is appended to
-    /// its "resumes" list (from which step, to how many, when), so a report never contradicts the run.
-    /// </summary>
-    private static void RecordResume(RunDirectory run, int fromStep, int steps)
-    {
-        var path = run.File("config.json");
-        var config = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
-        config["settings"]!["steps"] = steps;
-        var resumes = config["resumes"] as JsonArray ?? [];
-        resumes.Add(new JsonObject { ["from-step"] = fromStep, ["steps"] = steps, ["utc"] = DateTime.UtcNow.ToString("O") });
-        config["resumes"] = resumes;
-        RunDirectory.WriteAtomically(path, stream =>
-        {
-            using var w = new Utf8JsonWriter(stream,
-            new JsonWriterOptions { Indented = true }); config.WriteTo(w);
-        });
-    }
-
-    internal static TrainSettings ReadSettings(RunDirectory run) => ReadSettings(run.File("config.json"));
-
-    internal static TrainSettings ReadSettings(string configPath)
-    {
-        var path = configPath;
-        try
-        {
-            var node = JsonNode.Parse(File.ReadAllText(path))?["settings"]
-                ?? throw new ProbesError($"{path} has no \"settings\" object.");
-            return node.Deserialize<TrainSettings>(SettingsResolver.Json)!;
-        }
-        catch (JsonException e) { throw new ProbesError($"{path} is unreadable: {e.Message.Split(". ")[0]}."); }
-    }
+    internal static TrainSettings ReadSettings(RunDirectory run) => ConfigFile.Settings(run.Path);
 
     internal static (ScalarType, Device) Prepare(TrainSettings s)
     {

@@ -1,0 +1,63 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Training.Config;
+
+namespace Training.Runs;
+
+/// <summary>
+/// config.json of a run directory, read and amended in one place: its "settings" object (the resolved
+/// <see cref="TrainSettings"/>) and its "resumes" list. Unreadable or incomplete files are one-line errors.
+/// </summary>
+internal static class ConfigFile
+{
+    public const string Name = "config.json";
+
+    /// <summary>The whole file.</summary>
+    public static JsonObject Read(string runPath)
+    {
+        var path = Path.Combine(runPath, Name);
+        if (!File.Exists(path)) throw new ProbesError($"{path} is missing: not a run directory, or an incomplete one.");
+        try
+        {
+            return JsonNode.Parse(File.ReadAllText(path)) as JsonObject ?? throw new ProbesError($"{path} is not a JSON object.");
+        }
+        catch (JsonException e) { throw new ProbesError($"{path} is not valid JSON: {e.Message.Split(". ")[0]}."); }
+    }
+
+    /// <summary>The "settings" object, as written.</summary>
+    public static JsonObject SettingsNode(string runPath) =>
+        Read(runPath)["settings"] as JsonObject
+        ?? throw new ProbesError($"{Path.Combine(runPath, Name)} has no \"settings\" object (from an older version?).");
+
+    /// <summary>The run's settings.</summary>
+    public static TrainSettings Settings(string runPath)
+    {
+        try { return SettingsNode(runPath).Deserialize<TrainSettings>(SettingsResolver.Json)!; }
+        catch (JsonException e) { throw new ProbesError($"{Path.Combine(runPath, Name)} is unreadable: {e.Message.Split(". ")[0]}."); }
+    }
+
+    /// <summary>The "resumes" list, if any.</summary>
+    public static JsonNode? Resumes(string runPath)
+    {
+        try { return Read(runPath)["resumes"]?.DeepClone(); }
+        catch (ProbesError) { return null; }
+    }
+
+    /// <summary>
+    /// Records a resume: the new step count in settings.steps and an entry in "resumes" (from which step, to
+    /// how many, when), so a report never contradicts the run. Written atomically.
+    /// </summary>
+    public static void RecordResume(string runPath, int fromStep, int steps)
+    {
+        var config = Read(runPath);
+        config["settings"]!["steps"] = steps;
+        var resumes = config["resumes"] as JsonArray ?? [];
+        resumes.Add(new JsonObject { ["from-step"] = fromStep, ["steps"] = steps, ["utc"] = DateTime.UtcNow.ToString("O") });
+        config["resumes"] = resumes;
+        RunDirectory.WriteAtomically(Path.Combine(runPath, Name), stream =>
+        {
+            using var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true });
+            config.WriteTo(w);
+        });
+    }
+}
