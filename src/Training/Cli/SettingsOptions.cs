@@ -16,7 +16,8 @@ internal sealed class SettingsOptions
 
     public SettingsOptions()
     {
-        Add<string>("--preset", "paper (the paper's §5 setup) or quick (EOS within minutes on 2 cores).");
+        var presets = global::Training.Config.Presets.Descriptions;
+        Add<string>("--preset", string.Join("; ", presets.Select(p => $"{p.Key}: {p.Value}")) + ".");
         Add<string>("--name", "Run name, used in the default run directory runs/<UTC time>-<name>.");
         Add<string>("--out", "Run directory to create (refused if it exists).");
         Add<string>("--data", "CIFAR-10 binary folder (else $CIFAR10_DIR, data/cifar-10-batches-bin, ../shared/cifar-10-batches-bin).");

@@ -36,6 +36,19 @@ internal static class Presets
         },
     };
 
+    /// <summary>One line per preset for the help text.</summary>
+    public static readonly IReadOnlyDictionary<string, string> Descriptions = new Dictionary<string, string>
+    {
+        ["paper"] = "the paper's §5 setup, probed every step over 4,560–4,760",
+        ["paper-eos"] = "the paper's setup to step 6,000, probed every step while η·λ₁ > 1.9",
+        ["quick"] = "n = 500, EOS within minutes on 2 cores",
+    };
+
+    static Presets()
+    {
+        if (!All.Keys.Order().SequenceEqual(Descriptions.Keys.Order())) throw new InvalidOperationException("every preset needs one description.");
+    }
+
     public static JsonObject Get(string name) =>
         All.TryGetValue(name, out var preset) ? (JsonObject)preset.DeepClone()
             : throw new ProbesError($"unknown preset '{name}' (known: {string.Join(", ", All.Keys)}).");
