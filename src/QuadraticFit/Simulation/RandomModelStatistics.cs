@@ -6,9 +6,10 @@ namespace QuadraticFit.Simulation;
 /// <summary>
 /// Theorem 4.1's ratio E[λ̈_max(0)]/E[λ_max(0)] by Monte Carlo (<see cref="Ratio"/>, from the exact λ̈ of each
 /// model) and from the Q- and z-averaged formula on the same Jacobians (<see cref="Predicted"/>); both
-/// with delta-method standard errors. Lambda and LambdaDdot are the plain means.
+/// with delta-method standard errors. Lambda, LambdaDot and LambdaDdot are the plain means; LambdaDot is
+/// Theorem 4.1's E[λ̇_max(0)] = 0, measured.
 /// </summary>
-public sealed record SharpeningEstimate(Estimate Ratio, Estimate Predicted, Estimate Lambda, Estimate LambdaDdot);
+public sealed record SharpeningEstimate(Estimate Ratio, Estimate Predicted, Estimate Lambda, Estimate LambdaDdot, Estimate LambdaDot);
 
 /// <summary>Early gradient flow averaged over models: E[λ_max(t)]/E[λ_max(0)] at each time.</summary>
 public sealed record FlowCurve(double[] Times, Estimate[] RelativeLambda);
@@ -28,6 +29,7 @@ public static class RandomModelStatistics
     {
         var lambdas = new List<double>();
         var ddots = new List<double>();
+        var dots = new List<double>();
         var expected = new List<double>();
         for (int s = 0; s < seeds; s++)
         {
@@ -36,9 +38,11 @@ public static class RandomModelStatistics
             var j = m.Jacobian(m.Theta);
             lambdas.Add(SharpeningRate.TopEigenvalue(j));
             ddots.Add(SharpeningRate.Exact(m.Q, m.Residual(m.Theta), j));
+            dots.Add(SharpeningRate.FirstDerivative(m.Q, m.Residual(m.Theta), j));
             expected.Add(SharpeningRate.Expected(j, sigmaZ));
         }
-        return new SharpeningEstimate(Estimate.Ratio(ddots, lambdas), Estimate.Ratio(expected, lambdas), Estimate.Of(lambdas), Estimate.Of(ddots));
+        return new SharpeningEstimate(Estimate.Ratio(ddots, lambdas), Estimate.Ratio(expected, lambdas), Estimate.Of(lambdas), Estimate.Of(ddots),
+            Estimate.Of(dots));
     }
 
     /// <summary>E[λ_max(t)]/E[λ_max(0)] along RK4 gradient flow for t = 0, dt, …, steps·dt, over seeds.</summary>

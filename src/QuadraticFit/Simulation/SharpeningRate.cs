@@ -21,6 +21,19 @@ namespace QuadraticFit.Simulation;
 /// </remarks>
 public static class SharpeningRate
 {
+    /// <summary>
+    /// λ̇_max(0) = v₁ᵀK̇v₁ = −2 v₁ᵀ Q[Jᵀz] Jᵀv₁ of one model: linear in Q, so its mean over the symmetric
+    /// Gaussian Q is 0, Theorem 4.1's first statement; measured by <see cref="RandomModelStatistics.Sharpening"/>.
+    /// </summary>
+    public static double FirstDerivative(Tensor q, Tensor z, Tensor j)
+    {
+        using var scope = NewDisposeScope();
+        var (_, vectors) = linalg.eigh(j.matmul(j.t()));
+        var v = vectors[.., -1];
+        var jDot = -q.matmul(j.t().mv(z));                          // J̇ = −Q[Jᵀz]
+        return 2 * v.dot(jDot.mv(j.t().mv(v))).item<double>();
+    }
+
     /// <summary>Exact λ̈_max(0) of one model at (z, J); Q is D × P × P, symmetric in its last two indices.</summary>
     public static double Exact(Tensor q, Tensor z, Tensor j)
     {

@@ -153,7 +153,7 @@ internal static class QuadStatisticsCommands
     private static void WriteSharpening(string path, List<SharpeningPoint> points)
     {
         using var csv = new CsvTrace(path, ["D", "P", "sigma_z_tilde", "sigma_j_tilde", "ratio", "ratio_se", "predicted", "predicted_se",
-            "limit", "lambda_mean", "lambda_se", "lambda_ddot_mean", "lambda_ddot_se", "seeds"]);
+            "limit", "lambda_mean", "lambda_se", "lambda_dot_mean", "lambda_dot_se", "lambda_ddot_mean", "lambda_ddot_se", "seeds"]);
         foreach (var x in points)
         {
             var e = x.Estimate;
@@ -163,7 +163,8 @@ internal static class QuadStatisticsCommands
                 ["ratio"] = e.Ratio.Mean, ["ratio_se"] = e.Ratio.StandardError, ["predicted"] = e.Predicted.Mean,
                 ["predicted_se"] = e.Predicted.StandardError,
                 ["limit"] = SharpeningRate.LimitCoefficient(x.D, x.P) * x.SigmaZTilde * x.SigmaZTilde,
-                ["lambda_mean"] = e.Lambda.Mean, ["lambda_se"] = e.Lambda.StandardError, ["lambda_ddot_mean"] = e.LambdaDdot.Mean,
+                ["lambda_mean"] = e.Lambda.Mean, ["lambda_se"] = e.Lambda.StandardError,
+                ["lambda_dot_mean"] = e.LambdaDot.Mean, ["lambda_dot_se"] = e.LambdaDot.StandardError, ["lambda_ddot_mean"] = e.LambdaDdot.Mean,
                 ["lambda_ddot_se"] = e.LambdaDdot.StandardError, ["seeds"] = e.Ratio.Samples,
             });
         }
