@@ -17,8 +17,13 @@ public class QuadCommandTests
         var json = System.Text.Json.JsonDocument.Parse(output).RootElement;
         Assert.InRange(json.GetProperty("finalSharpness").GetDouble() - (2 - 0.05 / 2), -2 * 0.05 * 0.05, 2 * 0.05 * 0.05);   // 2 − ε/2 + O(ε²)
         Assert.True(json.GetProperty("maxSharpness").GetDouble() > 2);
-        foreach (var f in new[] { "trajectory.csv", "sharpness.png", "z.png", "loss.png", "two-step.png" })
+        foreach (var f in new[] { "trajectory.csv", "sharpness.png", "z.png", "loss.png", "two-step.png", "two-step-plane.png", "two-step-zy.png" })
             Assert.True(File.Exists(Path.Combine(dir.Combine("s"), f)), f);
+        // The two-step fit uses the paper's y = T(0) − f_z̃(z̃): z̃ₜ₊₂ − z̃ₜ ≈ 2yz̃ with slope near 1 (1.08 measured; y = T(0) − 2
+        // would not follow the law off z̃ = 0).
+        var fit = json.GetProperty("twoStep");
+        Assert.InRange(fit.GetProperty("slope").GetDouble(), 0.95, 1.15);
+        Assert.True(fit.GetProperty("rSquared").GetDouble() > 0.97);
     }
 
     [Fact]
