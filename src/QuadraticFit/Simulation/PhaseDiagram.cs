@@ -2,25 +2,52 @@ using static TorchSharp.torch;
 
 namespace QuadraticFit.Simulation;
 
-/// <summary>One grid point of the phase diagram.</summary>
+/// <summary>
+/// One grid point of the phase diagram: the median final η·λ_max over seeds (+∞ when more than half diverged),
+/// the fraction diverged, the median initial η·λ_max, the median number of steps the seeds ran, and the
+/// fraction still moving when the step cap stopped them.
+/// </summary>
 public sealed record PhaseCell(double SigmaZTilde, double SigmaJTilde, double MedianSharpness, double DivergedFraction,
-    double MedianInitialSharpness);
+    double MedianInitialSharpness, double MedianSteps = double.NaN, double UnsettledFraction = 0)
+{
+    /// <summary>Most seeds diverged: the cell has no final value to draw.</summary>
+    public bool Diverged => double.IsPositiveInfinity(MedianSharpness);
+}
+
+/// <summary>
+/// When a phase-diagram run stops: a seed's cell is settled once its η·λ_max moved less than
+/// <see cref="Tolerance"/> (absolute) over the last <see cref="CheckEvery"/> steps, or it diverged; a batch
+/// stops when every cell is settled, or at <see cref="MaxSteps"/>, where the unsettled cells are counted.
+/// </summary>
+public sealed record PhaseStopping(int MaxSteps, double Tolerance = 1e-4, int CheckEvery = 100)
+{
+    /// <summary>Exactly <paramref name="steps"/> steps, as the figure of a fixed horizon.</summary>
+    public static PhaseStopping Fixed(int steps) => new(steps, Tolerance: -1, CheckEvery: int.MaxValue);
+}
 
 /// <summary>
 /// The Figure 4 analogue: the median over seeds of the final η·λ_max of random quadratic models on a
 /// σ̃_z × σ̃_J grid, by function-space GD. For speed every grid point of one seed shares that seed's Q and
 /// unit draws ξ, Γ (z₀ = σ_z ξ, J₀ = σ_J Γ; common random numbers, so the map is smooth across the grid), and
 /// all grid points run as one batch: the dominant product Q(Jᵀz, ·) is a single [D·P, P] × [P, cells] matrix
-/// product per step. Diverged runs (loss above 1e12 or not finite) count as +∞ in the median.
+/// product per step. Diverged runs (loss above 1e12 or not finite) count as +∞ in the median. GD runs until
+/// the cells settle (<see cref="PhaseStopping"/>): at the edge of stability a fixed 200 steps is not the final
+/// value (one model at D = 60, P = 120, σ̃_z = 0.5, σ̃_J = 0.05 is at 3.00 at step 200, 2.28 at 1,000).
 /// </summary>
 public static class PhaseDiagram
 {
     public static List<PhaseCell> Run(int d, int p, double[] sigmaZTilde, double[] sigmaJTilde, int seeds, int steps,
+        double eta, ScalarType dtype, Action<int>? seedDone = null) =>
+        Run(d, p, sigmaZTilde, sigmaJTilde, seeds, PhaseStopping.Fixed(steps), eta, dtype, seedDone);
+
+    public static List<PhaseCell> Run(int d, int p, double[] sigmaZTilde, double[] sigmaJTilde, int seeds, PhaseStopping stopping,
         double eta, ScalarType dtype, Action<int>? seedDone = null)
     {
         int cells = sigmaZTilde.Length * sigmaJTilde.Length;
         var finals = new double[cells, seeds];
         var initials = new double[cells, seeds];
+        var stepsRun = new double[cells, seeds];
+        var unsettled = new bool[cells, seeds];
         var scaleZ = new double[cells];
         var scaleJ = new double[cells];
         for (int a = 0; a < sigmaZTilde.Length; a++)
@@ -37,8 +64,21 @@ public static class PhaseDiagram
             var z = tensor(scaleZ).to(dtype).view(cells, 1) * xi;                 // [cells, D]
             var j = tensor(scaleJ).to(dtype).view(cells, 1, 1) * gamma;           // [cells, D, P]
             var initial = Sharpness(j, eta);
-            for (int t = 0; t < steps; t++)
+            var last = initial;
+            var settledAt = new int[cells];                   // 0: still moving
+            int t = 0;
+            for (; t < stopping.MaxSteps; t++)
             {
+                if (t > 0 && t % stopping.CheckEvery == 0)
+                {
+                    var now = Sharpness(j, eta);
+                    var lossNow = (0.5 * z.to(float64).pow(2).sum(1)).data<double>().ToArray();
+                    for (int c = 0; c < cells; c++)
+                        if (settledAt[c] == 0 && (Math.Abs(now[c] - last[c]) < stopping.Tolerance || lossNow[c] > 1e12 || !double.IsFinite(now[c])))
+                            settledAt[c] = t;
+                    last = now;
+                    if (settledAt.All(x => x > 0)) break;
+                }
                 using var stepScope = NewDisposeScope();
                 var v = j.transpose(1, 2).bmm(z.unsqueeze(2)).squeeze(2);          // Jᵀz, [cells, P]
                 var qv = q.matmul(v.t()).t().reshape(cells, d, p);                 // Q(Jᵀz, ·)
@@ -53,8 +93,11 @@ public static class PhaseDiagram
             var loss = (0.5 * z.to(float64).pow(2).sum(1)).data<double>().ToArray();
             for (int c = 0; c < cells; c++)
             {
-                finals[c, s] = loss[c] > 1e12 || !double.IsFinite(loss[c]) || !double.IsFinite(final[c]) ? double.PositiveInfinity : final[c];
+                bool diverged = loss[c] > 1e12 || !double.IsFinite(loss[c]) || !double.IsFinite(final[c]);
+                finals[c, s] = diverged ? double.PositiveInfinity : final[c];
                 initials[c, s] = initial[c];
+                stepsRun[c, s] = settledAt[c] > 0 ? settledAt[c] : t;
+                unsettled[c, s] = settledAt[c] == 0 && !diverged && stopping.Tolerance >= 0;
             }
             seedDone?.Invoke(s + 1);
         }
@@ -65,7 +108,9 @@ public static class PhaseDiagram
                 int c = a * sigmaJTilde.Length + b;
                 var row = Enumerable.Range(0, seeds).Select(s => finals[c, s]).ToArray();
                 result.Add(new PhaseCell(sigmaZTilde[a], sigmaJTilde[b], Median(row),
-                    row.Count(double.IsPositiveInfinity) / (double)seeds, Median(Enumerable.Range(0, seeds).Select(s => initials[c, s]).ToArray())));
+                    row.Count(double.IsPositiveInfinity) / (double)seeds, Median(Enumerable.Range(0, seeds).Select(s => initials[c, s]).ToArray()),
+                    Median(Enumerable.Range(0, seeds).Select(s => stepsRun[c, s]).ToArray()),
+                    Enumerable.Range(0, seeds).Count(s => unsettled[c, s]) / (double)seeds));
             }
         return result;
     }

@@ -61,6 +61,27 @@ public class QuadCommandTests
         Assert.True(cells[3].MedianSharpness - cells[3].MedianInitialSharpness > cells[1].MedianSharpness - cells[1].MedianInitialSharpness);
     }
 
+    [Fact]
+    public void PhaseDiagramRunsUntilTheCellsSettleAndMarksDivergedCells()
+    {
+        double[] zs = [0.2, 20], js = [0.3];
+        var stopping = new PhaseStopping(MaxSteps: 4000, Tolerance: 1e-5);
+        var cells = PhaseDiagram.Run(12, 24, zs, js, seeds: 3, stopping, eta: 1.0, float64);
+        var (settled, diverged) = (cells[0], cells[1]);
+        Assert.False(settled.Diverged);
+        Assert.True(settled.UnsettledFraction == 0, settled.ToString());
+        Assert.InRange(settled.MedianSteps, 100, 3999);
+        Assert.True(diverged.Diverged && diverged.DivergedFraction > 0.5, $"σ̃_z = 20 should diverge: {diverged}");
+        // A settled cell's value is final: the same seeds run four times as long move it by less than 1e-4.
+        var (sz, sj) = QuadraticModel.Rescaled(0.2, 0.3, 12, 24);
+        var longer = Enumerable.Range(0, 3).Select(seed =>
+        {
+            using var m = QuadraticModel.Random(12, 24, sz, sj, seed);
+            return Trajectory.Random(m, 1.0, (int)(4 * settled.MedianSteps))[^1].Sharpness;
+        }).ToArray();
+        Assert.Equal(PhaseDiagram.Median(longer), settled.MedianSharpness, 1e-4);
+    }
+
     [Theory]
     [InlineData("unknown model 'd3'", "simulate", "--model", "d3")]
     [InlineData("--eps must be positive", "simulate", "--eps", "-1")]
