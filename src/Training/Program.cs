@@ -10,6 +10,7 @@ root.Subcommands.Add(ReportCommands.Report());
 root.Subcommands.Add(ReportCommands.Compare());
 root.Subcommands.Add(FitCommand.Create());
 root.Subcommands.Add(QuadCommand.Create());
+root.Subcommands.Add(SweepCommand.Create());
 
 try
 {

@@ -44,6 +44,8 @@ internal static class SettingsResolver
         return settings;
     }
 
+    internal static JsonObject ReadLayer(string path) => ReadConfigFile(path);
+
     private static JsonObject ReadConfigFile(string path)
     {
         string text;

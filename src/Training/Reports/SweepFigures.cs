@@ -1,0 +1,48 @@
+using Probes.Probing;
+using Training.Runs;
+using Training.Sweeps;
+
+namespace Training.Reports;
+
+/// <summary>A sweep's figures: η·λ₁ of every run overlaid, labelled by its varying settings, and the EOS onset against η.</summary>
+internal static class SweepFigures
+{
+    /// <summary>Draws into SWEEP/figures and returns the PNG paths relative to the sweep directory.</summary>
+    public static List<string> Draw(string sweepDir, SweepManifest manifest, IReadOnlyList<SweepStatus> rows)
+    {
+        var folder = Path.Combine(sweepDir, "figures");
+        Directory.CreateDirectory(folder);
+        var saved = new List<string>();
+        var sharpness = new Figure("sweep-sharpness", "η·λ₁ of the NTK across the sweep", "step", "η·λ₁");
+        bool any = false;
+        foreach (var p in manifest.Points)
+        {
+            var runPath = Path.Combine(sweepDir, p.RunDir);
+            if (!File.Exists(Path.Combine(runPath, "probes.csv"))) continue;
+            RunTraces run;
+            try { run = RunTraces.Read(runPath); }
+            catch (ProbesError) { continue; }
+            var (steps, values) = run.Probe(ProbeColumns.EtaNtk1);
+            if (steps.Length == 0) continue;
+            sharpness.Line(steps, values, string.Join(", ", manifest.Axes.Select(a => $"{a} {p.Settings[a]}")));
+            any = true;
+        }
+        if (any)
+        {
+            sharpness.StabilityLine();
+            saved.Add(Path.GetRelativePath(sweepDir, sharpness.Save(folder)));
+        }
+        if (manifest.Axes.Contains("lr"))
+        {
+            var onset = manifest.Points.Select(p => (Lr: p.Settings["lr"]!.GetValue<double>(),
+                Onset: rows[p.Index].Summary?["eos"]?["onset_step"]?.GetValue<double?>())).Where(x => x.Onset is not null).ToList();
+            if (onset.Count > 0)
+            {
+                var f = new Figure("sweep-onset", "EOS onset (first probe with η·λ₁ ≥ 2) against η", "η", "onset step");
+                f.Points([.. onset.Select(x => x.Lr)], [.. onset.Select(x => x.Onset!.Value)], "runs");
+                saved.Add(Path.GetRelativePath(sweepDir, f.Save(folder)));
+            }
+        }
+        return saved;
+    }
+}

@@ -1,0 +1,101 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Training.Config;
+using Training.Runs;
+
+namespace Training.Sweeps;
+
+/// <summary>One point of a sweep: its index, the settings that differ from the base, and its run directory.</summary>
+internal sealed record SweepPoint(int Index, JsonObject Settings, string RunDir);
+
+/// <summary>
+/// sweep.json: the sweep's base settings (train's keys, as in a config file) and its points, the Cartesian
+/// product of the --grid axes in order, each an ordinary run directory under runs/. Written once; creating
+/// the same sweep again is a no-op and a different one in the same directory is refused, so a sweep is never
+/// overwritten.
+/// </summary>
+internal sealed record SweepManifest(JsonObject Base, IReadOnlyList<string> Axes, IReadOnlyList<SweepPoint> Points)
+{
+    public const string FileName = "sweep.json";
+
+    /// <summary>The axes "key=v1,v2,…" (numbers where they parse, text otherwise) over the base layer.</summary>
+    public static SweepManifest FromGrid(JsonObject baseSettings, IReadOnlyList<string> grid)
+    {
+        var axes = grid.Select(ParseAxis).ToList();
+        if (axes.Count == 0) throw new ProbesError("a sweep needs at least one --grid KEY=V1,V2,… axis.");
+        var duplicate = axes.GroupBy(a => a.Key).FirstOrDefault(g => g.Count() > 1);
+        if (duplicate is not null) throw new ProbesError($"--grid {duplicate.Key} is given twice.");
+        IEnumerable<JsonObject> points = [new JsonObject()];
+        foreach (var (key, values) in axes)
+            points = points.SelectMany(p => values.Select(v => { var q = (JsonObject)p.DeepClone(); q[key] = v.DeepClone(); return q; })).ToList();
+        var list = points.Select((p, i) => new SweepPoint(i, p, Path.Combine("runs", $"{i:D4}"))).ToList();
+        // Every point must resolve to valid settings now, not on the cluster an hour later.
+        foreach (var p in list) Resolve(baseSettings, p, "check");
+        return new SweepManifest(baseSettings, [.. axes.Select(a => a.Key)], list);
+    }
+
+    /// <summary>A point's full settings: defaults, then the base layer, then the point's values, then its run directory.</summary>
+    public static TrainSettings Resolve(JsonObject baseSettings, SweepPoint point, string runPath)
+    {
+        var layer = (JsonObject)baseSettings.DeepClone();
+        foreach (var (key, value) in point.Settings) layer[key] = value?.DeepClone();
+        layer["out"] = runPath;
+        layer["name"] ??= $"sweep-{point.Index:D4}";
+        try { return SettingsResolver.Resolve(null, layer); }
+        catch (ProbesError e) { throw new ProbesError($"sweep point {point.Index} ({point.Settings.ToJsonString()}): {e.Message}"); }
+    }
+
+    private static (string Key, JsonNode[] Values) ParseAxis(string axis)
+    {
+        int eq = axis.IndexOf('=');
+        if (eq <= 0 || eq == axis.Length - 1) throw new ProbesError($"--grid '{axis}' is not KEY=V1,V2,….");
+        var values = axis[(eq + 1)..].Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+            .Select(v => double.TryParse(v, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var d)
+                ? (JsonNode)(Math.Floor(d) == d && !v.Contains('.') && !v.Contains('e') && !v.Contains('E') ? JsonValue.Create((long)d) :
+                    JsonValue.Create(d))
+                : JsonValue.Create(v))
+            .ToArray();
+        return (axis[..eq].Trim(), values);
+    }
+
+    public void Write(string sweepDir)
+    {
+        Directory.CreateDirectory(sweepDir);
+        var path = Path.Combine(sweepDir, FileName);
+        var text = ToJson().ToJsonString(new JsonSerializerOptions { WriteIndented = true });
+        if (File.Exists(path))
+        {
+            if (File.ReadAllText(path) == text) return;               // the same sweep: idempotent
+            throw new ProbesError($"{sweepDir} already holds a different sweep; choose another directory.");
+        }
+        RunDirectory.WriteAtomically(path, s => { using var w = new StreamWriter(s, leaveOpen: true); w.Write(text); });
+    }
+
+    public static SweepManifest Read(string sweepDir)
+    {
+        var path = Path.Combine(sweepDir, FileName);
+        if (!File.Exists(path)) throw new ProbesError($"{path} is missing: not a sweep directory (create one with probes sweep create).");
+        try
+        {
+            var root = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
+            var points = root["points"]!.AsArray().Select(p => new SweepPoint(p!["index"]!.GetValue<int>(),
+                p["settings"]!.AsObject().DeepClone().AsObject(), p["run_dir"]!.GetValue<string>())).ToList();
+            return new SweepManifest(root["base"]!.AsObject().DeepClone().AsObject(),
+                [.. root["axes"]!.AsArray().Select(a => a!.GetValue<string>())], points);
+        }
+        catch (Exception e) when (e is JsonException or NullReferenceException or InvalidOperationException)
+        {
+            throw new ProbesError($"{path} is not a readable sweep manifest: {e.Message.Split(". ")[0]}.");
+        }
+    }
+
+    private JsonObject ToJson() => new()
+    {
+        ["base"] = Base.DeepClone(),
+        ["axes"] = new JsonArray([.. Axes.Select(a => (JsonNode)JsonValue.Create(a))]),
+        ["points"] = new JsonArray([.. Points.Select(p => (JsonNode)new JsonObject
+        {
+            ["index"] = p.Index, ["settings"] = p.Settings.DeepClone(), ["run_dir"] = p.RunDir,
+        })]),
+    };
+}

@@ -1,0 +1,41 @@
+using System.Text.Json.Nodes;
+using Training.Runs;
+
+namespace Training.Sweeps;
+
+/// <summary>
+/// Where a sweep point stands, from its run directory: pending (no run yet), running (its lock is held),
+/// completed, diverged, interrupted (a stop signal, or a process that died while running: its lock is free),
+/// or failed, with the failure's line.
+/// </summary>
+internal sealed record SweepStatus(int Index, string State, int? Step, int? Steps, string? Failure, JsonObject? Summary)
+{
+    public static SweepStatus Of(string sweepDir, SweepPoint point)
+    {
+        var runPath = Path.Combine(sweepDir, point.RunDir);
+        var summaryPath = Path.Combine(runPath, RunSummary.FileName);
+        if (!File.Exists(summaryPath))
+            return new SweepStatus(point.Index, Directory.Exists(runPath) && Locked(runPath) ? "running" : "pending", null, null, null, null);
+        JsonObject? summary;
+        try { summary = JsonNode.Parse(File.ReadAllText(summaryPath)) as JsonObject; }
+        catch (Exception e) when (e is System.Text.Json.JsonException or IOException) { summary = null; }
+        string state = summary?["status"]?.GetValue<string>() ?? "unknown";
+        if (Locked(runPath)) state = "running";
+        else if (state == "running") state = "interrupted";            // its process died without a word (SIGKILL, a lost node)
+        return new SweepStatus(point.Index, state, summary?["step"]?.GetValue<int?>(), summary?["steps"]?.GetValue<int?>(),
+            summary?["failure"]?.GetValue<string?>(), summary);
+    }
+
+    /// <summary>Whether a live process holds the run's lock (an advisory lock, freed when its holder dies).</summary>
+    private static bool Locked(string runPath)
+    {
+        var lockPath = Path.Combine(runPath, "run.lock");
+        if (!File.Exists(lockPath)) return false;
+        try
+        {
+            using var probe = new FileStream(lockPath, FileMode.Open, FileAccess.ReadWrite, FileShare.None);
+            return false;
+        }
+        catch (IOException) { return true; }
+    }
+}
