@@ -47,21 +47,21 @@ internal static class ReportCommands
 
     public static Command Compare()
     {
-        var a = new Argument<string>("RUN_A");
-        var b = new Argument<string>("RUN_B");
-        var output = new Option<string?>("--out") { Description = "Folder for the overlaid figures (default RUN_A/compare-<name of B>)." };
-        var command = new Command("compare", "Overlay two runs in the same figures.") { a, b, output, Json };
+        var runs = new Argument<string[]>("RUN") { Description = "Two or more run directories.", Arity = new ArgumentArity(2, 100) };
+        var output = new Option<string?>("--out") { Description = "Folder for the overlaid figures (default RUN_1/compare-…; never overwritten)." };
+        var command = new Command("compare", "Overlay runs in the same figures, each labelled by the settings that differ between them.")
+            { runs, output, Json };
         command.SetAction(r =>
         {
-            var first = RunTraces.Read(r.GetValue(a)!);
-            var second = RunTraces.Read(r.GetValue(b)!);
-            var folder = r.GetValue(output) ?? Path.Combine(first.Path, "compare-" + Path.GetFileName(Path.GetFullPath(second.Path)));
-            var figures = RunFigures.Draw([first, second], folder);
-            Print(r.GetValue(Json), $"{figures.Count} overlaid figures in {folder}", new
-            {
-                folder,
-                figures = figures.Select(f => f.PngPath).ToArray()
-            });
+            var traces = r.GetValue(runs)!.Select(RunTraces.Read).ToList();
+            var labelled = traces.Zip(CompareLabels.Of(traces), (t, label) => t.Named(label)).ToList();
+            var folder = r.GetValue(output) ?? Path.Combine(traces[0].Path,
+                "compare-" + string.Join("-", traces.Skip(1).Select(t => Path.GetFileName(Path.GetFullPath(t.Path)))));
+            folder = CompareLabels.FreshFolder(folder);
+            var figures = RunFigures.Draw(labelled, folder);
+            Print(r.GetValue(Json),
+                $"{figures.Count} overlaid figures of {traces.Count} runs ({string.Join("; ", labelled.Select(t => t.Name))}) in {folder}",
+                new { folder, labels = labelled.Select(t => t.Name).ToArray(), figures = figures.Select(f => f.PngPath).ToArray() });
             return 0;
         });
         return command;

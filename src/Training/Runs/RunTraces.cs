@@ -23,6 +23,13 @@ internal sealed class RunTraces
     /// <summary>fit.json from <c>probes fit</c>, if any.</summary>
     public JsonNode? Fit { get; init; }
 
+    /// <summary>The same traces under another name (a comparison's label).</summary>
+    public RunTraces Named(string name) => new()
+    {
+        Path = Path, Name = name, LearningRate = LearningRate, Settings = Settings, Train = Train, Probes = Probes, Spectra = Spectra,
+        Density = Density, Taylor = Taylor, Fit = Fit,
+    };
+
     public bool HasProbes => Probes is { RowCount: > 0 } p && p.Has(ProbeColumns.EtaNtk1) && p[ProbeColumns.EtaNtk1].Any(double.IsFinite);
 
     public static RunTraces Read(string path)

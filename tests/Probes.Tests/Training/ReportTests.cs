@@ -142,4 +142,25 @@ public class ReportTests
         Assert.Contains("\"onsetStep\": 10", output);
         Assert.True(File.Exists(Path.Combine(path, "report.html")));
     }
+
+    [Fact]
+    public void CompareOverlaysAnyNumberOfRunsLabelledByWhatDiffersAndNeverOverwrites()
+    {
+        using var dir = new TempDirectory();
+        var runs = new[] { 0.01, 0.02, 0.04 }.Select((lr, i) =>
+            SyntheticRun.Write(dir.Combine($"run{i}"), 30, t => 1.5 + 0.02 * t, lr)).ToArray();
+        var (exit, output, err) = CommandLineTests.Probes(["compare", .. runs, "--json"]);
+        Assert.True(exit == 0, err);
+        var json = System.Text.Json.JsonDocument.Parse(output).RootElement;
+        Assert.Equal(["lr 0.01", "lr 0.02", "lr 0.04"], json.GetProperty("labels").EnumerateArray().Select(l => l.GetString()));
+        var first = json.GetProperty("folder").GetString()!;
+        Assert.True(Directory.EnumerateFiles(first, "*.png").Any());
+        // The same comparison again goes to a new folder, leaving the first as it was.
+        (exit, output, _) = CommandLineTests.Probes(["compare", .. runs, "--json"]);
+        var second = System.Text.Json.JsonDocument.Parse(output).RootElement.GetProperty("folder").GetString()!;
+        Assert.Equal(first + "-2", second);
+        // One run is not a comparison.
+        (exit, _, err) = CommandLineTests.Probes("compare", runs[0]);
+        Assert.Equal(2, exit);
+    }
 }
