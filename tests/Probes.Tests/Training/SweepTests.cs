@@ -96,7 +96,10 @@ public class SweepTests(ITestOutputHelper output)
         output.WriteLine(stdout);
         Assert.Matches(@"\n\s+1\s+(interrupted|completed)", "\n" + stdout);
         output.WriteLine(Shell("scontrol", "requeue", $"{job}_1"));
-        while (Shell("squeue", "-h", "-j", job).Trim().Length > 0 && clock.Elapsed.TotalSeconds < 300) Thread.Sleep(500);
+        // Until no task of the array is queued or running (a requeued task waits for its begin time first).
+        bool Queued() => Shell("squeue", "-h", "-r", "-o", "%i").Split('\n').Any(id => id.Trim().StartsWith(job + "_"));
+        while (Queued() && clock.Elapsed.TotalSeconds < 300) Thread.Sleep(500);
+        Assert.False(Queued(), "the array did not finish in 300 s");
 
         (_, stdout, _) = CommandLineTests.Probes("sweep", "status", sweep);
         output.WriteLine(stdout);
