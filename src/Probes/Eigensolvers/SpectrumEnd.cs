@@ -1,5 +1,3 @@
-using static TorchSharp.torch;
-
 namespace Probes.Eigensolvers;
 
 /// <summary>Which end of a symmetric spectrum to resolve.</summary>

@@ -1,5 +1,3 @@
-using static TorchSharp.torch;
-
 namespace Probes.Probing;
 
 /// <summary>Where a probe's Lanczos runs start (the <c>warm_lag</c> column).</summary>

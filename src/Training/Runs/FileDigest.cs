@@ -1,9 +1,4 @@
 using System.Security.Cryptography;
-using System.Text.Json;
-using Probes.Probing;
-using Training.Config;
-using Training.Model;
-using static TorchSharp.torch;
 
 namespace Training.Runs;
 

@@ -1,15 +1,3 @@
-using Probes.Models;
-using System.Diagnostics;
-using System.Text.Json;
-using System.Text.Json.Nodes;
-using Probes.Probing;
-using Serilog;
-using Training.Config;
-using Training.Data;
-using Training.Model;
-using Training.Runs;
-using static TorchSharp.torch;
-
 namespace Training.Train;
 
 /// <summary>How a run ended.</summary>
