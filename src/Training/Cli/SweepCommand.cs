@@ -46,10 +46,7 @@ internal static class SweepCommand
             {
                 int eq = kv.IndexOf('=');
                 if (eq <= 0) throw new ProbesError($"--set '{kv}' is not KEY=VALUE.");
-                var value = kv[(eq + 1)..];
-                baseLayer[kv[..eq]] = double.TryParse(value, System.Globalization.NumberStyles.Float,
-                    System.Globalization.CultureInfo.InvariantCulture, out var d)
-                    ? (value.Contains('.') || value.Contains('e') ? JsonValue.Create(d) : JsonValue.Create((long)d)) : JsonValue.Create(value);
+                baseLayer[kv[..eq]] = SweepManifest.ParseValue(kv[(eq + 1)..]);
             }
             var manifest = SweepManifest.FromGrid(baseLayer, r.GetValue(grid) ?? []);
             string sweepDir = r.GetValue(dir)!;

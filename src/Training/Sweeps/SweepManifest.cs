@@ -49,13 +49,17 @@ internal sealed record SweepManifest(JsonObject Base, IReadOnlyList<string> Axes
     {
         int eq = axis.IndexOf('=');
         if (eq <= 0 || eq == axis.Length - 1) throw new ProbesError($"--grid '{axis}' is not KEY=V1,V2,….");
-        var values = axis[(eq + 1)..].Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
-            .Select(v => double.TryParse(v, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var d)
-                ? (JsonNode)(Math.Floor(d) == d && !v.Contains('.') && !v.Contains('e') && !v.Contains('E') ? JsonValue.Create((long)d) :
-                    JsonValue.Create(d))
-                : JsonValue.Create(v))
-            .ToArray();
+        var values = axis[(eq + 1)..].Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(ParseValue).ToArray();
         return (axis[..eq].Trim(), values);
+    }
+
+    /// <summary>A setting's value as typed: an integer, a number, or text (as in a config file).</summary>
+    public static JsonNode ParseValue(string text)
+    {
+        var invariant = System.Globalization.CultureInfo.InvariantCulture;
+        if (long.TryParse(text, System.Globalization.NumberStyles.Integer, invariant, out long n)) return JsonValue.Create(n);
+        if (double.TryParse(text, System.Globalization.NumberStyles.Float, invariant, out double d)) return JsonValue.Create(d);
+        return JsonValue.Create(text);
     }
 
     public void Write(string sweepDir)
@@ -83,9 +87,9 @@ internal sealed record SweepManifest(JsonObject Base, IReadOnlyList<string> Axes
             return new SweepManifest(root["base"]!.AsObject().DeepClone().AsObject(),
                 [.. root["axes"]!.AsArray().Select(a => a!.GetValue<string>())], points);
         }
-        catch (Exception e) when (e is JsonException or NullReferenceException or InvalidOperationException)
+        catch (Exception e) when (e is JsonException or NullReferenceException or InvalidOperationException or FormatException)
         {
-            throw new ProbesError($"{path} is not a readable sweep manifest: {e.Message.Split(". ")[0]}.");
+            throw new ProbesError($"{path} is not a readable sweep manifest: {e.Message.Split(". ")[0].TrimEnd('.')}.");
         }
     }
 

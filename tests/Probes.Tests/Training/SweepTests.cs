@@ -51,6 +51,28 @@ public class SweepTests(ITestOutputHelper output)
         Assert.True(File.Exists(Path.Combine(sweep, "sweep-report.html")));
     }
 
+    [Theory]
+    [InlineData("a sweep needs at least one --grid", "create", "{dir}/a")]
+    [InlineData("is not KEY=V1,V2", "create", "{dir}/b", "--grid", "lr")]
+    [InlineData("unknown setting 'nosuch'", "create", "{dir}/c", "--grid", "nosuch=1,2")]
+    [InlineData("lr must be a positive number, got -1", "create", "{dir}/d", "--grid", "lr=-1,2")]
+    [InlineData("is not KEY=VALUE", "create", "{dir}/e", "--grid", "lr=0.1", "--set", "x")]
+    [InlineData("not a sweep directory", "status", "{dir}/none")]
+    [InlineData("needs --index I", "run", "{dir}/none")]
+    [InlineData("is not a readable sweep manifest", "report", "{dir}/broken")]
+    public void BadSweepInputIsOneLineAndWritesNothing(string message, params string[] args)
+    {
+        using var dir = new TempDirectory();
+        Directory.CreateDirectory(dir.Combine("broken"));
+        File.WriteAllText(dir.Combine("broken/sweep.json"), "{ \"base\": {}, \"axes\": [\"lr\"], \"points\": [{ \"index\": \"x\" }] }");
+        var (exit, stdout, err) = CommandLineTests.Probes(["sweep", .. args.Select(a => a.Replace("{dir}", dir.Path))]);
+        Assert.Equal(2, exit);
+        Assert.Contains(message, err);
+        Assert.Single(err.Trim().Split('\n'));
+        Assert.DoesNotContain("   at ", err);
+        foreach (var created in new[] { "a", "b", "c", "d", "e" }) Assert.False(Directory.Exists(dir.Combine(created)), $"{created} was created");
+    }
+
     private static string Shell(string command, params string[] args)
     {
         var start = new ProcessStartInfo(command) { RedirectStandardOutput = true, RedirectStandardError = true };
