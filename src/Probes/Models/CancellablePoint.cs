@@ -21,6 +21,12 @@ public sealed class CancellablePoint(IDifferentiablePoint inner, CancellationTok
     public Tensor OutputHessian(Tensor u, Tensor w) => Checked(() => inner.OutputHessian(u, w));
     public Tensor ResidualAt(Tensor delta) => Checked(() => inner.ResidualAt(delta));
     public Tensor SecondDirectional(Tensor a, Tensor b) => Checked(() => inner.SecondDirectional(a, b));
+    public double OutputHessianForm(Tensor u, Tensor w)
+    {
+        token.ThrowIfCancellationRequested();
+        return inner.OutputHessianForm(u, w);
+    }
+
     public Tensor Ntk(Tensor u) => Checked(() => inner.Ntk(u));
     public Tensor LossHessian(Tensor w) => Checked(() => inner.LossHessian(w));
 

@@ -55,6 +55,16 @@ public interface IDifferentiablePoint : IDisposable
     Tensor SecondDirectional(Tensor a, Tensor b) =>
         throw new NotSupportedException($"{GetType().Name} does not provide second directional derivatives Q(a, b).");
 
+    /// <summary>
+    /// The scalar wᵀ(Σ_α u_α ∇²f_α)w = u·Q(w, w), what the one-step split needs. By default one output-Hessian
+    /// product; a point with <see cref="SecondDirectional"/> along a single direction does it in one tangent pass.
+    /// </summary>
+    double OutputHessianForm(Tensor u, Tensor w)
+    {
+        using var product = OutputHessian(u, w);
+        return w.dot(product).item<double>();
+    }
+
     /// <summary>The NTK Gram K u = J Jᵀ u / n. Override when a fused pass is cheaper.</summary>
     Tensor Ntk(Tensor u) => Jacobian(JacobianTransposed(u)).div_(SampleCount);
 

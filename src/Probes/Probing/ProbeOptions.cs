@@ -8,7 +8,16 @@ public sealed record ProbeOptions
     public ProbeKinds Kinds { get; init; } = ProbeKinds.Ntk | ProbeKinds.Hessian | ProbeKinds.Q1 | ProbeKinds.Ratio;
     /// <summary>Eigenpairs of the NTK and the Hessian.</summary>
     public int K { get; init; } = DefaultK;
+    /// <summary>Relative residual of the NTK and Hessian solves (their eigenvalues, v₁ and so z₁ and the ratio).</summary>
     public double Tolerance { get; init; } = Eigensolvers.LanczosOptions.DefaultTolerance;
+    /// <summary>
+    /// Relative residual of the Q₁ and Q_r both-ends solves. Their spectra are broad and dense at both ends, so
+    /// each decade of tolerance costs many matvecs, while only the extreme eigenvalues are traced, and those
+    /// are accurate to about the square of the residual: measured at n = 500 on EOS steps (bench
+    /// --tolerance-study), 1e-5 puts q1/qr within 1e-6 of a 1e-8 reference for 30/16 matvecs instead of 38/26
+    /// at 1e-6; 1e-4 costs 20/8 but leaves 3e-5.
+    /// </summary>
+    public double QTolerance { get; init; } = DefaultQTolerance;
     public int MaxIterations { get; init; } = Eigensolvers.LanczosOptions.DefaultMaxIterations;
     /// <summary>
     /// Eigenpairs just below the top k of the NTK and of the Hessian kept as deflation spaces when probing step
@@ -27,6 +36,7 @@ public sealed record ProbeOptions
     /// </summary>
     public int QEvery { get; init; } = DefaultQEvery;
 
+    public const double DefaultQTolerance = 1e-5;
     public const int DefaultK = 2, DefaultDeflation = 12, DefaultQEvery = 10, DefaultSpectrumSize = 10, DefaultDensitySteps = 40;
 
     /// <summary>Ritz values kept at each end of Q₁ and Q_r on spectrum steps.</summary>

@@ -158,7 +158,7 @@ public sealed class ProbeSuite : IDisposable
         double eta = _options.LearningRate, z1 = probe.Z1;
         int n = point.SampleCount;
         var g = point.JacobianTransposed(v1);
-        double q1gg = g.dot(point.OutputHessian(v1, g)).item<double>();
+        double q1gg = point.OutputHessianForm(v1, g);
         double linear = -eta * probe.Lambda1 * z1;
         double second = 0.5 * Math.Pow(eta / n, 2) * z1 * z1 * q1gg;
         record.Set(ProbeColumns.Z1Linear, linear);
@@ -166,7 +166,7 @@ public sealed class ProbeSuite : IDisposable
         record.Set(ProbeColumns.NonlinearityRatio, second / linear);
         // The exact second-order term of the GD step, with the full residual: Δθ = −(η/n)Jᵀz.
         var step = point.JacobianTransposed(point.Residual).mul_(-eta / n);
-        double secondFull = 0.5 * step.dot(point.OutputHessian(v1, step)).item<double>();
+        double secondFull = 0.5 * point.OutputHessianForm(v1, step);
         record.Set(ProbeColumns.Z1SecondFull, secondFull);
         record.Set(ProbeColumns.NonlinearityRatioFull, secondFull / linear);
         // Over two steps the linear parts nearly cancel to 2·y·z₁ while the second-order parts add.
@@ -180,7 +180,8 @@ public sealed class ProbeSuite : IDisposable
     private void ProbeOutputHessian(Probe probe, Tensor u, string name, WarmStarts warm, int m, int seedOffset)
     {
         var (point, record) = (probe.Point, probe.Record);
-        using var result = Solve(ModelOperators.OutputHessian(point, u), SpectrumEnd.Both, m, probe.Start(warm, point.ParameterSize), seedOffset);
+        using var result = Solve(ModelOperators.OutputHessian(point, u), SpectrumEnd.Both, m, probe.Start(warm, point.ParameterSize), seedOffset,
+            _options.QTolerance);
         var top = DroppedZeros.Top([.. result.Top.Select(p => p.Value)], point.DroppedDirections);
         var bottom = DroppedZeros.Bottom([.. result.Bottom.Select(p => p.Value)], point.DroppedDirections);
         record.Set(ProbeColumns.Largest(name), top[0]);
@@ -210,7 +211,7 @@ public sealed class ProbeSuite : IDisposable
     {
         int size = (int)Math.Min(_options.Deflation, op.Size - _options.K - 1);
         bool stepByStep = _probes.Count > 0 && _probes[0].Step == probe.Step - 1 && start.Length == _options.K;
-        LanczosResult Lanczos() => Solve(op, SpectrumEnd.Largest, _options.K, start, seedOffset);
+        LanczosResult Lanczos() => Solve(op, SpectrumEnd.Largest, _options.K, start, seedOffset, _options.Tolerance);
         if (!(size >= 1 && stepByStep))
         {
             var lanczos = Lanczos();
@@ -226,12 +227,12 @@ public sealed class ProbeSuite : IDisposable
         return solved.Result;
     }
 
-    private LanczosResult Solve(ILinearOperator op, SpectrumEnd end, int count, Tensor[] warm, int seedOffset) =>
+    private LanczosResult Solve(ILinearOperator op, SpectrumEnd end, int count, Tensor[] warm, int seedOffset, double tolerance) =>
         LanczosSolver.Solve(op, new LanczosOptions
         {
             Count = count,
             End = end,
-            Tolerance = _options.Tolerance,
+            Tolerance = tolerance,
             MaxIterations = _options.MaxIterations,
             Seed = SeedFor(seedOffset),
             BlockSize = end == SpectrumEnd.Both ? 1 : count,      // k clustered top eigenvalues at a cold start

@@ -20,8 +20,9 @@ internal sealed class CheckpointedRun : IDisposable
     public Mlp Model { get; }
     public ProbeSuite Suite { get; }
 
-    /// <param name="tolerance">Overrides the run's probe tolerance (to measure the cost of another).</param>
-    public CheckpointedRun(string path, int threads, double? tolerance = null)
+    /// <param name="tolerance">Overrides the run's NTK/Hessian probe tolerance (to measure the cost of another).</param>
+    /// <param name="qTolerance">Overrides the run's Q₁/Q_r probe tolerance.</param>
+    public CheckpointedRun(string path, int threads, double? tolerance = null, double? qTolerance = null)
     {
         set_num_threads(threads);
         _run = RunDirectory.Open(path);
@@ -31,20 +32,21 @@ internal sealed class CheckpointedRun : IDisposable
         DataFolder = CifarLocator.Resolve(Settings.Data);
         Data = CifarDataset.Load(DataFolder, Settings.N, 0, dtype, device);
         Model = Trainer.Build(Settings, dtype, device);
-        Suite = new ProbeSuite(Options(tolerance ?? Settings.ProbeTol));
+        Suite = new ProbeSuite(Options(tolerance ?? Settings.ProbeTol, qTolerance ?? Settings.ProbeQTol));
         Checkpoint.Restore(_run, Model, Suite, device);
     }
 
-    /// <summary>Another suite with the run's probe settings at <paramref name="tolerance"/>, holding the checkpoint's probe state.</summary>
-    public ProbeSuite NewSuite(double tolerance)
+    /// <summary>Another suite with the run's probe settings at these tolerances, holding the checkpoint's probe state.</summary>
+    public ProbeSuite NewSuite(double tolerance, double qTolerance)
     {
-        var suite = new ProbeSuite(Options(tolerance));
+        var suite = new ProbeSuite(Options(tolerance, qTolerance));
         using var stream = File.OpenRead(_run.File(Checkpoint.ProbeState));
         suite.Import(ProbeState.Read(stream), Data.TrainInputs.device);
         return suite;
     }
 
-    private ProbeOptions Options(double tolerance) => Trainer.ProbeOptionsOf(Settings) with { Tolerance = tolerance };
+    private ProbeOptions Options(double tolerance, double qTolerance) =>
+        Trainer.ProbeOptionsOf(Settings) with { Tolerance = tolerance, QTolerance = qTolerance };
 
     public MlpPoint Point() => new(Model, Data.TrainInputs, Data.TrainTargets, Data.TrainSpan);
 

@@ -5,9 +5,10 @@ namespace Training.Bench;
 
 /// <summary>
 /// What the probe tolerance buys: from a run's last checkpoint, consecutive GD steps of the run, each probed
-/// by suites that differ only in tolerance (1e-4, 1e-5, 1e-6) on a float64 copy of the network at the same θ,
-/// against a 1e-8 reference on that copy; and, for a float32 run, at 1e-6 on the run's own float32 network,
-/// which adds float32 rounding to the solver's error. Each suite warm-starts from its own history. Prints the
+/// by suites that differ only in tolerance (1e-4, 1e-5, 1e-6 for every solve, then the run's own NTK/Hessian
+/// and Q tolerances) on a float64 copy of the network at the same θ, against a 1e-8 reference on that copy;
+/// and, for a float32 run, at the run's own tolerances on its float32 network, which adds float32 rounding
+/// to the solver's error. Each suite warm-starts from its own history. Prints the
 /// matvecs of every operator per step, then for every traced column the largest relative deviation from the
 /// reference over the steps, so a user can choose a tolerance by its cost and by the accuracy of the very
 /// columns they plot.
@@ -15,8 +16,7 @@ namespace Training.Bench;
 internal static class ToleranceStudy
 {
     public const double Reference = 1e-8;
-    private static readonly double[] Tolerances = [1e-4, 1e-5, 1e-6];           // on the float64 copy
-    private const double RunTolerance = 1e-6;                                    // on the run's own network
+    private static readonly double[] Tolerances = [1e-4, 1e-5, 1e-6];           // every solve, on the float64 copy
     private static readonly string[] Columns =
     [
         ProbeColumns.EtaNtk1, "y", "ntk_2", ProbeColumns.Z1, ProbeColumns.Z2, "hess_1", "hess_2", ProbeColumns.Q1Max, ProbeColumns.Q1Min,
@@ -31,9 +31,17 @@ internal static class ToleranceStudy
         using var run = new CheckpointedRun(runPath, threads);
         using var twin = new Float64Twin(run);
         bool float32 = run.Model.parameters().First().dtype == ScalarType.Float32;
-        // Rows: the float64 tolerances, the run's own dtype at 1e-6 (float32 runs), then the reference.
-        var labels = Tolerances.Select(t => $"{t:0e0}").Concat(float32 ? ["f32 1e-6"] : []).Append($"ref {Reference:0e0}").ToArray();
-        var suites = Tolerances.Concat(float32 ? [RunTolerance] : []).Append(Reference).Select(run.NewSuite).ToList();
+        // Rows: the uniform float64 tolerances, the run's own (float64, then its own dtype for float32 runs), then the reference.
+        var (own, ownQ) = (run.Settings.ProbeTol, run.Settings.ProbeQTol);
+        (string Label, double Tol, double QTol)[] rows =
+        [
+            .. Tolerances.Select(t => ($"{t:0e0}", t, t)), ($"{own:0e0}/q{ownQ:0e0}", own, ownQ),
+            .. float32 ? new[] { ("f32 run's", own, ownQ) } : [],
+            ($"ref {Reference:0e0}", Reference, Reference),
+        ];
+        var labels = rows.Select(r => r.Label).ToArray();
+        var suites = rows.Select(r => run.NewSuite(r.Tol, r.QTol)).ToList();
+        int onRunNetwork = float32 ? rows.Length - 2 : -1;
         try
         {
             Console.WriteLine($"probes bench --run {runPath} --tolerance-study: from step {run.Checkpoint.Step}, {steps} steps; "
@@ -49,7 +57,7 @@ internal static class ToleranceStudy
                 using (var p64 = twin.Point())
                 using (var p32 = run.Point())
                 {
-                    var records = suites.Select((s, i) => s.Run(float32 && i == Tolerances.Length ? p32 : p64, step)).ToList();
+                    var records = suites.Select((s, i) => s.Run(i == onRunNetwork ? p32 : p64, step)).ToList();
                     var reference = records[^1];
                     for (int i = 0; i < labels.Length - 1; i++)
                         for (int c = 0; c < Columns.Length; c++)
@@ -80,7 +88,7 @@ internal static class ToleranceStudy
             {
                 Console.WriteLine($"mean matvecs per solve after the first step ({string.Join("/", Operators)}):");
                 for (int i = 0; i < labels.Length; i++)
-                    Console.WriteLine($"  {labels[i],-9}: " + string.Join(" / ", Enumerable.Range(0, Operators.Length).Select(o => (matvecs[i,
+                    Console.WriteLine($"  {labels[i],-11}: " + string.Join(" / ", Enumerable.Range(0, Operators.Length).Select(o => (matvecs[i,
                         o] / Math.Max(solves[o], 1)).ToString("F1"))));
             }
             return 0;

@@ -129,9 +129,10 @@ internal sealed class MlpPoint : IDifferentiablePoint
     public Tensor SecondDirectional(Tensor a, Tensor b)
     {
         var (dWa, dba) = Split(Native(a, ParameterSize));
-        var (dWb, dbb) = Split(Native(b, ParameterSize));
         var (preA, inA) = ForwardTangents(dWa, dba);
-        var (preB, inB) = ForwardTangents(dWb, dbb);
+        bool same = ReferenceEquals(a, b);                    // Q(w, w): one tangent pass serves both
+        var (dWb, dbb) = same ? (dWa, dba) : Split(Native(b, ParameterSize));
+        var (preB, inB) = same ? (preA, inA) : ForwardTangents(dWb, dbb);
         Tensor? second = null;                                // ḧ_0 = 0
         Tensor result = null!;
         for (int l = 0; l < Depth; l++)
@@ -144,6 +145,16 @@ internal sealed class MlpPoint : IDifferentiablePoint
             second = _curvature[l] * preA[l] * preB[l] + _slope[l] * pre;
         }
         return result.flatten().to(float64);
+    }
+
+    /// <summary>
+    /// u·Q(w, w) by second-order forward tangents: one first-layer product (X dW₁ᵀ; ḣ₀ = 0 leaves the second
+    /// order none there), where the output-Hessian product costs two.
+    /// </summary>
+    public double OutputHessianForm(Tensor u, Tensor w)
+    {
+        using var scope = NewDisposeScope();
+        return SecondDirectional(w, w).dot(u.to(float64)).item<double>();
     }
 
     /// <summary>Tangents ȧ_l of the pre-activations and ḣ_l of the layer inputs along (dW, db).</summary>

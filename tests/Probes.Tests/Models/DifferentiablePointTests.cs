@@ -30,6 +30,9 @@ public class DifferentiablePointTests
         Close(f.OutputHessian(u, w), g.OutputHessian(u, w), 1e-10, "Q_u·w");
         Close(f.LossHessian(w), g.LossHessian(w), 1e-10, "H·w");
         Close(f.ResidualAt(w * 1e-3), g.ResidualAt(w * 1e-3), 1e-13, "z(θ+δ)");
+        // The one-tangent-pass quadratic form against the generic point's default (w · Q_u w).
+        Close(f.OutputHessianForm(u, w), g.OutputHessianForm(u, w), 1e-10, "wᵀQ_u w");
+        Close(f.OutputHessianForm(u, w), w.dot(g.OutputHessian(u, w)).item<double>(), 1e-10, "wᵀQ_u w by the product");
     }
 
     [Fact]

@@ -13,7 +13,10 @@ namespace Probes.Tests;
 public class ProbeCancellationTests
 {
     private static ProbeSuite Suite() =>
-        new(new ProbeOptions { LearningRate = 0.5, K = 2, Tolerance = 1e-10, MaxIterations = 200, SpectrumSize = 2, QEvery = 2, Deflation = 3 });
+        new(new ProbeOptions
+        {
+            LearningRate = 0.5, K = 2, Tolerance = 1e-10, QTolerance = 1e-10, MaxIterations = 200, SpectrumSize = 2, QEvery = 2, Deflation = 3,
+        });
 
     /// <summary>Counts the products and cancels at the k-th.</summary>
     private sealed class CancelAt(IDifferentiablePoint inner, int k, CancellationTokenSource source) : IDifferentiablePoint
@@ -31,6 +34,7 @@ public class ProbeCancellationTests
         public Tensor Jacobian(Tensor w) => Count(() => Inner.Jacobian(w));
         public Tensor OutputHessian(Tensor u, Tensor w) => Count(() => Inner.OutputHessian(u, w));
         public Tensor ResidualAt(Tensor delta) => Count(() => Inner.ResidualAt(delta));
+        public double OutputHessianForm(Tensor u, Tensor w) => Count(() => Inner.OutputHessianForm(u, w));
         public Tensor Ntk(Tensor u) => Count(() => Inner.Ntk(u));
         public Tensor LossHessian(Tensor w) => Count(() => Inner.LossHessian(w));
         public void Dispose() { }

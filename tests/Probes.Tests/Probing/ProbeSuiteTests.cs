@@ -47,7 +47,10 @@ public class ProbeSuiteTests
     }
 
     private static ProbeSuite Suite(int k = 3, int qEvery = 1) =>
-        new(new ProbeOptions { LearningRate = Eta, K = k, Tolerance = 1e-12, MaxIterations = 200, SpectrumSize = 3, QEvery = qEvery });
+        new(new ProbeOptions
+        {
+            LearningRate = Eta, K = k, Tolerance = 1e-12, QTolerance = 1e-12, MaxIterations = 200, SpectrumSize = 3, QEvery = qEvery,
+        });
 
     [Fact]
     public void QExtremesRunOnTheirOwnScheduleAndAlwaysOnSpectrumSteps()
@@ -140,6 +143,35 @@ public class ProbeSuiteTests
     }
 
     [Fact]
+    public void TheQToleranceGovernsOnlyTheQSolvesAndItsEigenvaluesAreAccurateToAboutItsSquare()
+    {
+        using var net = new TinyNetwork(n: 8, hidden: [8, 6]);
+        var ex = Explicit.Of(net);
+        using var tight = Suite(k: 2);
+        var looseOptions = new ProbeOptions
+        {
+            LearningRate = Eta, K = 2, Tolerance = 1e-12, QTolerance = 1e-3, MaxIterations = 200, SpectrumSize = 3,
+        };
+        using var loose = new ProbeSuite(looseOptions);
+        using var point = net.Fast();
+        var t = tight.Run(point, 0);
+        var l = loose.Run(point, 0);
+        foreach (var column in new[] { "ntk_1", "ntk_2", "hess_1", "hess_2", "ntk_iters", "hess_iters", "z1", "nl_ratio" })
+            Assert.Equal(t[column], l[column]);        // the NTK and Hessian solves and all that follows from v₁: untouched
+        Assert.True(l["q1_iters"] < t["q1_iters"], $"Q₁ at 1e-3: {l["q1_iters"]} matvecs, at 1e-12: {t["q1_iters"]}");
+        Assert.True(l["qr_iters"] < t["qr_iters"], $"Q_r at 1e-3: {l["qr_iters"]} matvecs, at 1e-12: {t["qr_iters"]}");
+        var exactV1 = Descending(ex.K).Vectors.Column(0);
+        var probeV1 = Vector<double>.Build.DenseOfArray(tight.NtkVectors[0].data<double>().ToArray());
+        var (qValues, _) = Descending(ex.Q(exactV1.DotProduct(probeV1) < 0 ? -exactV1 : exactV1));
+        Close(t["q1_max"], qValues[0], 1e-9, "Q₁ max at 1e-12");
+        foreach (var (column, exact) in new[] { ("q1_max", qValues[0]), ("q1_min", qValues[^1]) })
+        {
+            double error = Math.Abs(l[column] - exact) / Math.Abs(exact);
+            Assert.True(error > 0 && error < 1e-4, $"{column} at 1e-3: relative error {error:E1} (Rayleigh quotient: about tol², not tol)");
+        }
+    }
+
+    [Fact]
     public void RealisedStepMatchesAnActualGradientDescentStep()
     {
         using var net = new TinyNetwork(n: 4);
@@ -196,7 +228,7 @@ public class ProbeSuiteTests
         using (var p0 = net.Fast())
             lambda1 = s0.Run(p0, 0)["ntk_1"];
         double eta = 1.6 / lambda1;                 // z₁ → (1 − η·λ₁) z₁ = −0.6 z₁: a flip every step
-        var options = new ProbeOptions { LearningRate = eta, K = 2, Tolerance = 1e-12, MaxIterations = 200 };
+        var options = new ProbeOptions { LearningRate = eta, K = 2, Tolerance = 1e-12, QTolerance = 1e-12, MaxIterations = 200 };
         using var suite = new ProbeSuite(options);
         using var resumed = new ProbeSuite(options);
         var lags = new List<double>();
@@ -239,7 +271,7 @@ public class ProbeSuiteTests
         using var net = new TinyNetwork(n: 8, hidden: [8, 6]);
         var lanczosOnly = new ProbeOptions
         {
-            LearningRate = Eta, K = 2, Tolerance = 1e-12, MaxIterations = 200, Deflation = 0,
+            LearningRate = Eta, K = 2, Tolerance = 1e-12, QTolerance = 1e-12, MaxIterations = 200, Deflation = 0,
             Kinds = ProbeKinds.Ntk | ProbeKinds.Hessian
         };
         using var plain = new ProbeSuite(lanczosOnly);

@@ -88,7 +88,10 @@ public class InputSpanTests
     {
         using var net = new TinyNetwork(n: N, inputs: Inputs);
         using var span = InputSpan.Of(net.X)!;
-        var options = new ProbeOptions { LearningRate = 0.5, K = 2, Tolerance = 1e-12, MaxIterations = 300, SpectrumSize = 3, QEvery = 1 };
+        var options = new ProbeOptions
+        {
+            LearningRate = 0.5, K = 2, Tolerance = 1e-12, QTolerance = 1e-12, MaxIterations = 300, SpectrumSize = 3, QEvery = 1,
+        };
         using var fullSuite = new ProbeSuite(options);
         using var reducedSuite = new ProbeSuite(options);
         using var full = net.Fast();
