@@ -67,16 +67,26 @@ public sealed class D1P2Model(double lambda, double conserved = 0, double eta = 
     /// <summary>
     /// f(z̃): the T(0) at which the two-step map leaves z̃ unchanged (z̃₊₂ = z̃), found by bisection on
     /// [lo, hi]; f(z̃) → 2 as z̃ → 0. Its change of variables y = T(0) − f(z̃) measures the distance to it.
+    /// NaN where [lo, hi] brackets no root.
     /// </summary>
-    public double TwoStepNullcline(double z, double lo = 1.0, double hi = 3.0)
+    public double TwoStepNullcline(double z, double lo = 1.0, double hi = 3.0) => Bisect(t0 => TwoStep(new D1P2State(z, t0)).Z - z, lo, hi);
+
+    /// <summary>
+    /// The T(0) at which the two-step map leaves T(0) unchanged (T₊₂(0) = T(0)) at this z̃ ≠ 0, by bisection
+    /// on [lo, hi] (Appendix B.4: it too passes through (0, 2), and for small ε it nearly coincides with
+    /// <see cref="TwoStepNullcline"/>). NaN where [lo, hi] brackets no root.
+    /// </summary>
+    public double TwoStepTNullcline(double z, double lo = 1.0, double hi = 3.0) =>
+        Bisect(t0 => TwoStep(new D1P2State(z, t0)).T0 - t0, lo, hi);
+
+    private static double Bisect(Func<double, double> g, double lo, double hi)
     {
-        double G(double t0) => TwoStep(new D1P2State(z, t0)).Z - z;
-        double glo = G(lo), ghi = G(hi);
-        if (Math.Sign(glo) == Math.Sign(ghi)) return double.NaN;
+        double glo = g(lo), ghi = g(hi);
+        if (!double.IsFinite(glo) || !double.IsFinite(ghi) || Math.Sign(glo) == Math.Sign(ghi)) return double.NaN;
         for (int i = 0; i < 200 && hi - lo > 1e-15; i++)
         {
-            double mid = 0.5 * (lo + hi), g = G(mid);
-            if (Math.Sign(g) == Math.Sign(glo)) { lo = mid; glo = g; } else hi = mid;
+            double mid = 0.5 * (lo + hi), gm = g(mid);
+            if (Math.Sign(gm) == Math.Sign(glo)) { lo = mid; glo = gm; } else hi = mid;
         }
         return 0.5 * (lo + hi);
     }
@@ -110,17 +120,57 @@ public sealed class D1P2Model(double lambda, double conserved = 0, double eta = 
         new(eta * Residual(theta), eta * (theta.A * theta.A + lambda * lambda * theta.B * theta.B));
 
     /// <summary>
-    /// A θ with the given (z̃, T(0)): with p = ηa², q = ηb², T(−1) = p + λq and T(0) = p + λ²q. Fails when
-    /// the state needs p or q &lt; 0 (no real θ has it).
+    /// p = ηa² and q = ηb² of the θ with this (z̃, T(0)): T(−1) = p + λq and T(0) = p + λ²q. A state is reachable
+    /// by a real θ only where both are ≥ 0 (the paper's Eqs. 67–68, with its a = −1/λ).
     /// </summary>
-    public (double A, double B) ParametersOf(D1P2State s)
+    public (double P, double Q) Weights(D1P2State s)
     {
         double tMinus1 = conserved + 2 * s.Z;
         double q = (s.T0 - tMinus1) / (lambda * lambda - lambda);
-        double p = tMinus1 - lambda * q;
+        return (tMinus1 - lambda * q, q);
+    }
+
+    /// <summary>Whether a real θ has this state (outside: the grey, forbidden region of the paper's Figures 7 and 8).</summary>
+    public bool IsReachable(D1P2State s)
+    {
+        var (p, q) = Weights(s);
+        return p >= 0 && q >= 0;
+    }
+
+    /// <summary>A θ with the given (z̃, T(0)). Fails when the state is not <see cref="IsReachable"/>.</summary>
+    public (double A, double B) ParametersOf(D1P2State s)
+    {
+        var (p, q) = Weights(s);
         if (p < 0 || q < 0)
             throw new ArgumentException($"no real θ has z̃ = {s.Z}, T(0) = {s.T0} with λ = {lambda}, Ẽ = {conserved} (p = {p:G4}, q = {q:G4}).");
         return (Math.Sqrt(p / eta), Math.Sqrt(q / eta));
+    }
+
+    /// <summary>θ₀, θ₁, … of GD in parameter space (the paths drawn on the loss landscape of Figure 1).</summary>
+    public List<(double A, double B)> ParameterPath((double A, double B) start, int steps)
+    {
+        var path = new List<(double A, double B)>(steps + 1) { start };
+        for (int t = 0; t < steps && double.IsFinite(path[^1].A) && double.IsFinite(path[^1].B); t++) path.Add(ParameterStep(path[^1]));
+        return path;
+    }
+
+    /// <summary>The loss ½z² at θ.</summary>
+    public double Loss((double A, double B) theta) => 0.5 * Math.Pow(Residual(theta), 2);
+
+    /// <summary>
+    /// Where the closed map takes a start: T(0) once |z̃| &lt; <paramref name="converged"/> (GD has reached a minimum,
+    /// and T(0) no longer moves), or NaN when it diverges or is still moving after <paramref name="maxSteps"/>.
+    /// </summary>
+    public double FinalCurvature(D1P2State start, int maxSteps = 20000, double converged = 1e-12)
+    {
+        var s = start;
+        for (int t = 0; t < maxSteps; t++)
+        {
+            if (Math.Abs(s.Z) < converged) return s.T0;
+            s = Step(s);
+            if (!s.IsFinite || Math.Abs(s.Z) > 1e6) return double.NaN;
+        }
+        return double.NaN;
     }
 
     /// <summary>Iterates the closed map; stops early when z̃ is below <paramref name="converged"/> or diverges.</summary>

@@ -15,6 +15,17 @@ public static class Trajectory
         model.Simulate(start, steps).Select((s, t) => new TrajectoryPoint(t, s.Z, s.T0, 0.5 * Math.Pow(s.Z / model.Eta, 2))).ToList();
 
     /// <summary>
+    /// A random model drawn at the paper's rescaled σ̃_z, σ̃_J (Theorem 4.1's initialisation, Eq. 29's
+    /// rescaling) and its GD trajectory: what `quad simulate --model random` and Figure 3 plot.
+    /// </summary>
+    public static List<TrajectoryPoint> RandomModel(int d, int p, double sigmaZTilde, double sigmaJTilde, long seed, double eta, int steps)
+    {
+        var (sigmaZ, sigmaJ) = QuadraticModel.Rescaled(sigmaZTilde, sigmaJTilde, d, p);
+        using var model = QuadraticModel.Random(d, p, sigmaZ, sigmaJ, seed);
+        return Random(model, eta, steps);
+    }
+
+    /// <summary>
     /// GD on a quadratic regression model in function space. Z is η·z₁ with z₁ = v₁·z, v₁ the top
     /// eigenvector of J Jᵀ (dense: D is small), its sign aligned step to step; Sharpness is η·λ_max.
     /// </summary>

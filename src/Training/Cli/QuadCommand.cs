@@ -22,6 +22,7 @@ internal static class QuadCommand
         command.Subcommands.Add(Phase());
         command.Subcommands.Add(QuadStatisticsCommands.Sharpening());
         command.Subcommands.Add(QuadStatisticsCommands.Nonlinearity());
+        command.Subcommands.Add(QuadFigureCommand.Create());
         return command;
     }
 
@@ -50,11 +51,12 @@ internal static class QuadCommand
         {
             string kind = r.GetValue(model)!;
             if (r.GetValue(steps) < 1) throw new ProbesError("--steps must be positive.");
-            var d1p2 = kind == "d1p2" ? D1P2Model.WithEpsilon(Positive(r.GetValue(eps), "--eps"), r.GetValue(conserved)) : null;
+            var d1p2 = kind == "d1p2" ? D1P2Model.WithEpsilon(Positive(r.GetValue(eps), "--eps"), Finite(r.GetValue(conserved), "--e-tilde")) : null;
             List<TrajectoryPoint> path = kind switch
             {
-                "d1p2" => Trajectory.D1P2(d1p2!, new D1P2State(r.GetValue(z0), r.GetValue(t0)), r.GetValue(steps)),
-                "random" => RandomPath(r.GetValue(d), r.GetValue(p), r.GetValue(sigmaZ), r.GetValue(sigmaJ), r.GetValue(seed),
+                "d1p2" => Trajectory.D1P2(d1p2!, new D1P2State(Finite(r.GetValue(z0), "--z0"), Finite(r.GetValue(t0), "--t0")), r.GetValue(steps)),
+                "random" => RandomPath(r.GetValue(d), r.GetValue(p), Positive(r.GetValue(sigmaZ), "--sigma-z"),
+                    Positive(r.GetValue(sigmaJ), "--sigma-j"), r.GetValue(seed),
                     Positive(r.GetValue(lr), "--lr"), r.GetValue(steps)),
                 _ => throw new ProbesError($"unknown model '{kind}' (expected d1p2 or random)."),
             };
@@ -102,9 +104,7 @@ internal static class QuadCommand
     {
         if (d < 1 || p < 1) throw new ProbesError("--D and --P must be positive.");
         FitsInMemory(d, p);
-        var (sigmaZ, sigmaJ) = QuadraticModel.Rescaled(sz, sj, d, p);
-        using var m = QuadraticModel.Random(d, p, sigmaZ, sigmaJ, seed);
-        return Trajectory.Random(m, eta, steps);
+        return Trajectory.RandomModel(d, p, sz, sj, seed, eta, steps);
     }
 
     /// <summary>
@@ -120,6 +120,9 @@ internal static class QuadCommand
                 ProbesError($"D = {d}, P = {p}: a random model needs {bytes / (1 << 30):F1} GiB (Q is D × P × P), more than the "
                     + $"{available / (double)(1 << 30):F1} GiB available.");
     }
+
+    internal static double Finite(double v, string name) => double.IsFinite(v) ? v : throw new
+        ProbesError($"{name} must be a finite number, got {v.ToString(System.Globalization.CultureInfo.InvariantCulture)}.");
 
     internal static double Positive(double v, string name) => v > 0 && double.IsFinite(v) ? v : throw new
         ProbesError($"{name} must be positive, got {v}.");
@@ -144,7 +147,7 @@ internal static class QuadCommand
             { d, p, grid, zRange, jRange, seeds, steps, maxSteps, settle, lr, dtype, threads, output, json };
         command.SetAction(r =>
         {
-            if (r.GetValue(threads) is { } t) set_num_threads(t);
+            if (r.GetValue(threads) is { } t) set_num_threads(t >= 1 ? t : throw new ProbesError($"--threads must be ≥ 1, got {t}."));
             int g = r.GetValue(grid);
             if (g < 1 || r.GetValue(seeds) < 1 || r.GetValue(steps) is < 1 || r.GetValue(maxSteps) < 1 || r.GetValue(d) < 1 || r.GetValue(p) < 1)
                 throw new ProbesError("--grid, --seeds, --steps, --max-steps, --D and --P must be positive.");

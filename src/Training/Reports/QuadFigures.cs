@@ -1,4 +1,5 @@
 using QuadraticFit.Models;
+using QuadraticFit.Planes;
 using QuadraticFit.Simulation;
 
 namespace Training.Reports;
@@ -42,21 +43,8 @@ internal static class QuadFigures
         var nullcline = zs.Select(v => (Z: v, F: model.TwoStepNullcline(v))).Where(c => double.IsFinite(c.F)).ToArray();
         plane.Line(nullcline.Select(c => c.Z).ToArray(), nullcline.Select(c => c.F).ToArray(), "z̃ nullcline f_z̃ (z̃ₜ₊₂ = z̃ₜ)");
         double tLo = even.Min(p => p.Sharpness), tHi = even.Max(p => p.Sharpness);
-        for (int i = 0; i < 8; i++)
-            for (int j = 0; j < 8; j++)
-            {
-                var s = new D1P2State(lo + (hi - lo) * (i + 0.5) / 8, tLo + (tHi - tLo) * (j + 0.5) / 8);
-                var next = model.TwoStep(s);
-                if (!next.IsFinite) continue;
-                // Each arrow points along the two-step map, with a length of a twelfth of the plot's span.
-                double dx = (next.Z - s.Z) / (hi - lo), dy = (next.T0 - s.T0) / Math.Max(tHi - tLo, 1e-12), norm = Math.Sqrt(dx * dx + dy * dy);
-                if (norm < 1e-15) continue;
-                var tip = new ScottPlot.Coordinates(s.Z + dx / norm * (hi - lo) / 12, s.T0 + dy / norm * (tHi - tLo) / 12);
-                var arrow = plane.Plot.Add.Arrow(new ScottPlot.Coordinates(s.Z, s.T0), tip);
-                arrow.ArrowFillColor = arrow.ArrowLineColor = ScottPlot.Colors.Gray.WithAlpha(0.7);
-                arrow.ArrowWidth = 1.5f;
-                arrow.ArrowheadWidth = arrow.ArrowheadLength = 7;
-            }
+        var window = new PlaneWindow(lo, hi, tLo, Math.Max(tHi, tLo + 1e-12), 8, 8);
+        PlaneDrawing.Arrows(plane, D1P2Plane.Arrows(model, window, twoStep: true), window, fraction: 1.0 / 12);
         yield return plane;
         var zy = new Figure("two-step-zy", $"{title}: every other step in (z̃, y), y = T(0) − f_z̃(z̃)", "z̃", "y");
         zy.Points(even.Select(p => p.Z).ToArray(), even.Select(p => model.Y(new D1P2State(p.Z, p.Sharpness))).ToArray(), "even steps");

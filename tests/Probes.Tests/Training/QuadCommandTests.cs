@@ -15,15 +15,74 @@ public class QuadCommandTests
             dir.Combine("s"), "--json");
         Assert.True(exit == 0, err);
         var json = System.Text.Json.JsonDocument.Parse(output).RootElement;
-        Assert.InRange(json.GetProperty("finalSharpness").GetDouble() - (2 - 0.05 / 2), -2 * 0.05 * 0.05, 2 * 0.05 * 0.05);   // 2 − ε/2 + O(ε²)
-        Assert.True(json.GetProperty("maxSharpness").GetDouble() > 2);
+        Assert.InRange(json.GetProperty("final_sharpness").GetDouble() - (2 - 0.05 / 2), -2 * 0.05 * 0.05, 2 * 0.05 * 0.05);   // 2 − ε/2 + O(ε²)
+        Assert.True(json.GetProperty("max_sharpness").GetDouble() > 2);
         foreach (var f in new[] { "trajectory.csv", "sharpness.png", "z.png", "loss.png", "two-step.png", "two-step-plane.png", "two-step-zy.png" })
             Assert.True(File.Exists(Path.Combine(dir.Combine("s"), f)), f);
         // The two-step fit uses the paper's y = T(0) − f_z̃(z̃): z̃ₜ₊₂ − z̃ₜ ≈ 2yz̃ with slope near 1 (1.08 measured; y = T(0) − 2
         // would not follow the law off z̃ = 0).
-        var fit = json.GetProperty("twoStep");
+        var fit = json.GetProperty("two_step");
         Assert.InRange(fit.GetProperty("slope").GetDouble(), 0.95, 1.15);
-        Assert.True(fit.GetProperty("rSquared").GetDouble() > 0.97);
+        Assert.True(fit.GetProperty("r_squared").GetDouble() > 0.97);
+    }
+
+    /// <summary>Each figure of `quad figure N`: its files, and the caption's claim in the numbers it writes.</summary>
+    [Theory]
+    [InlineData(1, "figure1-every-step.png,figure1-every-other-step.png,figure1-curvature.png,figure1-path.csv")]
+    [InlineData(2, "figure2-left.png,figure2-left.csv")]
+    [InlineData(3, "figure3-loss.png,figure3-sharpness.png,figure3.csv")]
+    [InlineData(7, "figure7-portrait-e0.png,figure7-portrait-e0.5.png,figure7-finals-e0.png,figure7-finals-e0.5.csv")]
+    [InlineData(8, "figure8-left.png,figure8-right.png,figure8-left-nullclines.csv")]
+    [InlineData(9, "figure9-left.png,figure9-right.png,figure9-finals.csv,figure9-left-nullclines.csv")]
+    public void EachPaperFigureIsOneCommandWithItsDataAndNumbers(int figure, string files)
+    {
+        using var dir = new TempDirectory();
+        string output = dir.Combine("f");
+        var (exit, stdout, err) = CommandLineTests.Probes("quad", "figure", figure.ToString(), "--out", output, "--json");
+        Assert.True(exit == 0, err);
+        foreach (var f in files.Split(',').Append("figure.json"))
+            Assert.True(File.Exists(Path.Combine(output, f)) && new FileInfo(Path.Combine(output, f)).Length > 0, f);
+        var numbers = System.Text.Json.JsonDocument.Parse(stdout).RootElement.GetProperty("numbers");
+        double N(string name) => numbers.GetProperty(name).GetDouble();
+        switch (figure)
+        {
+            case 1:          // the catapult lowers T(0), then GD sharpens it back to the EOS limit 2 − ε/2 + O(ε²)
+                Assert.True(N("lowest_t0") < N("initial_t0") - 0.5);
+                Assert.InRange(N("final_t0"), N("lowest_t0") + 0.2, 2.0);
+                Assert.InRange(N("final_t0") - N("theorem_limit"), -0.02, 0.0);
+                break;
+            case 2:          // every η settles at η·λ = 2 − ε/2 + O(ε²), i.e. λ_max at 2/η
+                foreach (var eta in new[] { "0.9", "1", "1.1", "1.2" })
+                    Assert.InRange(N($"final_eta_lambda_at_eta_{eta}") - N("theorem_limit"), -2e-3, 2e-3);
+                break;
+            case 3:          // small σ̃_z: monotone loss, little sharpening; larger: a higher final η·λ_max, EOS past 2 and back
+                Assert.Equal(1, N("loss_monotone_sz0.05"));
+                Assert.True(N("final_sharpness_sz0.05") < N("final_sharpness_sz0.1") && N("final_sharpness_sz0.1") < N("final_sharpness_sz0.2"));
+                Assert.True(N("max_sharpness_sz0.35") > 2.2);
+                Assert.InRange(N("final_sharpness_sz0.35"), 1.9, 2.0);
+                break;
+            case 7:          // Ẽ = 0: no sharpening at all; Ẽ ≠ 0: a small region sharpens; no EOS clustering near 2 either way
+                Assert.Equal(0, N("sharpened_fraction_e0"));
+                Assert.InRange(N("sharpened_fraction_e0.5"), 0.01, 0.3);
+                Assert.True(N("near_edge_fraction_e0") < 0.05 && N("near_edge_fraction_e0.5") < 0.05);
+                break;
+            case 8:          // a < −1 (both eigenvalues positive): a smaller allowed region
+                Assert.True(N("reachable_fraction_a-2") < N("reachable_fraction_a10"));
+                break;
+            case 9:          // the two nullclines nearly coincide; the final T(0) of random starts peaks just below 2
+                Assert.True(N("largest_nullcline_gap") < 0.05);
+                Assert.True(N("near_edge_fraction_of_converged") > 0.25);
+                break;
+        }
+    }
+
+    [Fact]
+    public void AFigureThePaperDrawsElsewhereIsOneLineAndExit2()
+    {
+        var (exit, _, err) = CommandLineTests.Probes("quad", "figure", "4");
+        Assert.Equal(2, exit);
+        Assert.Contains("Figure 4 is `probes quad phase`", err);
+        Assert.Single(err.Trim().Split('\n'));
     }
 
     [Fact]
@@ -129,7 +188,7 @@ public class QuadCommandTests
         foreach (var c in coefficients)
         {
             double measured = c.GetProperty("measured").GetProperty("mean").GetDouble(),
-                se = c.GetProperty("measured").GetProperty("standardError").GetDouble();
+                se = c.GetProperty("measured").GetProperty("standard_error").GetDouble();
             Assert.True(measured > 3 * se, $"no significant sharpening: {measured} ± {se}");
             Assert.Equal(4.0, c.GetProperty("limit").GetDouble());
         }
@@ -148,12 +207,12 @@ public class QuadCommandTests
         var (exit, output, err) = CommandLineTests.Probes("quad", "nonlinearity", "--D", "10", "--P", "20", "--sigma-z", "0.5,1,2",
             "--sigma-j", "0.5,1", "--lr", "0.5,1", "--seeds", "40", "--out", dir.Combine("n"), "--json");
         Assert.True(exit == 0, err);
-        var law = System.Text.Json.JsonDocument.Parse(output).RootElement.GetProperty("powerLaw");
+        var law = System.Text.Json.JsonDocument.Parse(output).RootElement.GetProperty("power_law");
         // Independent seeds per point: the exponents carry Monte Carlo error, so compare within 4 standard errors.
-        foreach (var (name, expected) in new[] { ("sigmaZ", 1.0), ("eta", 1.0), ("sigmaJ", 0.0) })
+        foreach (var (name, expected) in new[] { ("sigma_z", 1.0), ("eta", 1.0), ("sigma_j", 0.0) })
         {
             var e = law.GetProperty(name);
-            double value = e.GetProperty("value").GetDouble(), se = e.GetProperty("standardError").GetDouble();
+            double value = e.GetProperty("value").GetDouble(), se = e.GetProperty("standard_error").GetDouble();
             Assert.InRange(value, expected - 4 * se - 1e-9, expected + 4 * se + 1e-9);
             Assert.True(se < 0.1, $"{name}: too noisy to tell ({se})");
         }
