@@ -74,7 +74,7 @@ internal sealed class SettingsOptions
         var layer = new JsonObject();
         foreach (var (option, read) in _options)
             if (result.GetResult(option) is { Implicit: false })
-                layer[option.Name.TrimStart('-')] = read(result);
+                layer[global::Training.Config.SettingKeys.Of(option.Name)] = read(result);
         return layer;
     }
 
@@ -85,7 +85,7 @@ internal sealed class SettingsOptions
     private void Add<T>(string name, string description, bool many = false, bool commaSeparated = false)
     {
         if (description.Contains("{default}"))
-            description = description.Replace("{default}", Defaults[name.TrimStart('-')] switch
+            description = description.Replace("{default}", Defaults[global::Training.Config.SettingKeys.Of(name)] switch
             {
                 JsonValue v when v.TryGetValue(out double d) && d != 0 && Math.Abs(d) < 1e-3 => d.ToString("0e0",
                     System.Globalization.CultureInfo.InvariantCulture),

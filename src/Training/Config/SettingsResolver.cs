@@ -6,14 +6,15 @@ namespace Training.Config;
 
 /// <summary>
 /// Resolves a run's settings from layers, later ones winning: defaults, --preset, --config FILE, flags.
-/// Each layer is a JSON object keyed by flag name, so one strict deserialisation checks every source:
-/// unknown keys and wrong types are one-line errors that name the source.
+/// Each layer is a JSON object keyed by setting (the flag's name, in either spelling: see <see cref="SettingKeys"/>),
+/// so one strict deserialisation checks every source: unknown keys and wrong types are one-line errors that
+/// name the source.
 /// </summary>
 internal static class SettingsResolver
 {
     public static readonly JsonSerializerOptions Json = new()
     {
-        PropertyNamingPolicy = JsonNamingPolicy.KebabCaseLower,
+        PropertyNamingPolicy = SettingKeys.Policy,
         UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
         WriteIndented = true,
         DefaultIgnoreCondition = JsonIgnoreCondition.Never,
@@ -21,7 +22,7 @@ internal static class SettingsResolver
 
     private static readonly HashSet<string> Keys = typeof(TrainSettings).GetProperties()
         .Where(p => p.GetCustomAttributes(typeof(JsonIgnoreAttribute), false).Length == 0)
-        .Select(p => JsonNamingPolicy.KebabCaseLower.ConvertName(p.Name)).ToHashSet();
+        .Select(p => SettingKeys.Policy.ConvertName(p.Name)).ToHashSet();
 
     public static TrainSettings Resolve(string? configFile, JsonObject flags)
     {
@@ -69,8 +70,8 @@ internal static class SettingsResolver
     {
         foreach (var (key, value) in layer)
         {
-            if (!Keys.Contains(key)) throw new ProbesError($"{source}: unknown setting '{key}'.");
-            target[key] = value?.DeepClone();
+            if (!Keys.Contains(SettingKeys.Of(key))) throw new ProbesError($"{source}: unknown setting '{key}'.");
+            target[SettingKeys.Of(key)] = value?.DeepClone();
         }
     }
 

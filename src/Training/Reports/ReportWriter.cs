@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Text;
+using System.Text.Json.Nodes;
 using Training.Runs;
 
 namespace Training.Reports;
@@ -78,14 +79,19 @@ internal static class ReportWriter
         };
         if (run.Fit is { } fit)
         {
-            var d = fit["d1P2"];
+            double? Number(JsonNode? node) => node is JsonValue v && v.TryGetValue(out double x) ? x : null;    // null: non-finite
+            var d = fit[ReportJson.Key(nameof(Training.Fit.FitResult.D1P2))];
+            double? limit = Number(d?[ReportJson.Key(nameof(QuadraticFit.TwoStep.D1P2FitResult.PredictedLimit))]);
+            double? observed = Number(fit[ReportJson.Key(nameof(Training.Fit.FitResult.ObservedMeanSharpness))]);
             if (d is not null)
                 rows.Add(("D = 1, P = 2 model fit: ε, predicted limit 2 − ε/2, observed mean η·λ₁ in the window",
-                    $"{F(d["epsilon"]?.GetValue<double>(), "G4")}, {F(d["predictedLimit"]?.GetValue<double>(), "F4")}, "
-                        + $"{F(fit["observedMeanSharpness"]?.GetValue<double>(), "F4")}"));
+                    $"{F(Number(d["epsilon"]), "G4")}, {F(limit, "F4")}, {F(observed, "F4")}"));
             if (fit["taylor"] is { } taylor)
-                rows.Add(("Taylor model from step " + taylor["from"], "parts from the network at step " + (taylor["partStep"]?.ToString() ??
-                    "— (never, over " + taylor["steps"] + " steps)")));
+            {
+                string? part = taylor[ReportJson.Key(nameof(Training.Fit.TaylorSummary.PartStep))]?.ToString();
+                rows.Add(("Taylor model from step " + taylor["from"],
+                    "parts from the network at step " + (part ?? "— (never, over " + taylor["steps"] + " steps)")));
+            }
         }
         return rows;
     }

@@ -24,16 +24,21 @@ internal static class ConfigFile
         catch (JsonException e) { throw new ProbesError($"{path} is not valid JSON: {e.Message.Split(". ")[0]}."); }
     }
 
-    /// <summary>The "settings" object, as written.</summary>
+    /// <summary>The "settings" object, its keys in snake_case (as written; earlier versions wrote kebab-case).</summary>
     public static JsonObject SettingsNode(string runPath) =>
-        Read(runPath)["settings"] as JsonObject
-        ?? throw new ProbesError($"{Path.Combine(runPath, Name)} has no \"settings\" object (from an older version?).");
+        SettingKeys.Normalized(Read(runPath)["settings"] as JsonObject
+            ?? throw new ProbesError($"{Path.Combine(runPath, Name)} has no \"settings\" object (from an older version?)."));
 
     /// <summary>The run's settings.</summary>
     public static TrainSettings Settings(string runPath)
     {
-        try { return SettingsNode(runPath).Deserialize<TrainSettings>(SettingsResolver.Json)!; }
+        TrainSettings settings;
+        try { settings = SettingsNode(runPath).Deserialize<TrainSettings>(SettingsResolver.Json)!; }
         catch (JsonException e) { throw new ProbesError($"{Path.Combine(runPath, Name)} is unreadable: {e.Message.Split(". ")[0]}."); }
+        // A damaged file can still parse: its values get the same checks as a new run's.
+        try { SettingsValidator.Validate(settings); }
+        catch (ProbesError e) { throw new ProbesError($"{Path.Combine(runPath, Name)} holds an impossible setting: {e.Message}"); }
+        return settings;
     }
 
     /// <summary>The "resumes" list, if any.</summary>
@@ -52,7 +57,7 @@ internal static class ConfigFile
         var config = Read(runPath);
         config["settings"]!["steps"] = steps;
         var resumes = config["resumes"] as JsonArray ?? [];
-        resumes.Add(new JsonObject { ["from-step"] = fromStep, ["steps"] = steps, ["utc"] = DateTime.UtcNow.ToString("O") });
+        resumes.Add(new JsonObject { ["from_step"] = fromStep, ["steps"] = steps, ["utc"] = DateTime.UtcNow.ToString("O") });
         config["resumes"] = resumes;
         RunDirectory.WriteAtomically(Path.Combine(runPath, Name), stream =>
         {

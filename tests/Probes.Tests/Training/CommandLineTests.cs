@@ -100,7 +100,9 @@ public class CommandLineTests
     {
         using var cifar = new SyntheticCifar(train: 16, test: 4);
         using var dir = new TempDirectory();
-        File.WriteAllText(dir.Combine("c.json"), """{ "preset": "quick", "n": 12, "width": 8, "steps": 2, "lr": 0.3 }""");
+        // Keys in either spelling: probe-every as the flag, log_every as config.json writes it.
+        File.WriteAllText(dir.Combine("c.json"),
+            """{ "preset": "quick", "n": 12, "width": 8, "steps": 2, "lr": 0.3, "probe-every": 7, "log_every": 9 }""");
         var (exit, _, err) = Probes("train", "--config", dir.Combine("c.json"), "--lr", "0.02", "--data", cifar.Folder,
             "--out", dir.Combine("run"), "--threads", "1", "--probe-window", "0:1", "--spectra-at", "1");
         Assert.True(exit == 0, err);
@@ -109,6 +111,8 @@ public class CommandLineTests
         Assert.Contains("\"n\": 12", config);          // file
         Assert.Contains("\"preset\": \"quick\"", config);
         Assert.Contains("\"name\": \"quick\"", config); // preset
+        Assert.Contains("\"probe_every\": 7", config);
+        Assert.Contains("\"log_every\": 9", config);
     }
 
     [Fact]

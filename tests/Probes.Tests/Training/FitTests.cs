@@ -82,7 +82,7 @@ public class FitTests
         var (exit, output, err) = CommandLineTests.Probes("fit", path, "--json");
         Assert.True(exit == 0, err);
         Assert.True(File.Exists(Path.Combine(path, "fit.json")));
-        Assert.Contains("\"twoStepZ1\"", output);
+        Assert.Contains("\"two_step_z1\"", output);
         Assert.Contains("\"slope\": 1", output.Replace("0000000", ""));
         (exit, _, err) = CommandLineTests.Probes("report", path);
         Assert.Equal(0, exit);

@@ -139,7 +139,7 @@ public class ReportTests
         var path = SyntheticRun.Write(dir.Combine("run"), 30, ThreeCrossings);
         (exit, var output, err) = CommandLineTests.Probes("report", path, "--json");
         Assert.True(exit == 0, err);
-        Assert.Contains("\"onsetStep\": 10", output);
+        Assert.Contains("\"onset_step\": 10", output);
         Assert.True(File.Exists(Path.Combine(path, "report.html")));
     }
 

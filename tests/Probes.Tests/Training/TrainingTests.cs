@@ -97,7 +97,9 @@ public class TrainingTests
         var config = File.ReadAllText(Path.Combine(run, "config.json"));
         Assert.Contains("\"sha256\"", config);
         Assert.Contains("\"lr\": 0.05", config);
-        Assert.Contains("\"git-commit\"", config);
+        Assert.Contains("\"git_commit\"", config);
+        Assert.Contains("\"probe_every\"", config);            // snake_case, as every file the tool writes
+        Assert.DoesNotContain("\"probe-every\"", config);
         Assert.False(File.Exists(Path.Combine(run, "run.lock")));
     }
 
