@@ -9,6 +9,7 @@ root.Subcommands.Add(ReportCommands.Plot());
 root.Subcommands.Add(ReportCommands.Report());
 root.Subcommands.Add(ReportCommands.Compare());
 root.Subcommands.Add(FitCommand.Create());
+root.Subcommands.Add(ExportCommand.Create());
 root.Subcommands.Add(QuadCommand.Create());
 root.Subcommands.Add(SweepCommand.Create());
 
@@ -44,6 +45,13 @@ catch (UnauthorizedAccessException e)
 {
     Console.Error.WriteLine($"probes: permission denied: {e.Message}");
     return ExitCodes.WriteFailed;
+}
+catch (Exception e)        // a bug: one line for the terminal, the whole trace in a file for the report
+{
+    string crash = Path.Combine(Path.GetTempPath(), $"probes-crash-{Environment.ProcessId}.txt");
+    try { File.WriteAllText(crash, $"probes {string.Join(' ', args)}\n{e}\n"); } catch (IOException) { crash = "(not written)"; }
+    Console.Error.WriteLine($"probes: internal error ({e.GetType().Name}: {e.Message.Split('\n')[0]}); please report it with {crash}");
+    return ExitCodes.Failure;
 }
 
 /// <summary>Levenshtein distance, for suggesting the command a typo meant.</summary>

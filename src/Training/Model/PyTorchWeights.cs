@@ -29,11 +29,14 @@ internal static class PyTorchWeights
     }
 
     /// <summary>Writes both files into <paramref name="run"/>, each atomically.</summary>
-    public static void Write(Runs.RunDirectory run, Mlp model)
+    public static void Write(Runs.RunDirectory run, Mlp model) => Write(model, run.File(SafetensorsFile), run.File(PickleFile));
+
+    /// <summary>Writes θ as a safetensors file and as a torch.save pickle, each atomically.</summary>
+    public static void Write(Mlp model, string safetensors, string pickle)
     {
         var dict = StateDict(model);
-        Runs.RunDirectory.WriteAtomically(run.File(SafetensorsFile), s => Safetensors.SaveStateDict(s, dict, leaveOpen: true));
-        Runs.RunDirectory.WriteAtomically(run.File(PickleFile), s => PyTorchPickler.PickleStateDict(s, dict, leaveOpen: true));
+        Runs.RunDirectory.WriteAtomically(safetensors, s => Safetensors.SaveStateDict(s, dict, leaveOpen: true));
+        Runs.RunDirectory.WriteAtomically(pickle, s => PyTorchPickler.PickleStateDict(s, dict, leaveOpen: true));
     }
 
     /// <summary>

@@ -58,8 +58,16 @@ internal sealed record Checkpoint(int Step, double Seconds, string Model, string
         var path = run.File(FileName);
         if (!File.Exists(path)) throw new ProbesError($"{path} is missing: this run has no checkpoint to resume from.");
         Checkpoint? checkpoint;
-        try { checkpoint = JsonSerializer.Deserialize<Checkpoint>(File.ReadAllText(path), SettingsResolver.Json); }
-        catch (JsonException e) { throw new ProbesError($"{path} is unreadable: {e.Message.Split(". ")[0]}."); }
+        try
+        {
+            var node = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path)) as System.Text.Json.Nodes.JsonObject
+                ?? throw new ProbesError($"{path} is not a JSON object.");
+            checkpoint = SettingKeys.Normalized(node).Deserialize<Checkpoint>(SettingsResolver.Json);     // earlier versions: kebab-case
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
+        {
+            throw new ProbesError($"{path} is unreadable: {e.Message.Split(". ")[0]}.");
+        }
         if (checkpoint is null) throw new ProbesError($"{path} is empty.");
         foreach (var file in new[] { checkpoint.Model, checkpoint.ProbeState })
         {
@@ -73,15 +81,20 @@ internal sealed record Checkpoint(int Step, double Seconds, string Model, string
         return checkpoint;
     }
 
-    /// <summary>Puts θ and the probes' state back; an unreadable file is one line (checked before any trace is cut).</summary>
-    public void Restore(RunDirectory run, Mlp model, ProbeSuite suite, Device device)
+    /// <summary>Puts θ_step back into <paramref name="model"/> (of the run's architecture); an unreadable file is one line.</summary>
+    public void RestoreModel(RunDirectory run, Mlp model)
     {
         try { model.load(run.File(Model)); }
         catch (Exception e) when (e is not ProbesError)
         {
-            throw new
-            ProbesError($"{run.File(Model)} is unreadable ({e.GetType().Name}); nothing was changed.");
+            throw new ProbesError($"{run.File(Model)} is unreadable ({e.GetType().Name}); nothing was changed.");
         }
+    }
+
+    /// <summary>Puts θ and the probes' state back; an unreadable file is one line (checked before any trace is cut).</summary>
+    public void Restore(RunDirectory run, Mlp model, ProbeSuite suite, Device device)
+    {
+        RestoreModel(run, model);
         try
         {
             using var stream = File.OpenRead(run.File(ProbeState));

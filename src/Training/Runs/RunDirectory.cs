@@ -47,6 +47,15 @@ internal sealed class RunDirectory : IDisposable
         return run;
     }
 
+    /// <summary>An existing run folder to read (export, report), without its lock: the run may still be going.</summary>
+    public static RunDirectory ForReading(string path)
+    {
+        if (!Directory.Exists(path)) throw new ProbesError($"{path}: no such run directory.");
+        if (!System.IO.File.Exists(System.IO.Path.Combine(path, ConfigFile.Name)))
+            throw new ProbesError($"{path}: no config.json there, so it is not a run directory.");
+        return new RunDirectory(path);
+    }
+
     private void Lock()
     {
         try

@@ -83,4 +83,32 @@ public class PyTorchWeightsTests
         var b = File.ReadAllLines(Path.Combine(dir.Combine("b"), "train.csv"));
         Assert.Equal(a[^1].Split(',')[1], b[1].Split(',')[1]);
     }
+
+    [Fact]
+    public void ExportWritesTheCheckpointsThetaForPyTorchEvenWhileTheRunIsLocked()
+    {
+        using var cifar = new SyntheticCifar(train: 32, test: 8);
+        using var dir = new TempDirectory();
+        string run = dir.Combine("a");
+        Assert.Equal(0, CommandLineTests.Probes("train", "--data", cifar.Folder, "--n", "8", "--n-test", "0", "--width", "16", "--steps", "3",
+            "--probe-every", "0", "--out", run).Exit);
+        using (new FileStream(Path.Combine(run, "run.lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None))
+        {
+            var (exit, output, err) = CommandLineTests.Probes("export", run, "--out", dir.Combine("export"), "--json");
+            Assert.True(exit == 0, err);
+            Assert.Equal(3, System.Text.Json.JsonDocument.Parse(output).RootElement.GetProperty("step").GetInt32());
+        }
+        // The final checkpoint holds the final θ: the same safetensors, byte for byte, as the run's own weights file, and
+        // the pickle (a zip whose entries carry their write time) loads to the same θ bit for bit.
+        Assert.Equal(File.ReadAllBytes(Path.Combine(run, "weights.safetensors")),
+            File.ReadAllBytes(Path.Combine(dir.Combine("export"), "weights-step-000003.safetensors")));
+        using var own = Network(seed: 1);
+        using var exported = Network(seed: 2);
+        PyTorchWeights.Load(own, Path.Combine(run, "weights.pt"));
+        PyTorchWeights.Load(exported, Path.Combine(dir.Combine("export"), "weights-step-000003.pt"));
+        Assert.True(own.parameters().Zip(exported.parameters()).All(p => p.First.eq(p.Second).all().item<bool>()));
+        var (code, _, error) = CommandLineTests.Probes("export", dir.Combine("absent"));
+        Assert.Equal(2, code);
+        Assert.Single(error.Trim().Split('\n'));
+    }
 }
