@@ -64,6 +64,7 @@ internal static class SweepCommand
         var index = new Option<int?>("--index") { Description = "Run this point only (default: $SLURM_ARRAY_TASK_ID or $JOB_COMPLETION_INDEX)." };
         var workers = new Option<int?>("--workers") { Description = "Run every unfinished point here, this many at a time." };
         var threads = new Option<int?>("--threads") { Description = "Torch threads per run (with --workers: cores divided between them)." };
+        threads.Validators.Add(r => { if (r.GetValueOrDefault<int?>() is < 1) r.AddError("--threads must be ≥ 1."); });
         var command = new Command("run", "Run sweep points: new runs start, interrupted ones resume, finished ones are skipped.") { dir, index,
             workers, threads };
         command.SetAction(r =>

@@ -10,7 +10,7 @@ namespace Probes.Tests;
 /// </summary>
 public class ResumeTests(Xunit.Abstractions.ITestOutputHelper output)
 {
-    private static string[] Args(string data, string run, string dtype) =>
+    internal static string[] Args(string data, string run, string dtype) =>
     [
         "train", "--data", data, "--out", run, "--n", "24", "--n-test", "8", "--width", "16", "--steps", "12",
         "--lr", "0.05", "--dtype", dtype, "--threads", "1", "--checkpoint-every", "4", "--probe-every", "3",
@@ -87,24 +87,31 @@ public class ResumeTests(Xunit.Abstractions.ITestOutputHelper output)
             AssertSameTraces(baseline, run);
         }
 
-        // A SIGKILL at a random moment after the first checkpoint.
-        var random = dir.Combine("random");
-        using (var p = Start(Args(cifar.Folder, random, dtype)))
+        // SIGKILLs at random moments after the first checkpoint: one in each third of the baseline's working time,
+        // from a seed that changes every run and is printed, so a failure can be replayed.
+        int seed = Environment.GetEnvironmentVariable("PROBES_KILL_SEED") is { } given ? int.Parse(given) : Environment.TickCount;
+        output.WriteLine($"{dtype}: kill seed {seed} (PROBES_KILL_SEED={seed} replays it)");
+        var random = new Random(seed);
+        for (int trial = 0; trial < 3; trial++)
         {
-            var clock = Stopwatch.StartNew();
-            while (!File.Exists(Path.Combine(random, "checkpoint.json")) && clock.Elapsed.TotalSeconds < 60) Thread.Sleep(10);
-            var delay = working * (0.05 + 0.75 * new Random(dtype.Length).NextDouble());
-            output.WriteLine($"{dtype}: killed {delay.TotalMilliseconds:F0} ms after the first checkpoint (the baseline worked "
-                + $"{working.TotalMilliseconds:F0} ms)");
-            Thread.Sleep(delay);
-            Assert.False(p.HasExited, "the run finished before the kill: nothing was tested");
-            p.Kill();
-            p.WaitForExit();
+            var killed = dir.Combine($"random-{trial}");
+            using (var p = Start(Args(cifar.Folder, killed, dtype)))
+            {
+                var clock = Stopwatch.StartNew();
+                while (!File.Exists(Path.Combine(killed, "checkpoint.json")) && clock.Elapsed.TotalSeconds < 60) Thread.Sleep(10);
+                var delay = working * (0.05 + 0.75 * (trial + random.NextDouble()) / 3);
+                output.WriteLine($"{dtype}: trial {trial} killed {delay.TotalMilliseconds:F0} ms after the first checkpoint (the baseline "
+                    + $"worked {working.TotalMilliseconds:F0} ms)");
+                Thread.Sleep(delay);
+                Assert.False(p.HasExited, "the run finished before the kill: nothing was tested");
+                p.Kill();
+                p.WaitForExit();
+            }
+            // Killed after its last checkpoint (while writing the weights and summary), the run is complete and a resume says so.
+            bool completed = File.ReadAllText(Path.Combine(killed, "checkpoint.json")).Contains("\"completed\": true");
+            Assert.Equal(completed ? 2 : 0, RunToEnd(["train", "--resume", killed]));
+            AssertSameTraces(baseline, killed);
         }
-        // Killed after its last checkpoint (while writing the weights and summary), the run is complete and a resume says so.
-        bool completed = File.ReadAllText(Path.Combine(random, "checkpoint.json")).Contains("\"completed\": true");
-        Assert.Equal(completed ? 2 : 0, RunToEnd(["train", "--resume", random]));
-        AssertSameTraces(baseline, random);
     }
 
     [Fact]
@@ -146,7 +153,7 @@ public class ResumeTests(Xunit.Abstractions.ITestOutputHelper output)
         Assert.Equal(1 + 15, File.ReadAllLines(Path.Combine(run, "train.csv")).Length);
         var config = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(run, "config.json")))!;
         Assert.Equal(14, config["settings"]!["steps"]!.GetValue<int>());
-        Assert.Equal(12, config["resumes"]![0]!["from-step"]!.GetValue<int>());
+        Assert.Equal(12, config["resumes"]![0]!["from_step"]!.GetValue<int>());
     }
 
     [Fact]
@@ -157,7 +164,7 @@ public class ResumeTests(Xunit.Abstractions.ITestOutputHelper output)
         var finished = dir.Combine("finished");
         Assert.Equal(0, RunToEnd(Args(cifar.Folder, finished, "float32")));
         var checkpoint = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(finished, "checkpoint.json")))!;
-        var files = new[] { checkpoint["model"]!.GetValue<string>(), checkpoint["probe-state"]!.GetValue<string>() };
+        var files = new[] { checkpoint["model"]!.GetValue<string>(), checkpoint["probe_state"]!.GetValue<string>() };
         var damages = new (string Name, Action<string> Apply)[]
         {
             ("truncated to half", f => { using var s = new FileStream(f, FileMode.Open); s.SetLength(s.Length / 2); }),
@@ -230,7 +237,7 @@ public class ResumeTests(Xunit.Abstractions.ITestOutputHelper output)
         Assert.Equal(0, bytesLost);
     }
 
-    private static void CopyDirectory(string from, string to)
+    internal static void CopyDirectory(string from, string to)
     {
         Directory.CreateDirectory(to);
         foreach (var f in Directory.GetFiles(from)) File.Copy(f, Path.Combine(to, Path.GetFileName(f)));
