@@ -1,3 +1,4 @@
+using Spectre.Console;
 using Serilog;
 using Serilog.Core;
 using Serilog.Events;
@@ -30,5 +31,24 @@ public class WarningThrottleTests
         Assert.Equal(3, warnings.Count);
         Assert.Equal(9, ((ScalarValue)warnings[1].Properties["HeldBack"]).Value);
         Assert.Contains("9 more like it", warnings[1].RenderMessage());
+    }
+
+    [Fact]
+    public void WarningsReachSpectresConsoleVerbatimEvenWithMarkupCharacters()
+    {
+        var text = new StringWriter();
+        var console = Spectre.Console.AnsiConsole.Create(new Spectre.Console.AnsiConsoleSettings
+        {
+            Out = new Spectre.Console.AnsiConsoleOutput(text), Ansi = Spectre.Console.AnsiSupport.No,
+            ColorSystem = Spectre.Console.ColorSystemSupport.NoColors,
+        });
+        using var log = new LoggerConfiguration().WriteTo.Sink(new ProgressAwareSink(console)).CreateLogger();
+        // Inside a live progress display, as during a run: the line is written through it, brackets and all.
+        console.Progress().Start(context =>
+        {
+            context.AddTask("steps", maxValue: 2);
+            log.Warning("Step {Step}: λ₁ [{Value}] crossed λ₂", 7, 2.01);
+        });
+        Assert.Contains("Step 7: λ₁ [2.01] crossed λ₂", text.ToString());
     }
 }
