@@ -4,7 +4,10 @@ using Training.Sweeps;
 
 namespace Training.Reports;
 
-/// <summary>A sweep's figures: η·λ₁ of every run overlaid, labelled by its varying settings, and the EOS onset against η.</summary>
+/// <summary>
+/// A sweep's figures: η·λ₁ of every run overlaid, labelled by its varying settings and coloured along the first
+/// numeric axis (viridis, low to high), and the EOS onset against η.
+/// </summary>
 internal static class SweepFigures
 {
     /// <summary>Draws into SWEEP/figures and returns the PNG paths relative to the sweep directory.</summary>
@@ -15,6 +18,7 @@ internal static class SweepFigures
         var saved = new List<string>();
         var sharpness = new Figure("sweep-sharpness", "η·λ₁ of the NTK across the sweep", "step", "η·λ₁");
         bool any = false;
+        var colour = AxisColours(manifest);
         foreach (var p in manifest.Points)
         {
             var runPath = Path.Combine(sweepDir, p.RunDir);
@@ -24,7 +28,7 @@ internal static class SweepFigures
             catch (ProbesError) { continue; }
             var (steps, values) = run.Probe(ProbeColumns.EtaNtk1);
             if (steps.Length == 0) continue;
-            sharpness.Line(steps, values, string.Join(", ", manifest.Axes.Select(a => $"{a} {p.Settings[a]}")));
+            sharpness.Line(steps, values, string.Join(", ", manifest.Axes.Select(a => $"{a} {p.Settings[a]}")), colour?.Invoke(p.Settings));
             any = true;
         }
         if (any)
@@ -44,5 +48,21 @@ internal static class SweepFigures
             }
         }
         return saved;
+    }
+
+    /// <summary>A colour per point from the first axis whose values are all numbers, or null (the palette) when none is.</summary>
+    private static Func<System.Text.Json.Nodes.JsonObject, ScottPlot.Color>? AxisColours(SweepManifest manifest)
+    {
+        static double? Number(System.Text.Json.Nodes.JsonNode? n) =>
+            n is System.Text.Json.Nodes.JsonValue v && v.TryGetValue(out double x) ? x : null;
+        foreach (var axis in manifest.Axes)
+        {
+            var values = manifest.Points.Select(p => Number(p.Settings[axis])).ToList();
+            if (values.Any(v => v is null) || values.Distinct().Count() < 2) continue;
+            double lo = values.Min()!.Value, hi = values.Max()!.Value;
+            var map = new ScottPlot.Colormaps.Viridis();
+            return settings => map.GetColor(0.9 * (Number(settings[axis])!.Value - lo) / (hi - lo));     // 0.9: the top is too pale
+        }
+        return null;
     }
 }
