@@ -27,7 +27,11 @@ internal static class ExportCommand
             using var model = Trainer.Build(settings, dtype, device);
             checkpoint.RestoreModel(run, model);
             string folder = r.GetValue(output) ?? run.Path;
-            Directory.CreateDirectory(folder);
+            try { Directory.CreateDirectory(folder); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)     // as for a run directory: bad --out
+            {
+                throw new ProbesError($"cannot create {folder}: {e.Message}");
+            }
             string stem = Path.Combine(folder, $"weights-step-{checkpoint.Step:D6}");
             PyTorchWeights.Write(model, stem + ".safetensors", stem + ".pt");
             ReportCommands.Print(r.GetValue(json), $"θ at step {checkpoint.Step} → {stem}.safetensors, {stem}.pt",

@@ -110,5 +110,13 @@ public class PyTorchWeightsTests
         var (code, _, error) = CommandLineTests.Probes("export", dir.Combine("absent"));
         Assert.Equal(2, code);
         Assert.Single(error.Trim().Split('\n'));
+        // A folder that cannot be made (a file stands in its way): one line, exit 2 as for a run directory, the run as it was.
+        var before = Directory.GetFiles(run).ToDictionary(f => f, File.ReadAllBytes);
+        File.WriteAllText(dir.Combine("blocker"), "");
+        (code, _, error) = CommandLineTests.Probes("export", run, "--out", Path.Combine(dir.Combine("blocker"), "sub"));
+        Assert.Equal(2, code);
+        Assert.Contains("cannot create", error);
+        Assert.Single(error.Trim().Split('\n'));
+        Assert.All(before, f => Assert.Equal(f.Value, File.ReadAllBytes(f.Key)));
     }
 }

@@ -83,6 +83,13 @@ public class QuadCommandTests
         Assert.Equal(2, exit);
         Assert.Contains("Figure 4 is `probes quad phase`", err);
         Assert.Single(err.Trim().Split('\n'));
+        // An output folder that cannot be made: one line, exit 2, as for any run directory.
+        using var dir = new TempDirectory();
+        File.WriteAllText(dir.Combine("blocker"), "");
+        (exit, _, err) = CommandLineTests.Probes("quad", "figure", "9", "--out", Path.Combine(dir.Combine("blocker"), "f"));
+        Assert.Equal(2, exit);
+        Assert.Contains("cannot create run directory", err);
+        Assert.Single(err.Trim().Split('\n'));
     }
 
     [Fact]
