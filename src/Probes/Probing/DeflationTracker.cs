@@ -41,7 +41,7 @@ internal sealed class DeflationTracker : IDisposable
                 estimated.Vectors.Dispose();
                 space = fresh;
                 estimate = top.Iterations;
-                schedule = schedule.Estimated();
+                schedule = schedule.Estimated(estimate);
             }
             var result = DeflatedDavidson.Solve(op, start, space, o.K, o.Tolerance, o.MaxIterations, seed);
             schedule = schedule.Solved(result.Iterations, o.DeflationRefreshAbove);
