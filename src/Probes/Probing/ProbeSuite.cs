@@ -111,7 +111,8 @@ public sealed partial class ProbeSuite : IDisposable
     {
         var (point, record) = (probe.Point, probe.Record);
         double eta = _options.LearningRate;
-        using var ntk = SolveTop(ModelOperators.Ntk(point), "ntk", _ntkDeflation, probe, probe.Start(_ntk, point.OutputSize), 1);
+        using var ntk = SolveTop(ModelOperators.Ntk(point), "ntk", _ntkDeflation, probe, probe.Start(_ntk, point.OutputSize), 1,
+            _options.Tolerance);
         var vectors = AlignWithPrevious(ntk.Top.Select(p => p.Vector).ToArray(), record);
         for (int i = 0; i < ntk.Top.Count; i++) record.Set(ProbeColumns.Ntk(i + 1), ntk.Top[i].Value);
         probe.Lambda1 = ntk.Top[0].Value;
@@ -138,7 +139,7 @@ public sealed partial class ProbeSuite : IDisposable
     {
         var (point, record) = (probe.Point, probe.Record);
         using var hessian = SolveTop(ModelOperators.LossHessian(point), "hess", _hessianDeflation, probe,
-            probe.Start(_hessian, point.ParameterSize), 2);
+            probe.Start(_hessian, point.ParameterSize), 2, _options.HessianTolerance);
         var top = DroppedZeros.Top([.. hessian.Top.Select(p => p.Value)], point.DroppedDirections);
         for (int i = 0; i < top.Length; i++) record.Set(ProbeColumns.Hessian(i + 1), top[i]);
         record.Set(ProbeColumns.EtaHessian1, _options.LearningRate * top[0]);
@@ -207,11 +208,11 @@ public sealed partial class ProbeSuite : IDisposable
     /// otherwise. {name}_iters counts every matvec, {name}_deflation_iters the part spent estimating the space.
     /// </summary>
     private LanczosResult SolveTop(ILinearOperator op, string name, DeflationTracker deflation, Probe probe, Tensor[] start,
-        int seedOffset)
+        int seedOffset, double tolerance)
     {
         int size = (int)Math.Min(_options.Deflation, op.Size - _options.K - 1);
         bool stepByStep = _probes.Count > 0 && _probes[0].Step == probe.Step - 1 && start.Length == _options.K;
-        LanczosResult Lanczos() => Solve(op, SpectrumEnd.Largest, _options.K, start, seedOffset, _options.Tolerance);
+        LanczosResult Lanczos() => Solve(op, SpectrumEnd.Largest, _options.K, start, seedOffset, tolerance);
         if (!(size >= 1 && stepByStep))
         {
             var lanczos = Lanczos();
@@ -219,7 +220,7 @@ public sealed partial class ProbeSuite : IDisposable
             probe.Record.Set(ProbeColumns.Iterations(name), lanczos.Iterations);
             return lanczos;
         }
-        var solved = deflation.Solve(op, start, size, _options, SeedFor(6 + seedOffset), Lanczos);
+        var solved = deflation.Solve(op, start, size, _options with { Tolerance = tolerance }, SeedFor(6 + seedOffset), Lanczos);
         probe.Commits.Add(solved.Commit);
         probe.Rollbacks.Add(solved.Rollback);
         probe.Record.Set(ProbeColumns.DeflationIterations(name), solved.EstimateMatvecs);

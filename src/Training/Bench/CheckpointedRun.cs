@@ -22,7 +22,7 @@ internal sealed class CheckpointedRun : IDisposable
 
     /// <param name="tolerance">Overrides the run's NTK/Hessian probe tolerance (to measure the cost of another).</param>
     /// <param name="qTolerance">Overrides the run's Q₁/Q_r probe tolerance.</param>
-    public CheckpointedRun(string path, int threads, double? tolerance = null, double? qTolerance = null)
+    public CheckpointedRun(string path, int threads, ProbeTolerances? tolerances = null)
     {
         set_num_threads(threads);
         _run = RunDirectory.Open(path);
@@ -32,21 +32,28 @@ internal sealed class CheckpointedRun : IDisposable
         DataFolder = CifarLocator.Resolve(Settings.Data);
         Data = CifarDataset.Load(DataFolder, Settings.N, 0, dtype, device);
         Model = Trainer.Build(Settings, dtype, device);
-        Suite = new ProbeSuite(Options(tolerance ?? Settings.ProbeTol, qTolerance ?? Settings.ProbeQTol));
+        Suite = new ProbeSuite(Options(tolerances ?? new(null, null, null)));
         Checkpoint.Restore(_run, Model, Suite, device);
     }
 
+    /// <summary>The run's own tolerances.</summary>
+    public ProbeTolerances Own => new(Settings.ProbeTol, Settings.ProbeHessTol, Settings.ProbeQTol);
+
     /// <summary>Another suite with the run's probe settings at these tolerances, holding the checkpoint's probe state.</summary>
-    public ProbeSuite NewSuite(double tolerance, double qTolerance)
+    public ProbeSuite NewSuite(ProbeTolerances tolerances)
     {
-        var suite = new ProbeSuite(Options(tolerance, qTolerance));
+        var suite = new ProbeSuite(Options(tolerances));
         using var stream = File.OpenRead(_run.File(Checkpoint.ProbeState));
         suite.Import(ProbeState.Read(stream), Data.TrainInputs.device);
         return suite;
     }
 
-    private ProbeOptions Options(double tolerance, double qTolerance) =>
-        Trainer.ProbeOptionsOf(Settings) with { Tolerance = tolerance, QTolerance = qTolerance };
+    private ProbeOptions Options(ProbeTolerances t) => Trainer.ProbeOptionsOf(Settings) with
+    {
+        Tolerance = t.Ntk ?? Settings.ProbeTol,
+        HessianTolerance = t.Hessian ?? Settings.ProbeHessTol,
+        QTolerance = t.Q ?? Settings.ProbeQTol,
+    };
 
     public MlpPoint Point() => new(Model, Data.TrainInputs, Data.TrainTargets, Data.TrainSpan);
 

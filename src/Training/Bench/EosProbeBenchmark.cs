@@ -14,13 +14,13 @@ namespace Training.Bench;
 /// </summary>
 internal static class EosProbeBenchmark
 {
-    public static int Run(string runPath, int threads, int steps, double? tolerance = null, double? qTolerance = null)
+    public static int Run(string runPath, int threads, int steps, ProbeTolerances? tolerances = null)
     {
-        using var run = new CheckpointedRun(runPath, threads, tolerance, qTolerance);
+        using var run = new CheckpointedRun(runPath, threads, tolerances);
         var (settings, checkpoint, data, model, suite) = (run.Settings, run.Checkpoint, run.Data, run.Model, run.Suite);
         double stepSeconds = TrainingStepSeconds(model, data);
         Console.WriteLine($"probes bench --run {runPath}: from step {checkpoint.Step}, n = {settings.N}, {get_num_threads()} threads, "
-            + $"tolerance {tolerance ?? settings.ProbeTol:G2} (Q {qTolerance ?? settings.ProbeQTol:G2}); "
+            + $"tolerances {tolerances?.Or(run.Own) ?? run.Own}; "
             + $"one training step {stepSeconds * 1000:F0} ms");
         Console.WriteLine("step  η·λ₁     z₁          ntk (est)  hess (est)  q1  qr  (matvecs)  warm_lag  probe s  = training steps");
         for (int t = 0; t < steps; t++)

@@ -32,15 +32,15 @@ internal static class ToleranceStudy
         using var twin = new Float64Twin(run);
         bool float32 = run.Model.parameters().First().dtype == ScalarType.Float32;
         // Rows: the uniform float64 tolerances, the run's own (float64, then its own dtype for float32 runs), then the reference.
-        var (own, ownQ) = (run.Settings.ProbeTol, run.Settings.ProbeQTol);
-        (string Label, double Tol, double QTol)[] rows =
+        var own = run.Own;
+        (string Label, ProbeTolerances Tolerances)[] rows =
         [
-            .. Tolerances.Select(t => ($"{t:0e0}", t, t)), ($"{own:0e0}/q{ownQ:0e0}", own, ownQ),
-            .. float32 ? new[] { ("f32 run's", own, ownQ) } : [],
-            ($"ref {Reference:0e0}", Reference, Reference),
+            .. Tolerances.Select(t => ($"{t:0e0}", ProbeTolerances.All(t))), ($"{own.Ntk:0e0}/h{own.Hessian:0e0}/q{own.Q:0e0}", own),
+            .. float32 ? new[] { ("f32 run's", own) } : [],
+            ($"ref {Reference:0e0}", ProbeTolerances.All(Reference)),
         ];
         var labels = rows.Select(r => r.Label).ToArray();
-        var suites = rows.Select(r => run.NewSuite(r.Tol, r.QTol)).ToList();
+        var suites = rows.Select(r => run.NewSuite(r.Tolerances)).ToList();
         int onRunNetwork = float32 ? rows.Length - 2 : -1;
         try
         {

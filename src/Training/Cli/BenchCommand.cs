@@ -49,7 +49,11 @@ internal static class BenchCommand
         command.Options.Add(scenario);
         var tolerance = new Option<double?>("--probe-tol")
         {
-            Description = "With --run: solve the NTK and the Hessian to this relative residual instead of the run's own."
+            Description = "With --run: solve the NTK to this relative residual instead of the run's own."
+        };
+        var hessTolerance = new Option<double?>("--probe-hess-tol")
+        {
+            Description = "With --run: solve the loss Hessian to this relative residual instead of the run's own."
         };
         var qTolerance = new Option<double?>("--probe-q-tol")
         {
@@ -59,6 +63,7 @@ internal static class BenchCommand
         command.Options.Add(toleranceStudy);
         command.Options.Add(deflationStudy);
         command.Options.Add(tolerance);
+        command.Options.Add(hessTolerance);
         command.Options.Add(qTolerance);
         command.Options.Add(n);
         command.Options.Add(threads);
@@ -69,13 +74,13 @@ internal static class BenchCommand
             ? Bench.ScenarioBenchmark.RunOne(result.GetValue(data), one, result.GetValue(threads), result.GetValue(steps))
             : result.GetValue(scenarios) ? Bench.ScenarioBenchmark.Run(result.GetValue(data), result.GetValue(threads), result.GetValue(steps))
             : Run(result.GetValue(run), [result.GetValue(study), result.GetValue(toleranceStudy), result.GetValue(deflationStudy)],
-                (result.GetValue(tolerance), result.GetValue(qTolerance)), result.GetValue(steps), result.GetValue(data), result.GetValue(n),
-                result.GetValue(threads)));
+                new Bench.ProbeTolerances(result.GetValue(tolerance), result.GetValue(hessTolerance), result.GetValue(qTolerance)),
+                result.GetValue(steps), result.GetValue(data), result.GetValue(n), result.GetValue(threads)));
         return command;
     }
 
     /// <summary>Checks the combination of options, then runs the one benchmark they name.</summary>
-    private static int Run(string? run, bool[] studies, (double? Ntk, double? Q) tolerances, int steps, string? data, int n, int threads)
+    private static int Run(string? run, bool[] studies, Bench.ProbeTolerances tolerances, int steps, string? data, int n, int threads)
     {
         var (ntkStudy, toleranceStudy, deflationStudy) = (studies[0], studies[1], studies[2]);
         int chosen = studies.Count(b => b);
@@ -85,7 +90,8 @@ internal static class BenchCommand
         if (chosen > 1) throw new ProbesError("choose one of --ntk-study, --tolerance-study and --deflation-study.");
         if (steps < 1) throw new ProbesError($"--probe-steps must be positive, got {steps}.");
         double loosest = Config.SettingsValidator.MaxProbeTolerance;      // the same range as train's
-        foreach (var (flag, value) in new[] { ("--probe-tol", tolerances.Ntk), ("--probe-q-tol", tolerances.Q) })
+        var flags = new[] { ("--probe-tol", tolerances.Ntk), ("--probe-hess-tol", tolerances.Hessian), ("--probe-q-tol", tolerances.Q) };
+        foreach (var (flag, value) in flags)
         {
             if (value is { } tol && !(tol > 0 && tol <= loosest)) throw new ProbesError($"{flag} must be in (0, {loosest}], got {tol}.");
             if (value is not null && (run is null || chosen > 0)) throw new ProbesError($"{flag} applies to bench --run RUN_DIR (without a study).");
@@ -94,6 +100,6 @@ internal static class BenchCommand
         if (ntkStudy) return Bench.NtkWarmStartStudy.Run(run, threads, steps);
         if (toleranceStudy) return Bench.ToleranceStudy.Run(run, threads, steps);
         if (deflationStudy) return Bench.DeflationStudy.Run(run, threads, steps);
-        return Bench.EosProbeBenchmark.Run(run, threads, steps, tolerances.Ntk, tolerances.Q);
+        return Bench.EosProbeBenchmark.Run(run, threads, steps, tolerances);
     }
 }

@@ -44,7 +44,9 @@ internal sealed class SettingsOptions
         Add<string[]>("--probe-window", "A:B: probe every step from A to B (repeatable).", many: true);
         Add<double>("--probe-above", "Probe every step while the last η·λ₁ exceeds this (default {default}; presets: off).");
         Add<int>("--probe-k", "Eigenpairs of the NTK and the Hessian (default {default}).");
-        Add<double>("--probe-tol", "Relative residual tolerance of the NTK and Hessian solves (default {default}).");
+        Add<double>("--probe-tol", "Relative residual tolerance of the NTK solves, which give v₁ and so z₁ (default {default}).");
+        Add<double>("--probe-hess-tol",
+            "Relative residual tolerance of the loss-Hessian solves, whose eigenvalues alone are traced (default {default}).");
         Add<double>("--probe-q-tol", "Relative residual tolerance of the Q₁ and Q_r both-ends solves (default {default}).");
         Add<int>("--probe-max-iter", "Lanczos iteration cap per operator (default {default}).");
         Add<int>("--probe-q-every",

@@ -29,7 +29,7 @@ internal static class SettingsValidator
         Require(s.ProbeK >= 1, $"probe-k must be ≥ 1, got {s.ProbeK}.");
         long outputs = (long)s.Outputs * s.N;
         Require(s.ProbeK <= outputs, $"probe-k {s.ProbeK} exceeds the NTK's size D = {outputs}.");
-        foreach (var (name, tolerance) in new[] { ("probe-tol", s.ProbeTol), ("probe-q-tol", s.ProbeQTol) })
+        foreach (var (name, tolerance) in new[] { ("probe-tol", s.ProbeTol), ("probe-hess-tol", s.ProbeHessTol), ("probe-q-tol", s.ProbeQTol) })
             Require(tolerance > 0 && tolerance <= MaxProbeTolerance,
                 $"{name} must be in (0, {MaxProbeTolerance}] (a relative residual; looser solves converge to wrong eigenvalues), got {tolerance}.");
         Require(s.ProbeAbove is null || double.IsFinite(s.ProbeAbove.Value), $"probe-above must be a finite number, got {s.ProbeAbove}.");

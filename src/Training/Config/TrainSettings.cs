@@ -44,6 +44,7 @@ internal sealed record TrainSettings
     public double? ProbeAbove { get; init; } = 1.9;
     public int ProbeK { get; init; } = ProbeOptions.DefaultK;
     public double ProbeTol { get; init; } = LanczosOptions.DefaultTolerance;
+    public double ProbeHessTol { get; init; } = ProbeOptions.DefaultHessianTolerance;
     public double ProbeQTol { get; init; } = ProbeOptions.DefaultQTolerance;
     public int ProbeMaxIter { get; init; } = LanczosOptions.DefaultMaxIterations;
     public int ProbeDeflate { get; init; } = ProbeOptions.DefaultDeflation;

@@ -76,7 +76,8 @@ internal sealed class Trainer
     /// <summary>The probe suite's settings from a run's: the one place they are mapped, for training, bench and fit.</summary>
     internal static ProbeOptions ProbeOptionsOf(TrainSettings s) => new()
     {
-        LearningRate = s.Lr, Kinds = ProbeOptions.ParseKinds(s.Probes), K = s.ProbeK, Tolerance = s.ProbeTol, QTolerance = s.ProbeQTol,
+        LearningRate = s.Lr, Kinds = ProbeOptions.ParseKinds(s.Probes), K = s.ProbeK, Tolerance = s.ProbeTol, HessianTolerance = s.ProbeHessTol,
+        QTolerance = s.ProbeQTol,
         MaxIterations = s.ProbeMaxIter, Deflation = s.ProbeDeflate, QEvery = s.ProbeQEvery, SpectrumSize = s.SpectraM, Seed = s.Seed,
         DensityVectors = s.SpectraDensity, DensitySteps = s.SpectraDensitySteps,
     };

@@ -15,7 +15,8 @@ public class ProbeCancellationTests
     private static ProbeSuite Suite() =>
         new(new ProbeOptions
         {
-            LearningRate = 0.5, K = 2, Tolerance = 1e-10, QTolerance = 1e-10, MaxIterations = 200, SpectrumSize = 2, QEvery = 2, Deflation = 3,
+            LearningRate = 0.5, K = 2, Tolerance = 1e-10, HessianTolerance = 1e-10,
+            QTolerance = 1e-10, MaxIterations = 200, SpectrumSize = 2, QEvery = 2, Deflation = 3,
         });
 
     /// <summary>Counts the products and cancels at the k-th.</summary>

@@ -53,7 +53,11 @@ public class QuadraticModelTests
     {
         using var model = QuadraticModel.Random(5, 8, 0.4, 0.6, seed: 6);
         using var point = model.At();
-        using var suite = new ProbeSuite(new ProbeOptions { LearningRate = 0.3, K = 2, Tolerance = 1e-12, QTolerance = 1e-12, MaxIterations = 40 });
+        using var suite = new ProbeSuite(new ProbeOptions
+        {
+            LearningRate = 0.3, K = 2, Tolerance = 1e-12, HessianTolerance = 1e-12,
+            QTolerance = 1e-12, MaxIterations = 40
+        });
         var r = suite.Run(point, 0);
         var j = model.Jacobian(model.Theta);
         var top = linalg.eigvalsh(j.matmul(j.t())).max().item<double>();

@@ -29,8 +29,8 @@ public class BenchStudiesTests
         using var dir = new TempDirectory();
         var run = TrainedRun(cifar, dir, n: 24, k: 2);
 
-        var output = Bench("--run", run, "--probe-steps", "2", "--probe-tol", "1e-5");
-        Assert.Contains("tolerance 1E-05", output);
+        var output = Bench("--run", run, "--probe-steps", "2", "--probe-tol", "1e-5", "--probe-hess-tol", "1e-4");
+        Assert.Contains("tolerances NTK 1E-05, Hessian 0.0001, Q 1E-05", output);      // each flag its own, Q the run's
         Assert.Contains("warm_lag", output);
 
         output = Bench("--run", run, "--ntk-study", "--probe-steps", "5");

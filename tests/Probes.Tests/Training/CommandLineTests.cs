@@ -34,6 +34,7 @@ public class CommandLineTests
     [InlineData("--lr must be a finite number, got Infinity", "--lr", "Infinity")]
     [InlineData("probe-tol must be in (0, 0.01]", "--probe-tol", "2")]
     [InlineData("probe-q-tol must be in (0, 0.01]", "--probe-q-tol", "0")]
+    [InlineData("probe-hess-tol must be in (0, 0.01]", "--probe-hess-tol", "0.5")]
     [InlineData("--probe-above must be a finite number", "--probe-above", "NaN")]
     [InlineData("probe-q-every must be ≥ 1", "--probe-q-every", "0")]
     public void BadSettingsGetOneLineAndExitCode2(string message, params string[] args)
@@ -55,6 +56,7 @@ public class CommandLineTests
     [InlineData("--probe-tol must be in (0, 0.01]", "--run", "x", "--probe-tol", "2")]
     [InlineData("--probe-tol applies to bench --run RUN_DIR (without a study)", "--probe-tol", "1e-4")]
     [InlineData("--probe-q-tol must be in (0, 0.01]", "--run", "x", "--probe-q-tol", "NaN")]
+    [InlineData("--probe-hess-tol must be in (0, 0.01]", "--run", "x", "--probe-hess-tol", "-1")]
     public void BadBenchInputIsOneLine(string message, params string[] args)
     {
         var (exit, _, err) = Probes(["bench", .. args]);

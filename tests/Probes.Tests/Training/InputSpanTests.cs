@@ -90,7 +90,8 @@ public class InputSpanTests
         using var span = InputSpan.Of(net.X)!;
         var options = new ProbeOptions
         {
-            LearningRate = 0.5, K = 2, Tolerance = 1e-12, QTolerance = 1e-12, MaxIterations = 300, SpectrumSize = 3, QEvery = 1,
+            LearningRate = 0.5, K = 2, Tolerance = 1e-12, HessianTolerance = 1e-12,
+            QTolerance = 1e-12, MaxIterations = 300, SpectrumSize = 3, QEvery = 1,
         };
         using var fullSuite = new ProbeSuite(options);
         using var reducedSuite = new ProbeSuite(options);
