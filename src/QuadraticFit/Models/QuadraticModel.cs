@@ -37,27 +37,29 @@ public sealed class QuadraticModel : IDisposable
 
     /// <summary>
     /// A random rotation-invariant model: z₀ ~ N(0, σ_z²), G ~ N(0, σ_J²), Q symmetric with unit-variance
-    /// entries, from a seed. The paper's rescaling is σ_z = σ̃_z/D and σ_J = σ̃_J/(DP)^{1/4}.
+    /// off-diagonal entries (or the paper's i.i.d. convention, see <see cref="QConvention"/>), from a seed.
+    /// The paper's rescaling is σ_z = σ̃_z/D and σ_J = σ̃_J/(DP)^{1/4}.
     /// </summary>
-    public static QuadraticModel Random(int d, int p, double sigmaZ, double sigmaJ, long seed)
+    public static QuadraticModel Random(int d, int p, double sigmaZ, double sigmaJ, long seed, QConvention convention = QConvention.Goe)
     {
         using var scope = NewDisposeScope();          // the D·P² temporaries go now, not at the next GC
-        var (xi, gamma, q) = UnitDraws(d, p, seed);
+        var (xi, gamma, q) = UnitDraws(d, p, seed, convention);
         return new QuadraticModel(xi * sigmaZ, gamma * sigmaJ, q);
     }
 
     /// <summary>
     /// The unit draws of a random model of <paramref name="seed"/>, in this order: ξ ~ N(0, I_D) (z₀ = σ_z ξ),
     /// Γ ~ N(0, 1)^{D×P} (G = σ_J Γ) and Q = (A + Aᵀ)/√2 with A ~ N(0, 1)^{D×P×P} (off-diagonal variance 1,
-    /// diagonal 2). Every random model and the phase diagram draw through here, so a seed means one model.
+    /// diagonal 2), or (A + Aᵀ)/2 in the i.i.d. convention. Every random model and the phase diagram draw
+    /// through here, so a seed means one model (and one A in either convention).
     /// </summary>
-    public static (Tensor Xi, Tensor Gamma, Tensor Q) UnitDraws(int d, int p, long seed)
+    public static (Tensor Xi, Tensor Gamma, Tensor Q) UnitDraws(int d, int p, long seed, QConvention convention = QConvention.Goe)
     {
         var generator = new Generator((ulong)seed);
         var xi = randn([d], float64, generator: generator);
         var gamma = randn([d, p], float64, generator: generator);
         var a = randn([d, p, p], float64, generator: generator);
-        return (xi, gamma, (a + a.transpose(1, 2)) / Math.Sqrt(2));
+        return (xi, gamma, (a + a.transpose(1, 2)) / (convention == QConvention.Iid ? 2 : Math.Sqrt(2)));
     }
 
     public static (double SigmaZ, double SigmaJ) Rescaled(double sigmaZTilde, double sigmaJTilde, int d, int p) =>

@@ -19,7 +19,7 @@ public sealed record PowerLaw(double Prefactor, Exponent? SigmaZ, Exponent? Eta,
 public static class NonlinearitySeries
 {
     public static List<NonlinearityPoint> Run(int d, int p, IReadOnlyList<double> sigmaZTilde, IReadOnlyList<double> sigmaJTilde,
-        IReadOnlyList<double> etas, int seeds, Action<int>? pointDone = null)
+        IReadOnlyList<double> etas, int seeds, Action<int>? pointDone = null, Models.QConvention convention = Models.QConvention.Goe)
     {
         var points = new List<NonlinearityPoint>();
         foreach (var sz in sigmaZTilde)
@@ -28,18 +28,28 @@ public static class NonlinearitySeries
                 {
                     var (sigmaZ, sigmaJ) = Models.QuadraticModel.Rescaled(sz, sj, d, p);
                     long first = (long)points.Count * seeds;
-                    points.Add(new NonlinearityPoint(sz, sj, eta, RandomModelStatistics.NonlinearityRatio(d, p, sigmaZ, sigmaJ, eta, seeds, first)));
+                    points.Add(new NonlinearityPoint(sz, sj, eta, RandomModelStatistics.NonlinearityRatio(d, p, sigmaZ, sigmaJ, eta, seeds, first,
+                        convention)));
                     pointDone?.Invoke(points.Count);
                 }
         return points;
     }
 
     /// <summary>
-    /// The large-D, P prefactor A in r_NL ≈ A·η·σ̃_z: √(P / (2(D + P))), for any σ_J. Derived here (not from the
-    /// paper) from concentration of the norms at w = Jᵀz: ‖Q(w, w)‖² ≈ 2D‖w‖⁴ (E[(wᵀQ_αw)²] = 2‖w‖⁴),
-    /// ‖w‖² ≈ σ_z²σ_J²DP, ‖Jw‖² ≈ σ_z²σ_J⁴DP(D + P), so r_NL ≈ ½η·σ_z·√(2D)·√(DP/(D + P)) with σ_z = σ̃_z/D.
+    /// The exact prefactor A in r_NL = A·η·σ̃_z (σ_z = σ̃_z/D) for Gaussian z, J and a Q with E[(wᵀQ_αw)²] = 2v‖w‖⁴:
+    /// A = √(v(D + 2)(P + 2) / (2D(D + P + 1))). Derived here, not from the paper: given z, Jᵀz is N(0, σ_J²‖z‖²I_P), so
+    /// E‖Q(w, w)‖² = 2vD·σ_J⁴σ_z⁴D(D + 2)P(P + 2) and E‖JJᵀz‖² = σ_J⁴σ_z²DP(P + D + 1). Independent of σ_J.
     /// </summary>
-    public static double LimitPrefactor(int d, int p) => Math.Sqrt(p / (2.0 * (d + p)));
+    public static double Prefactor(int d, int p, Models.QConvention convention = Models.QConvention.Goe) =>
+        Math.Sqrt(Models.QConventions.Variance(convention) * (d + 2.0) * (p + 2.0) / (2.0 * d * (d + p + 1.0)));
+
+    /// <summary>
+    /// The large-D, P limit of <see cref="Prefactor"/>: √(vP / (2(D + P))). The paper's ½ (Eq. 27, r_NL = ½ησ_zD = ½ησ̃_z)
+    /// is this limit for the i.i.d. Q (v = ½) as D/P → 0, or for the GOE Q (v = 1) at D = P; the text after Eq. 29,
+    /// r_NL = σ̃_z, drops the ½ and holds in neither.
+    /// </summary>
+    public static double LimitPrefactor(int d, int p, Models.QConvention convention = Models.QConvention.Goe) =>
+        Math.Sqrt(p / (2.0 * (d + p)) * Models.QConventions.Variance(convention));
 
     /// <summary>Weighted least squares of log r_NL on the logs of the axes that vary (var(log r) ≈ (se/r)²).</summary>
     public static PowerLaw Fit(IReadOnlyList<NonlinearityPoint> points)

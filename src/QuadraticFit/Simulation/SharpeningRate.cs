@@ -78,7 +78,7 @@ public static class SharpeningRate
     /// D(b−1)/ρ, so E[λ̈] ≈ 2σ_z²·σ_J²DP²·b and E[λ₁] ≈ σ_J²P·b. Finite sizes converge to it slowly (the
     /// λ₁–λ₂ gap closes like P^{-2/3} relative to the spectrum).
     /// </summary>
-    public static double LimitCoefficient(int d, int p) => 2.0 * p / d;
+    public static double LimitCoefficient(int d, int p, QConvention convention = QConvention.Goe) => 2.0 * p / d * convention.Variance();
 
     /// <summary>λ_max(JJᵀ).</summary>
     public static double TopEigenvalue(Tensor j) => linalg.eigvalsh(j.matmul(j.t()))[-1].item<double>();

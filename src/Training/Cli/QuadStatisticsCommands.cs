@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
+using QuadraticFit.Models;
 using QuadraticFit.Simulation;
 using Training.Reports;
 using Training.Runs;
@@ -24,15 +25,17 @@ internal static class QuadStatisticsCommands
         var flowTime = Opt("--flow-time", "Length of the early gradient-flow curves (0: none).", 0.3);
         var flowSteps = Opt("--flow-steps", "RK4 steps of each flow curve.", 30);
         var flowSeeds = Opt("--flow-seeds", "Models per flow curve.", 40);
+        var convention = ConventionOption();
         var output = new Option<string?>("--out") { Description = "Output directory (default runs/<UTC time>-quad-sharpening)." };
         var json = new Option<bool>("--json") { Description = "Print a JSON object instead of the one-line summary." };
         var command = new Command("sharpening",
             "Theorem 4.1: E[λ̈_max(0)]/E[λ_max(0)] under gradient flow against σ̃_z² for growing D, P, by Monte Carlo with error bars, "
             + "beside the Q-, z-averaged formula and its large-size limit; and early flow curves E[λ_max(t)]/E[λ_max(0)] at the largest size.")
-            { sizes, sigmaZ, sigmaJ, seeds, flowTime, flowSteps, flowSeeds, output, json };
+            { sizes, sigmaZ, sigmaJ, seeds, flowTime, flowSteps, flowSeeds, convention, output, json };
         command.SetAction(r =>
         {
             var shapes = ListArguments.Sizes(r.GetValue(sizes)!);
+            var q = Convention(r.GetValue(convention)!);
             foreach (var (dd, pp) in shapes) FitsInMemory(dd, pp);
             var zs = ListArguments.Numbers(r.GetValue(sigmaZ)!, "--sigma-z");
             double sj = Positive(r.GetValue(sigmaJ), "--sigma-j");
@@ -51,7 +54,7 @@ internal static class QuadStatisticsCommands
             var clock = Stopwatch.StartNew();
             int total = shapes.Count * zs.Length;
             var points = ProgressDisplay.Run(total, progress =>
-                SharpeningSeries.Run(shapes, zs, sj, n, done => progress.Report(done, total, $"point {done}/{total}")));
+                SharpeningSeries.Run(shapes, zs, sj, n, done => progress.Report(done, total, $"point {done}/{total}"), q));
             var coefficients = SharpeningSeries.Coefficients(points);
             WriteSharpening(run.File("sharpening.csv"), points);
             var figures = new List<string> { QuadStatisticsFigures.Sharpening(points, coefficients, n).Save(run.Path),
@@ -68,16 +71,16 @@ internal static class QuadStatisticsCommands
             double seconds = clock.Elapsed.TotalSeconds;
             var line = string.Join("; ", coefficients.Select(c =>
                 $"D={c.D},P={c.P}: c̃ = {c.Measured.Mean:G4} ± {c.Measured.StandardError:G2} (formula {c.Predicted.Mean:G4}, limit "
-                    + $"{SharpeningRate.LimitCoefficient(c.D, c.P):G4}, χ²/dof "
+                    + $"{c.Limit:G4}, χ²/dof "
                         + $"{c.ChiSquaredPerDof?.ToString("F2", CultureInfo.InvariantCulture) ?? "n/a"})"));
-            ReportCommands.Print(r.GetValue(json), $"E[λ̈]/E[λ] = c̃·σ̃_z²: {line}; {seconds:F1} s → {run.Path}",
+            ReportCommands.Print(r.GetValue(json), $"E[λ̈]/E[λ] = c̃·σ̃_z² (Q {q.Name()}): {line}; {seconds:F1} s → {run.Path}",
                 new
                 {
-                    directory = run.Path, seconds, seeds = n, sigmaJTilde = sj,
+                    directory = run.Path, seconds, seeds = n, sigmaJTilde = sj, qConvention = q.Name(),
                     coefficients = coefficients.Select(c => new
                     {
                         c.D, c.P, c.Measured, c.Predicted, c.ChiSquaredPerDof,
-                        limit = SharpeningRate.LimitCoefficient(c.D, c.P)
+                        limit = c.Limit
                     }),
                     points, figures
                 });
@@ -94,14 +97,16 @@ internal static class QuadStatisticsCommands
         var sigmaJ = Opt("--sigma-j", "σ̃_J values, comma-separated.", "0.25,0.5,1,2");
         var eta = Opt("--lr", "η values, comma-separated.", "0.25,0.5,1,2");
         var seeds = Opt("--seeds", "Random models per grid point (each point draws its own).", 100);
+        var convention = ConventionOption();
         var output = new Option<string?>("--out") { Description = "Output directory (default runs/<UTC time>-quad-nonlinearity)." };
         var json = new Option<bool>("--json") { Description = "Print a JSON object instead of the one-line summary." };
         var command = new Command("nonlinearity",
             "The nonlinearity ratio r_NL (Eq. 27) of random models on a σ̃_z × σ̃_J × η grid: CSV, figure and fitted power-law exponents.")
-            { d, p, sigmaZ, sigmaJ, eta, seeds, output, json };
+            { d, p, sigmaZ, sigmaJ, eta, seeds, convention, output, json };
         command.SetAction(r =>
         {
             int dd = r.GetValue(d), pp = r.GetValue(p), n = r.GetValue(seeds);
+            var q = Convention(r.GetValue(convention)!);
             if (dd < 1 || pp < 1) throw new ProbesError("--D and --P must be positive.");
             FitsInMemory(dd, pp);
             if (n < 2) throw new ProbesError("--seeds must be at least 2 (standard errors need two samples).");
@@ -112,9 +117,9 @@ internal static class QuadStatisticsCommands
             var clock = Stopwatch.StartNew();
             int total = zs.Length * js.Length * etas.Length;
             var points = ProgressDisplay.Run(total, progress =>
-                NonlinearitySeries.Run(dd, pp, zs, js, etas, n, done => progress.Report(done, total, $"point {done}/{total}")));
+                NonlinearitySeries.Run(dd, pp, zs, js, etas, n, done => progress.Report(done, total, $"point {done}/{total}"), q));
             var law = NonlinearitySeries.Fit(points);
-            double limit = NonlinearitySeries.LimitPrefactor(dd, pp);
+            double exact = NonlinearitySeries.Prefactor(dd, pp, q), limit = NonlinearitySeries.LimitPrefactor(dd, pp, q);
             using (var csv = new CsvTrace(run.File("nonlinearity.csv"), ["sigma_z_tilde", "sigma_j_tilde", "eta", "r_nl", "r_nl_se", "seeds"]))
                 foreach (var x in points)
                     csv.Write(new Dictionary<string, double>
@@ -122,20 +127,31 @@ internal static class QuadStatisticsCommands
                         ["sigma_z_tilde"] = x.SigmaZTilde, ["sigma_j_tilde"] = x.SigmaJTilde, ["eta"] = x.Eta,
                         ["r_nl"] = x.Ratio.Mean, ["r_nl_se"] = x.Ratio.StandardError, ["seeds"] = x.Ratio.Samples,
                     });
-            var figure = QuadStatisticsFigures.Nonlinearity(points, law, dd, pp).Save(run.Path);
+            var figure = QuadStatisticsFigures.Nonlinearity(points, law, dd, pp, q).Save(run.Path);
             static string Show(string name, Exponent? e) => e is null ? $"{name}: not varied" : $"{name}^{e.Value:F3}±{e.StandardError:F3}";
             double seconds = clock.Elapsed.TotalSeconds;
             ReportCommands.Print(r.GetValue(json),
                 $"r_NL ≈ {law.Prefactor:G4}·{Show("σ̃_z", law.SigmaZ)}·{Show("η", law.Eta)}·{Show("σ̃_J", law.SigmaJ)} "
-                + $"(large-size law {limit:G4}·σ̃_z·η); {seconds:F1} s → {run.Path}",
+                + $"(exact {exact:G4}·σ̃_z·η, large-size law {limit:G4}, Q {q.Name()}); {seconds:F1} s → {run.Path}",
                 new
                 {
-                    directory = run.Path, seconds, d = dd, p = pp, seeds = n, powerLaw = law, limitPrefactor = limit, points,
+                    directory = run.Path, seconds, d = dd, p = pp, seeds = n, qConvention = q.Name(), powerLaw = law,
+                    exactPrefactor = exact, limitPrefactor = limit, points,
                     figures = new[] { figure }
                 });
             return 0;
         });
         return command;
+    }
+
+    private static Option<string> ConventionOption() => Opt("--q-convention",
+        "How Q is drawn: goe (off-diagonal variance 1, diagonal 2) or iid (the paper's \"i.i.d. elements with variance 1\", whose symmetric "
+            + "part has off-diagonal variance ½: Q/√2, halving every constant quadratic in Q).", "goe");
+
+    private static QuadraticFit.Models.QConvention Convention(string name)
+    {
+        try { return QuadraticFit.Models.QConventions.Parse(name); }
+        catch (ArgumentException e) { throw new ProbesError("--q-convention: " + e.Message); }
     }
 
     private static List<FlowCurveAt> RunFlows(List<SharpeningPoint> points, int seeds, double dt, int steps, IProgress progress)
@@ -144,7 +160,7 @@ internal static class QuadStatisticsCommands
         foreach (var pt in points)
         {
             var (sz, sj) = QuadraticFit.Models.QuadraticModel.Rescaled(pt.SigmaZTilde, pt.SigmaJTilde, pt.D, pt.P);
-            curves.Add(new FlowCurveAt(pt, RandomModelStatistics.Flow(pt.D, pt.P, sz, sj, seeds, dt, steps)));
+            curves.Add(new FlowCurveAt(pt, RandomModelStatistics.Flow(pt.D, pt.P, sz, sj, seeds, dt, steps, convention: pt.Convention)));
             progress.Report(curves.Count, points.Count, $"flow {curves.Count}/{points.Count}");
         }
         return curves;
@@ -162,7 +178,7 @@ internal static class QuadStatisticsCommands
                 ["D"] = x.D, ["P"] = x.P, ["sigma_z_tilde"] = x.SigmaZTilde, ["sigma_j_tilde"] = x.SigmaJTilde,
                 ["ratio"] = e.Ratio.Mean, ["ratio_se"] = e.Ratio.StandardError, ["predicted"] = e.Predicted.Mean,
                 ["predicted_se"] = e.Predicted.StandardError,
-                ["limit"] = SharpeningRate.LimitCoefficient(x.D, x.P) * x.SigmaZTilde * x.SigmaZTilde,
+                ["limit"] = SharpeningRate.LimitCoefficient(x.D, x.P, x.Convention) * x.SigmaZTilde * x.SigmaZTilde,
                 ["lambda_mean"] = e.Lambda.Mean, ["lambda_se"] = e.Lambda.StandardError,
                 ["lambda_dot_mean"] = e.LambdaDot.Mean, ["lambda_dot_se"] = e.LambdaDot.StandardError, ["lambda_ddot_mean"] = e.LambdaDdot.Mean,
                 ["lambda_ddot_se"] = e.LambdaDdot.StandardError, ["seeds"] = e.Ratio.Samples,

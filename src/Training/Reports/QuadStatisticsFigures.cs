@@ -27,7 +27,7 @@ internal static class QuadStatisticsFigures
             var line = figure.Line(xs, mine.Select(x => x.Estimate.Predicted.Mean).ToArray(), $"formula, D = {c.D}", color);
             line.LinePattern = LinePattern.Dashed;
         }
-        if (coefficients.Select(c => SharpeningRate.LimitCoefficient(c.D, c.P)).Distinct().ToList() is [double limit])
+        if (coefficients.Select(c => c.Limit).Distinct().ToList() is [double limit])
         {
             double top = points.Max(x => x.SigmaZTilde * x.SigmaZTilde);
             var asymptote = figure.Line([0, top], [0, limit * top], $"large-size limit (2P/D)·σ̃_z² = {limit:G3}·σ̃_z²", Colors.Black);
@@ -48,7 +48,7 @@ internal static class QuadStatisticsFigures
         figure.Plot.Add.ErrorBar(xs, coefficients.Select(c => c.Predicted.Mean).ToArray(),
             coefficients.Select(c => c.Predicted.StandardError).ToArray()).Color = Colors.C1;
         figure.Line(xs, coefficients.Select(c => c.Predicted.Mean).ToArray(), "Q-, z-averaged formula", Colors.C1, markers: true);
-        var limits = coefficients.Select(c => SharpeningRate.LimitCoefficient(c.D, c.P)).ToArray();
+        var limits = coefficients.Select(c => c.Limit).ToArray();
         figure.Line(xs, limits, "large-size limit 2P/D", Colors.Black).LinePattern = LinePattern.Dotted;
         return figure;
     }
@@ -71,7 +71,8 @@ internal static class QuadStatisticsFigures
     }
 
     /// <summary>r_NL/η against σ̃_z for every (η, σ̃_J), coloured by σ̃_J: the collapse onto one line is the law.</summary>
-    public static Figure Nonlinearity(List<NonlinearityPoint> points, PowerLaw law, int d, int p)
+    public static Figure Nonlinearity(List<NonlinearityPoint> points, PowerLaw law, int d, int p,
+        QuadraticFit.Models.QConvention convention = QuadraticFit.Models.QConvention.Goe)
     {
         var figure = new Figure("nonlinearity", $"r_NL/η (Eq. 27) at D = {d}, P = {p}, every η and σ̃_J (±1 s.e.): one line if r_NL ∝ η·σ̃_z", "σ̃_z",
             "r_NL / η");
@@ -91,9 +92,9 @@ internal static class QuadStatisticsFigures
         double eta = points.Select(x => x.Eta).Average();
         double A(double z) => law.Prefactor * Math.Pow(z, law.SigmaZ?.Value ?? 1) * Math.Pow(eta, (law.Eta?.Value ?? 1) - 1);
         figure.Line([lo, hi], [A(lo), A(hi)], $"fit: {law.Prefactor:G3}·σ̃_z^{law.SigmaZ?.Value ?? 1:F3}", Colors.Black);
-        double derived = NonlinearitySeries.LimitPrefactor(d, p);
-        figure.Line([lo, hi], [derived * lo, derived * hi], $"large-size law √(P/(2(D+P)))·σ̃_z = {derived:G3}·σ̃_z", Colors.Gray)
-            .LinePattern = LinePattern.Dotted;
+        double exact = NonlinearitySeries.Prefactor(d, p, convention), limit = NonlinearitySeries.LimitPrefactor(d, p, convention);
+        figure.Line([lo, hi], [exact * lo, exact * hi], $"exact: {exact:G3}·σ̃_z", Colors.Gray);
+        figure.Line([lo, hi], [limit * lo, limit * hi], $"large-size law: {limit:G3}·σ̃_z", Colors.Gray).LinePattern = LinePattern.Dotted;
         return figure;
     }
 }

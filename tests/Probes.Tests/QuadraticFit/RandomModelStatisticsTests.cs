@@ -107,15 +107,55 @@ public class RandomModelStatisticsTests(ITestOutputHelper output)
         Assert.InRange(rise, 0.5 * predicted, 1.05 * predicted + 3 * se);
     }
 
-    [Fact]
-    public void NonlinearityRatioApproachesTheDerivedLargeSizeLaw()
+    [Theory]
+    [InlineData(QConvention.Goe, 20, 40, 300)]
+    [InlineData(QConvention.Iid, 4, 200, 300)]  // the limit is 20% off here
+    [InlineData(QConvention.Goe, 3, 7, 20000)]
+    public void NonlinearityRatioMatchesTheExactFiniteSizeFormula(QConvention convention, int d, int p, int seeds)
     {
-        // r_NL → √(P/(2(D+P)))·η·σ̃_z: norms concentrate, so the mean ratio tends to the ratio of typical norms.
-        const int d = 60, p = 120;
+        // r_NL = η·σ̃_z·√(v(D+2)(P+2)/(2D(D+P+1))) exactly (a ratio of expectations), at any size and any σ_J.
+        const double eta = 0.7;
         var (sigmaZ, sigmaJ) = QuadraticModel.Rescaled(0.5, 0.8, d, p);
-        var r = RandomModelStatistics.NonlinearityRatio(d, p, sigmaZ, sigmaJ, eta: 1.0, seeds: 40);
-        double law = NonlinearitySeries.LimitPrefactor(d, p) * 0.5;
-        output.WriteLine($"D = {d}, P = {p}: r_NL = {r.Mean:G5} ± {r.StandardError:G2}, law {law:G5}");
-        Assert.InRange(r.Mean, law * 0.98 - 3 * r.StandardError, law * 1.02 + 3 * r.StandardError);
+        var r = RandomModelStatistics.NonlinearityRatio(d, p, sigmaZ, sigmaJ, eta, seeds, convention: convention);
+        double exact = eta * 0.5 * NonlinearitySeries.Prefactor(d, p, convention);
+        double limit = eta * 0.5 * NonlinearitySeries.LimitPrefactor(d, p, convention);
+        output.WriteLine($"{convention}, D = {d}, P = {p}: r_NL = {r.Mean:G5} ± {r.StandardError:G2}, exact {exact:G5}, limit {limit:G5}");
+        Assert.InRange(r.Mean, exact - 4 * r.StandardError, exact + 4 * r.StandardError);
+        Assert.True(r.StandardError < 0.05 * exact, "too few seeds to test anything");
+    }
+
+    [Fact]
+    public void TheIidConventionIsTheSameModelWithQScaledByOneOverRootTwo()
+    {
+        var (xi, gamma, goe) = QuadraticModel.UnitDraws(3, 5, seed: 11);
+        var (xi2, gamma2, iid) = QuadraticModel.UnitDraws(3, 5, seed: 11, QConvention.Iid);
+        Assert.Equal(0, (xi - xi2).abs().max().item<double>());
+        Assert.Equal(0, (gamma - gamma2).abs().max().item<double>());
+        Assert.True((iid * Math.Sqrt(2) - goe).abs().max().item<double>() < 1e-15);
+        // Off-diagonal variance ½ and diagonal 1 in the i.i.d. convention: the symmetric part of an i.i.d. unit tensor.
+        var (_, _, big) = QuadraticModel.UnitDraws(200, 60, seed: 3, QConvention.Iid);
+        var off = big[.., 0, 1..].flatten();
+        var diagonal = big.diagonal(dim1: 1, dim2: 2).flatten();
+        Assert.InRange(off.var().item<double>(), 0.47, 0.53);
+        Assert.InRange(diagonal.var().item<double>(), 0.94, 1.06);
+        // Theorem 4.1's averaged formula is quadratic in Q: exactly half on the same Jacobians.
+        var goeRate = RandomModelStatistics.Sharpening(6, 12, 0.3, 0.5, seeds: 4);
+        var iidRate = RandomModelStatistics.Sharpening(6, 12, 0.3, 0.5, seeds: 4, convention: QConvention.Iid);
+        Assert.Equal(goeRate.Lambda.Mean, iidRate.Lambda.Mean);
+        Assert.Equal(0.5 * goeRate.Predicted.Mean, iidRate.Predicted.Mean, 12);
+        Assert.Equal(0.5 * SharpeningRate.LimitCoefficient(10, 20), SharpeningRate.LimitCoefficient(10, 20, QConvention.Iid));
+    }
+
+    [Fact]
+    public void Eq27AsPrintedIsTheLimitForTheIidQAsDOverPVanishesAndForTheGoeQAtDEqualsP()
+    {
+        // ½ησ_zD (Eq. 27) over the exact r_NL, i.e. ½ over the exact prefactor of σ̃_z.
+        static double PrintedOverExact(QConvention c, int d, int p) => 0.5 / NonlinearitySeries.Prefactor(d, p, c);
+        Assert.InRange(PrintedOverExact(QConvention.Iid, 1_000, 1_000_000_000), 0.999, 1.001);
+        Assert.InRange(PrintedOverExact(QConvention.Goe, 1_000_000, 1_000_000), 0.999, 1.001);
+        // The other pairings miss by √2 or more, and the text after Eq. 29 (r_NL = σ̃_z, no ½) by a further 2.
+        Assert.InRange(PrintedOverExact(QConvention.Goe, 1_000, 1_000_000_000), 0.70, 0.71);
+        Assert.InRange(PrintedOverExact(QConvention.Iid, 1_000_000, 1_000_000), 1.41, 1.42);
+        Assert.InRange(PrintedOverExact(QConvention.Goe, 60, 120), 0.80, 0.90);
     }
 }
