@@ -9,8 +9,10 @@ namespace Probes.Eigensolvers;
 /// whose live tensors needed 0.5 GB. <c>malloc_trim(0)</c> returns them; elsewhere it does nothing. Not after
 /// every solve: the next solve would fault the returned pages in again, and once a probe already bounds the
 /// resident memory between probes (a step-by-step probe at n = 5,000 took 3.2–3.8 s either way, within noise).
+/// Random quadratic models trim when disposed: a Monte Carlo over 6,400 models at D = 40, P = 80 otherwise
+/// peaked at 17 GB of freed D·P² blocks.
 /// </summary>
-internal static class NativeHeap
+public static class NativeHeap
 {
     private static bool _unavailable = !OperatingSystem.IsLinux();
 

@@ -102,6 +102,7 @@ public sealed class QuadraticModel : IDisposable
         G.Dispose();
         Q.Dispose();
         Theta.Dispose();
+        Probes.Eigensolvers.NativeHeap.Trim();      // Monte Carlo loops free a D·P² block per model: see NativeHeap
     }
 }
 
