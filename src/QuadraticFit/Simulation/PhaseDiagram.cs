@@ -41,7 +41,7 @@ public static class PhaseDiagram
         Run(d, p, sigmaZTilde, sigmaJTilde, seeds, PhaseStopping.Fixed(steps), eta, dtype, seedDone);
 
     public static List<PhaseCell> Run(int d, int p, double[] sigmaZTilde, double[] sigmaJTilde, int seeds, PhaseStopping stopping,
-        double eta, ScalarType dtype, Action<int>? seedDone = null)
+        double eta, ScalarType dtype, Action<int>? seedDone = null, Models.QConvention convention = Models.QConvention.Goe)
     {
         int cells = sigmaZTilde.Length * sigmaJTilde.Length;
         var finals = new double[cells, seeds];
@@ -59,7 +59,7 @@ public static class PhaseDiagram
         for (int s = 0; s < seeds; s++)
         {
             using var scope = NewDisposeScope();
-            var (xi64, gamma64, q64) = Models.QuadraticModel.UnitDraws(d, p, s);
+            var (xi64, gamma64, q64) = Models.QuadraticModel.UnitDraws(d, p, s, convention);
             var (xi, gamma, q) = (xi64.to(dtype), gamma64.to(dtype), q64.to(dtype).reshape(d * p, p));
             var z = tensor(scaleZ).to(dtype).view(cells, 1) * xi;                 // [cells, D]
             var j = tensor(scaleJ).to(dtype).view(cells, 1, 1) * gamma;           // [cells, D, P]

@@ -140,11 +140,12 @@ internal static class QuadCommand
         var settle = Opt("--settle", "A cell is settled when its η·λ_max moved less than this over 100 steps (or it diverged).", 1e-4);
         var lr = Opt("--lr", "η.", 1.0);
         var dtype = Opt("--dtype", "float32 (default, fast) or float64.", "float32");
+        var convention = QuadStatisticsCommands.ConventionOption();
         var threads = new Option<int?>("--threads") { Description = "Torch threads." };
         var output = new Option<string?>("--out") { Description = "Output directory (default runs/<UTC time>-quad-phase)." };
         var json = new Option<bool>("--json") { Description = "Print a JSON object instead of the one-line summary." };
         var command = new Command("phase", "Median final η·λ_max of random quadratic models on a σ̃_z × σ̃_J grid (Figure 4): CSV and heatmap.")
-            { d, p, grid, zRange, jRange, seeds, steps, maxSteps, settle, lr, dtype, threads, output, json };
+            { d, p, grid, zRange, jRange, seeds, steps, maxSteps, settle, lr, dtype, convention, threads, output, json };
         command.SetAction(r =>
         {
             if (r.GetValue(threads) is { } t) set_num_threads(t >= 1 ? t : throw new ProbesError($"--threads must be ≥ 1, got {t}."));
@@ -159,6 +160,7 @@ internal static class QuadCommand
                 "float64" => ScalarType.Float64,
                 var x => throw new ProbesError($"--dtype must be float32 or float64, got '{x}'.")
             };
+            var q = QuadStatisticsCommands.Convention(r.GetValue(convention)!);
             var zs = LogGrid(r.GetValue(zRange)!, g, "--sigma-z");
             var js = LogGrid(r.GetValue(jRange)!, g, "--sigma-j");
             using var run = RunDirectory.Create(r.GetValue(output) ?? RunDirectory.DefaultPath("quad-phase"));
@@ -166,7 +168,7 @@ internal static class QuadCommand
             int total = r.GetValue(seeds);
             List<PhaseCell> cells = ProgressDisplay.Run(total, progress =>
                 PhaseDiagram.Run(r.GetValue(d), r.GetValue(p), zs, js, total, stopping, Positive(r.GetValue(lr), "--lr"), type,
-                    done => progress.Report(done, total, $"seed {done}/{total}")));
+                    done => progress.Report(done, total, $"seed {done}/{total}"), q));
             using (var csv = new CsvTrace(run.File("phase.csv"), ["sigma_z_tilde", "sigma_j_tilde", "median_final_sharpness", "diverged_fraction",
                 "median_initial_sharpness", "median_steps", "unsettled_fraction"]))
                 foreach (var c in cells)
@@ -179,10 +181,10 @@ internal static class QuadCommand
             string horizon = r.GetValue(steps) is { } n ? $"{n} steps" :
                 $"until settled (≤ {r.GetValue(maxSteps)} steps, Δ < {r.GetValue(settle):G2}/100)";
             PhaseFigure.Draw(cells, zs, js, run.File("phase.png"),
-                $"D = {r.GetValue(d)}, P = {r.GetValue(p)}: {total} seeds, η = {r.GetValue(lr)}, {horizon}");
+                $"D = {r.GetValue(d)}, P = {r.GetValue(p)}, Q {q.Name()}: {total} seeds, η = {r.GetValue(lr)}, {horizon}");
             double seconds = clock.Elapsed.TotalSeconds;
             ReportCommands.Print(r.GetValue(json), $"phase diagram of {g}×{g} points × {total} seeds in {seconds:F1} s → {run.Path}",
-                new { directory = run.Path, seconds, cells });
+                new { directory = run.Path, seconds, qConvention = q.Name(), cells });
             return 0;
         });
         return command;

@@ -144,11 +144,11 @@ internal static class QuadStatisticsCommands
         return command;
     }
 
-    private static Option<string> ConventionOption() => Opt("--q-convention",
+    internal static Option<string> ConventionOption() => Opt("--q-convention",
         "How Q is drawn: goe (off-diagonal variance 1, diagonal 2) or iid (the paper's \"i.i.d. elements with variance 1\", whose symmetric "
             + "part has off-diagonal variance ½: Q/√2, halving every constant quadratic in Q).", "goe");
 
-    private static QuadraticFit.Models.QConvention Convention(string name)
+    internal static QuadraticFit.Models.QConvention Convention(string name)
     {
         try { return QuadraticFit.Models.QConventions.Parse(name); }
         catch (ArgumentException e) { throw new ProbesError("--q-convention: " + e.Message); }
