@@ -21,8 +21,14 @@ public sealed record PhaseCell(double SigmaZTilde, double SigmaJTilde, double Me
 /// </summary>
 public sealed record PhaseStopping(int MaxSteps, double Tolerance = 1e-4, int CheckEvery = 100)
 {
-    /// <summary>Exactly <paramref name="steps"/> steps, as the figure of a fixed horizon.</summary>
-    public static PhaseStopping Fixed(int steps) => new(steps, Tolerance: -1, CheckEvery: int.MaxValue);
+    /// <summary>Exactly <paramref name="steps"/> steps, as the figure of a fixed horizon (only converged and diverged cells stop early).</summary>
+    public static PhaseStopping Fixed(int steps) => new(steps, Tolerance: -1);
+
+    /// <summary>
+    /// A cell whose loss ½‖z‖² fell below this has converged: its J moves by O(η‖z‖) a step, far below float
+    /// precision, so it leaves the batch in any mode (before its z decays into slow denormal floats).
+    /// </summary>
+    public const double ConvergedLoss = 1e-20;
 }
 
 /// <summary>
@@ -64,33 +70,59 @@ public static class PhaseDiagram
             var z = tensor(scaleZ).to(dtype).view(cells, 1) * xi;                 // [cells, D]
             var j = tensor(scaleJ).to(dtype).view(cells, 1, 1) * gamma;           // [cells, D, P]
             var initial = Sharpness(j, eta);
-            var last = initial;
+            var final = new double[cells];
+            var loss = new double[cells];
             var settledAt = new int[cells];                   // 0: still moving
+            var active = Enumerable.Range(0, cells).ToArray(); // the cells still in the batch, by row of z and j
+            var last = initial;
             int t = 0;
             for (; t < stopping.MaxSteps; t++)
             {
                 if (t > 0 && t % stopping.CheckEvery == 0)
                 {
                     var now = Sharpness(j, eta);
-                    var lossNow = (0.5 * z.to(float64).pow(2).sum(1)).data<double>().ToArray();
-                    for (int c = 0; c < cells; c++)
-                        if (settledAt[c] == 0 && (Math.Abs(now[c] - last[c]) < stopping.Tolerance || lossNow[c] > 1e12 || !double.IsFinite(now[c])))
-                            settledAt[c] = t;
+                    var lossNow = Loss(z);
+                    var keep = new List<long>();
+                    for (int k = 0; k < active.Length; k++)
+                    {
+                        int c = active[k];
+                        if (Math.Abs(now[k] - last[k]) < stopping.Tolerance || lossNow[k] < PhaseStopping.ConvergedLoss || lossNow[k] > 1e12 || !double.IsFinite(now[k]))
+                            (settledAt[c], final[c], loss[c]) = (t, now[k], lossNow[k]);
+                        else
+                            keep.Add(k);
+                    }
+                    if (keep.Count == 0) { active = []; break; }
+                    // Settled cells leave the batch: they cost nothing more, and a converged z cannot decay into
+                    // denormal floats (which made 1,200 steps take four times as long as 600).
+                    if (keep.Count < active.Length)
+                    {
+                        using var rows = tensor(keep.ToArray());
+                        var (zKept, jKept) = (z.index_select(0, rows), j.index_select(0, rows));
+                        z.Dispose();
+                        j.Dispose();
+                        (z, j) = (zKept, jKept);
+                        active = keep.Select(k => active[k]).ToArray();
+                        now = keep.Select(k => now[k]).ToArray();
+                    }
                     last = now;
-                    if (settledAt.All(x => x > 0)) break;
                 }
                 using var stepScope = NewDisposeScope();
+                int n = active.Length;
                 var v = j.transpose(1, 2).bmm(z.unsqueeze(2)).squeeze(2);          // Jᵀz, [cells, P]
-                var qv = q.matmul(v.t()).t().reshape(cells, d, p);                 // Q(Jᵀz, ·)
+                var qv = q.matmul(v.t()).t().reshape(n, d, p);                     // Q(Jᵀz, ·)
                 var qvv = qv.bmm(v.unsqueeze(2)).squeeze(2);                       // Q(Jᵀz, Jᵀz)
                 var jv = j.bmm(v.unsqueeze(2)).squeeze(2);                         // J Jᵀz
                 // In place, so memory stays at one state per cell; diverging runs are clamped (not NaN) so that
-                // they stay in the batch harmlessly.
+                // they stay in the batch harmlessly until the next check takes them out.
                 z.add_(jv, -eta).add_(qvv, 0.5 * eta * eta).nan_to_num_(1e30, 1e30, -1e30).clamp_(-1e30, 1e30);
                 j.add_(qv, -eta).nan_to_num_(1e30, 1e30, -1e30).clamp_(-1e30, 1e30);
             }
-            var final = Sharpness(j, eta);
-            var loss = (0.5 * z.to(float64).pow(2).sum(1)).data<double>().ToArray();
+            if (active.Length > 0)
+            {
+                var (now, lossNow) = (Sharpness(j, eta), Loss(z));
+                for (int k = 0; k < active.Length; k++)
+                    (final[active[k]], loss[active[k]]) = (now[k], lossNow[k]);
+            }
             for (int c = 0; c < cells; c++)
             {
                 bool diverged = loss[c] > 1e12 || !double.IsFinite(loss[c]) || !double.IsFinite(final[c]);
@@ -114,6 +146,9 @@ public static class PhaseDiagram
             }
         return result;
     }
+
+    /// <summary>½‖z‖² of each cell, in float64.</summary>
+    private static double[] Loss(Tensor z) => (0.5 * z.to(float64).pow(2).sum(1)).data<double>().ToArray();
 
     /// <summary>η·λ_max(J Jᵀ) of each cell, in float64.</summary>
     private static double[] Sharpness(Tensor j, double eta)
