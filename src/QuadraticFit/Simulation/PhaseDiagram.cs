@@ -86,7 +86,8 @@ public static class PhaseDiagram
                     for (int k = 0; k < active.Length; k++)
                     {
                         int c = active[k];
-                        if (Math.Abs(now[k] - last[k]) < stopping.Tolerance || lossNow[k] < PhaseStopping.ConvergedLoss || lossNow[k] > 1e12 || !double.IsFinite(now[k]))
+                        bool converged = lossNow[k] < PhaseStopping.ConvergedLoss, diverged = lossNow[k] > 1e12 || !double.IsFinite(now[k]);
+                        if (Math.Abs(now[k] - last[k]) < stopping.Tolerance || converged || diverged)
                             (settledAt[c], final[c], loss[c]) = (t, now[k], lossNow[k]);
                         else
                             keep.Add(k);
