@@ -128,6 +128,25 @@ public class QuadCommandTests
     }
 
     [Fact]
+    public void AConvergedCellLeavesTheBatchEarlyWithTheValueOfItsFullRun()
+    {
+        // A fixed horizon of 1,000 steps at small σ̃_z: the loss falls below 1e-20 long before, so the cell leaves
+        // the batch at a check (median steps < 1,000), and its η·λ_max is still that of running all 1,000 steps alone.
+        double[] zs = [0.02], js = [0.6];
+        var cells = PhaseDiagram.Run(8, 16, zs, js, seeds: 3, steps: 1000, eta: 1.0, float64);
+        Assert.InRange(cells[0].MedianSteps, 100, 900);
+        var (sz, sj) = QuadraticModel.Rescaled(0.02, 0.6, 8, 16);
+        var finals = Enumerable.Range(0, 3).Select(seed =>
+        {
+            using var m = QuadraticModel.Random(8, 16, sz, sj, seed);
+            var path = Trajectory.Random(m, 1.0, 1000);
+            Assert.True(path[^1].Loss < 1e-20, $"seed {seed} did not converge: loss {path[^1].Loss}");
+            return path[^1].Sharpness;
+        }).ToArray();
+        Assert.Equal(PhaseDiagram.Median(finals), cells[0].MedianSharpness, 1e-10);
+    }
+
+    [Fact]
     public void PhaseDiagramRunsUntilTheCellsSettleAndMarksDivergedCells()
     {
         double[] zs = [0.2, 20], js = [0.3];
@@ -153,6 +172,9 @@ public class QuadCommandTests
     [InlineData("--eps must be positive", "simulate", "--eps", "-1")]
     [InlineData("is not a range lo:hi", "phase", "--sigma-z", "3:1")]
     [InlineData("--dtype must be float32 or float64", "phase", "--dtype", "int8")]
+    [InlineData("--q-convention: unknown Q convention 'gue' (goe or iid).", "phase", "--q-convention", "gue")]
+    [InlineData("--q-convention: unknown Q convention 'x' (goe or iid).", "sharpening", "--q-convention", "x")]
+    [InlineData("--q-convention: unknown Q convention '' (goe or iid).", "nonlinearity", "--q-convention", "")]
     [InlineData("'4x8' is not D:P", "sharpening", "--sizes", "4x8")]
     [InlineData("'-1' is not a positive number", "sharpening", "--sigma-z", "0.5,-1")]
     [InlineData("--seeds must be at least 2", "nonlinearity", "--seeds", "1")]
