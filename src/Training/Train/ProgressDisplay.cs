@@ -7,6 +7,9 @@ namespace Training.Train;
 internal interface IProgress
 {
     void Report(int step, int total, string status);
+
+    /// <summary>A line for the user now, from any thread: above the bar when there is one, else on stderr.</summary>
+    void Notice(string line);
 }
 
 internal static class ProgressDisplay
@@ -33,6 +36,8 @@ internal static class ProgressDisplay
     private sealed class Silent : IProgress
     {
         public void Report(int step, int total, string status) { }
+
+        public void Notice(string line) => Console.Error.WriteLine(line);
     }
 
     private sealed class Bar(ProgressTask task) : IProgress
@@ -42,5 +47,8 @@ internal static class ProgressDisplay
             task.Value = step;
             task.Description = Markup.Escape(status);
         }
+
+        // Spectre's progress renderer draws any console output above its live region, under its own lock.
+        public void Notice(string line) => AnsiConsole.MarkupLine(Markup.Escape(line));
     }
 }

@@ -110,8 +110,13 @@ internal sealed class Trainer
         {
             outcome = ProgressDisplay.Run(_s.Steps, progress =>
             {
-                using var loop = new TrainingLoop(_s, model, data, run, log, suite, stop, progress);
-                return loop.Run(start, seconds);
+                stop.Acknowledge = progress.Notice;
+                try
+                {
+                    using var loop = new TrainingLoop(_s, model, data, run, log, suite, stop, progress);
+                    return loop.Run(start, seconds);
+                }
+                finally { stop.Acknowledge = Console.Error.WriteLine; }
             });
         }
         catch (ProbesError e)
@@ -120,7 +125,7 @@ internal sealed class Trainer
             try { RunSummary.Write(run, "failed", _s.Steps, null, e.Message); } catch (ProbesError) { }   // a full disk may refuse this too
             throw;
         }
-        log.Information("Finished: {Outcome} at step {Step}, loss {Loss:G6}, accuracy {Accuracy:P2}, {Seconds:F1} s, peak resident memory "
+        log.Information("Finished: {Outcome}; last recorded step {Step}, loss {Loss:G6}, accuracy {Accuracy:P2}, {Seconds:F1} s, peak resident memory "
             + "{PeakBytes} bytes",
             outcome.Reason, outcome.LastStep, outcome.Last?.Loss, outcome.Last?.Accuracy, outcome.Last?.Seconds, PeakMemory.Bytes());
         if (outcome.ExitCode == ExitCodes.Ok) PyTorchWeights.Write(run, model);     // θ at the last step, for PyTorch

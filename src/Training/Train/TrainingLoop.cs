@@ -51,7 +51,7 @@ internal sealed class TrainingLoop(TrainSettings s, Mlp model, CifarDataset data
                 {
                     // θ_step, the suite as before the probe, the traces as before this step: a resume redoes it all.
                     Checkpoint.Save(run, step, Seconds, model, suite, lengthsBeforeStep, completed: false);
-                    log.Warning("Interrupted during the probe of step {Step}; checkpoint written at step {Step}", step, step);
+                    log.Warning("Interrupted during the probe of step {Step}; checkpoint written: a resume starts at step {Step}", step);
                     return new Outcome("interrupted", step - 1, metrics, ExitCodes.Interrupted);
                 }
             }
@@ -67,7 +67,7 @@ internal sealed class TrainingLoop(TrainSettings s, Mlp model, CifarDataset data
             if (stop.Requested)
             {
                 Checkpoint.Save(run, step + 1, Seconds, model, suite, Checkpoint.Lengths(Traces), completed: false);
-                log.Warning("Interrupted after step {Step}; checkpoint written at step {Next}", step, step + 1);
+                log.Warning("Interrupted after step {Step}; checkpoint written: a resume starts at step {Next}", step, step + 1);
                 return new Outcome("interrupted", step, metrics, ExitCodes.Interrupted);
             }
             if ((step + 1) % s.CheckpointEvery == 0)

@@ -119,12 +119,14 @@ public class ReliabilityTests(Xunit.Abstractions.ITestOutputHelper output)
         Assert.Equal(3, File.ReadAllLines(path).Length);
     }
 
-    private static Process Start(params string[] args)
+    /// <summary>Starts probes with its stderr lines collected into <paramref name="errors"/>.</summary>
+    private static Process Start(System.Collections.Concurrent.ConcurrentQueue<string> errors, params string[] args)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "probes.dll"));
         foreach (var a in args) start.ArgumentList.Add(a);
         var p = Process.Start(start)!;
+        p.ErrorDataReceived += (_, e) => { if (e.Data is not null) errors.Enqueue(e.Data); };
         p.BeginOutputReadLine();
         p.BeginErrorReadLine();
         return p;
@@ -140,7 +142,8 @@ public class ReliabilityTests(Xunit.Abstractions.ITestOutputHelper output)
         using var cifar = new SyntheticCifar(train: 32, test: 8);
         using var dir = new TempDirectory();
         var run = dir.Combine("run");
-        using var p = Start(LongRun(cifar.Folder, run));
+        var errors = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        using var p = Start(errors, LongRun(cifar.Folder, run));
         var clock = Stopwatch.StartNew();
         while (!File.Exists(Path.Combine(run, "checkpoint.json")) && clock.Elapsed.TotalSeconds < 60) Thread.Sleep(20);
         Thread.Sleep(300);
@@ -153,13 +156,16 @@ public class ReliabilityTests(Xunit.Abstractions.ITestOutputHelper output)
         Process.Start("kill", ["-TERM", p.Id.ToString()])!.WaitForExit();
         Assert.True(p.WaitForExit(30_000), "did not stop after SIGTERM");
         Assert.Equal(ExitCodes.Interrupted, p.ExitCode);
+        p.WaitForExit();                        // the stderr reader drained
+        Assert.Contains(errors, line => line.StartsWith("probes: SIGTERM received: stopping at this step"));
         var checkpoint = File.ReadAllText(Path.Combine(run, "checkpoint.json"));
         Assert.Contains("\"completed\": false", checkpoint);
         int step = System.Text.Json.JsonDocument.Parse(checkpoint).RootElement.GetProperty("step").GetInt32();
         Assert.True(step > 0);
         // The trace holds exactly the rows before the checkpoint's step, all complete.
         Assert.Equal(step + 1, File.ReadAllLines(Path.Combine(run, "train.csv")).Length);
-        Assert.Matches("Interrupted (after step|during the probe of step)", File.ReadAllText(Path.Combine(run, "log.txt")));
+        Assert.Matches($"Interrupted (after step|during the probe of step) [0-9]+; checkpoint written: a resume starts at step {step}\\b",
+            File.ReadAllText(Path.Combine(run, "log.txt")));
     }
 }
 

@@ -138,7 +138,10 @@ public class ResumeTests(Xunit.Abstractions.ITestOutputHelper output)
         var checkpoint = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "checkpoint.json"))).RootElement;
         Assert.Equal(6, checkpoint.GetProperty("step").GetInt32());             // the probed step, to be redone
         Assert.Equal(1 + 6, File.ReadAllLines(Path.Combine(run, "train.csv")).Length);
-        Assert.Contains("Interrupted during the probe of step 6", File.ReadAllText(Path.Combine(run, "log.txt")));
+        var log = File.ReadAllText(Path.Combine(run, "log.txt"));
+        // One convention in the log: the checkpoint names the step a resume starts at, the end the last step with rows.
+        Assert.Contains("Interrupted during the probe of step 6; checkpoint written: a resume starts at step 6", log);
+        Assert.Contains("Finished: interrupted; last recorded step 5", log);
         Assert.Equal(0, RunToEnd(["train", "--resume", run]));
         AssertSameTraces(baseline, run);
     }
