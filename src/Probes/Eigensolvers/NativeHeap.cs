@@ -19,7 +19,7 @@ public static class NativeHeap
     public static void Trim()
     {
         if (_unavailable) return;
-        try { malloc_trim(0); }
+        try { _ = malloc_trim(0); }          // 1 if memory was released: nothing to act on
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException) { _unavailable = true; }
     }
 

@@ -18,7 +18,7 @@ internal static class CrashPoint
     public static void SignalMaybe(string place, int step, Func<bool> seen)
     {
         if (SignalTarget is null || SignalTarget != $"{place}:{step}") return;
-        Kill(Environment.ProcessId, 15);
+        _ = Kill(Environment.ProcessId, 15);
         var clock = Stopwatch.StartNew();
         while (!seen() && clock.Elapsed.TotalSeconds < 5) Thread.Sleep(1);
     }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Probes.Probing;
 using Training.Runs;
 using Training.Train;
@@ -42,8 +43,8 @@ public static class SyntheticRun
             foreach (var op in new[] { "q1", "qr" })
                 for (int i = 1; i <= 3; i++)
                 {
-                    spectra.WriteFields(["5", op, "top", i.ToString(), (op == "q1" ? 60.0 / i : 6.0 / i).ToString()]);
-                    spectra.WriteFields(["5", op, "bottom", i.ToString(), (op == "q1" ? -50.0 / i : -5.0 / i).ToString()]);
+                    spectra.WriteFields(["5", op, "top", i.ToString(CultureInfo.InvariantCulture), (op == "q1" ? 60.0 / i : 6.0 / i).ToString("R", CultureInfo.InvariantCulture)]);
+                    spectra.WriteFields(["5", op, "bottom", i.ToString(CultureInfo.InvariantCulture), (op == "q1" ? -50.0 / i : -5.0 / i).ToString("R", CultureInfo.InvariantCulture)]);
                 }
         return folder;
     }

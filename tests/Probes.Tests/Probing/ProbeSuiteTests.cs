@@ -373,7 +373,7 @@ public class ProbeSuiteTests
         using var generic = net.Generic();
         var ra = a.Run(fast, 0);
         var rb = b.Run(generic, 0);
-        foreach (var (column, value) in ra.Values.Where(p => !p.Key.EndsWith("_iters") && !p.Key.EndsWith("_resid") && p.Key != "probe_seconds"))
+        foreach (var (column, value) in ra.Values.Where(p => !p.Key.EndsWith("_iters", StringComparison.Ordinal) && !p.Key.EndsWith("_resid", StringComparison.Ordinal) && p.Key != "probe_seconds"))
             Close(rb[column], value, 1e-8, column);
     }
 

@@ -31,7 +31,7 @@ public class TraceSchemaTests
     [InlineData("train.csv schema")]
     public void ReadmeTablesAreTheSchemas(string marker)
     {
-        var schema = marker.StartsWith("probes") ? ProbeColumns.Schema(2) : TrainStepMetrics.Schema;
+        var schema = marker.StartsWith("probes", StringComparison.Ordinal) ? ProbeColumns.Schema(2) : TrainStepMetrics.Schema;
         string expected = TraceColumn.MarkdownTable(schema);
         if (Between(Readme, marker) != expected)
             File.WriteAllText(Path.Combine(Path.GetTempPath(), marker.Replace(' ', '-') + ".md"), expected);  // to paste

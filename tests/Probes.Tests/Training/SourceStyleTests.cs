@@ -1,3 +1,4 @@
+using System.Globalization;
 using Xunit;
 
 namespace Probes.Tests;
@@ -15,7 +16,7 @@ public class SourceStyleTests
         while (root is not null && !File.Exists(Path.Combine(root.FullName, "Probes.sln"))) root = root.Parent;
         Assert.NotNull(root);
         var limit = int.Parse(File.ReadLines(Path.Combine(root!.FullName, ".editorconfig"))
-            .Single(l => l.StartsWith("max_line_length")).Split('=')[1]);
+            .Single(l => l.StartsWith("max_line_length", StringComparison.Ordinal)).Split('=')[1], CultureInfo.InvariantCulture);
         var sources = new[] { "src", "tests" }
             .SelectMany(d => Directory.EnumerateFiles(Path.Combine(root.FullName, d), "*.cs", SearchOption.AllDirectories))
             .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}")

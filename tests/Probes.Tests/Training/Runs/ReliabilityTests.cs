@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Diagnostics;
 using Training;
 using Training.Runs;
@@ -153,11 +154,11 @@ public class ReliabilityTests(Xunit.Abstractions.ITestOutputHelper output)
         Assert.Equal(2, exit);
         Assert.Contains("in use by another probes process", err);
 
-        Process.Start("kill", ["-TERM", p.Id.ToString()])!.WaitForExit();
+        Process.Start("kill", ["-TERM", p.Id.ToString(CultureInfo.InvariantCulture)])!.WaitForExit();
         Assert.True(p.WaitForExit(30_000), "did not stop after SIGTERM");
         Assert.Equal(ExitCodes.Interrupted, p.ExitCode);
         p.WaitForExit();                        // the stderr reader drained
-        Assert.Contains(errors, line => line.StartsWith("probes: SIGTERM received: stopping at this step"));
+        Assert.Contains(errors, line => line.StartsWith("probes: SIGTERM received: stopping at this step", StringComparison.Ordinal));
         var checkpoint = File.ReadAllText(Path.Combine(run, "checkpoint.json"));
         Assert.Contains("\"completed\": false", checkpoint);
         int step = System.Text.Json.JsonDocument.Parse(checkpoint).RootElement.GetProperty("step").GetInt32();

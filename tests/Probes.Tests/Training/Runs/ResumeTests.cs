@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Diagnostics;
 using Xunit;
 
@@ -89,7 +90,7 @@ public class ResumeTests(Xunit.Abstractions.ITestOutputHelper output)
 
         // SIGKILLs at random moments after the first checkpoint: one in each third of the baseline's working time,
         // from a seed that changes every run and is printed, so a failure can be replayed.
-        int seed = Environment.GetEnvironmentVariable("PROBES_KILL_SEED") is { } given ? int.Parse(given) : Environment.TickCount;
+        int seed = Environment.GetEnvironmentVariable("PROBES_KILL_SEED") is { } given ? int.Parse(given, CultureInfo.InvariantCulture) : Environment.TickCount;
         output.WriteLine($"{dtype}: kill seed {seed} (PROBES_KILL_SEED={seed} replays it)");
         var random = new Random(seed);
         for (int trial = 0; trial < 3; trial++)
@@ -195,7 +196,7 @@ public class ResumeTests(Xunit.Abstractions.ITestOutputHelper output)
                 var run = dir.Combine($"case-{cases++}");
                 CopyDirectory(finished, run);
                 apply(Path.Combine(run, file));
-                var before = Directory.GetFiles(run).ToDictionary(Path.GetFileName, File.ReadAllBytes);
+                var before = Directory.GetFiles(run).ToDictionary(f => Path.GetFileName(f), File.ReadAllBytes);
                 var (exit, _, err) = CommandLineTests.Probes("train", "--resume", run, "--steps", "14");
                 var lines = err.Trim().Split('\n');
                 if (exit == 2 && lines.Length == 1 && err.Contains("damaged")) oneLine++;
@@ -231,14 +232,14 @@ public class ResumeTests(Xunit.Abstractions.ITestOutputHelper output)
                 var bytes = File.ReadAllBytes(path);
                 if (half) File.WriteAllBytes(path, bytes[..(bytes.Length / 2)]);
                 else { bytes[bytes.Length / 3] ^= 0x5a; File.WriteAllBytes(path, bytes); }
-                var before = Directory.GetFiles(run).ToDictionary(Path.GetFileName, File.ReadAllBytes);
+                var before = Directory.GetFiles(run).ToDictionary(f => Path.GetFileName(f), File.ReadAllBytes);
                 foreach (var command in new[] { "plot", "report", "fit" })
                 {
                     cases++;
                     var (exit, _, err) = CommandLineTests.Probes(command, run);
                     var lines = err.Trim().Split('\n', StringSplitOptions.RemoveEmptyEntries);
                     if (exit == 0) ok++;
-                    else if (exit == 2 && lines.Count(l => !l.StartsWith("warning:")) == 1) oneLine++;
+                    else if (exit == 2 && lines.Count(l => !l.StartsWith("warning:", StringComparison.Ordinal)) == 1) oneLine++;
                     if (err.Contains("   at ")) stackTraces++;
                     output.WriteLine($"{file,-12} {(half ? "half" : "flipped"),-8} {command,-7} exit {exit}: {lines.LastOrDefault()}");
                 }

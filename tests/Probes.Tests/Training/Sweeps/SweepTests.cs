@@ -119,7 +119,7 @@ public class SweepTests(ITestOutputHelper output)
         Assert.Matches(@"\n\s+1\s+(interrupted|completed)", "\n" + stdout);
         output.WriteLine(Shell("scontrol", "requeue", $"{job}_1"));
         // Until no task of the array is queued or running (a requeued task waits for its begin time first).
-        bool Queued() => Shell("squeue", "-h", "-r", "-o", "%i").Split('\n').Any(id => id.Trim().StartsWith(job + "_"));
+        bool Queued() => Shell("squeue", "-h", "-r", "-o", "%i").Split('\n').Any(id => id.Trim().StartsWith(job + "_", StringComparison.Ordinal));
         while (Queued() && clock.Elapsed.TotalSeconds < 300) Thread.Sleep(500);
         Assert.False(Queued(), "the array did not finish in 300 s");
 

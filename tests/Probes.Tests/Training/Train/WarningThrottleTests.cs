@@ -1,3 +1,4 @@
+using System.Globalization;
 using Spectre.Console;
 using Serilog;
 using Serilog.Core;
@@ -30,7 +31,7 @@ public class WarningThrottleTests
         var warnings = sink.Events.Where(e => e.Level == LogEventLevel.Warning).ToList();
         Assert.Equal(3, warnings.Count);
         Assert.Equal(9, ((ScalarValue)warnings[1].Properties["HeldBack"]).Value);
-        Assert.Contains("9 more like it", warnings[1].RenderMessage());
+        Assert.Contains("9 more like it", warnings[1].RenderMessage(CultureInfo.InvariantCulture));
     }
 
     [Fact]

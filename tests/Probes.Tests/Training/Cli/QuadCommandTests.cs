@@ -1,3 +1,4 @@
+using System.Globalization;
 using QuadraticFit.Models;
 using QuadraticFit.Simulation;
 using Xunit;
@@ -38,7 +39,7 @@ public class QuadCommandTests
     {
         using var dir = new TempDirectory();
         string output = dir.Combine("f");
-        var (exit, stdout, err) = CommandLineTests.Probes("quad", "figure", figure.ToString(), "--out", output, "--json");
+        var (exit, stdout, err) = CommandLineTests.Probes("quad", "figure", figure.ToString(CultureInfo.InvariantCulture), "--out", output, "--json");
         Assert.True(exit == 0, err);
         foreach (var f in files.Split(',').Append("figure.json"))
             Assert.True(File.Exists(Path.Combine(output, f)) && new FileInfo(Path.Combine(output, f)).Length > 0, f);

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Training;
 using Training.Data;
 using Xunit;
@@ -34,7 +35,7 @@ public class CifarLoaderTests
         File.WriteAllBytes(path, File.ReadAllBytes(path)[..^5]);
         var e = Assert.Throws<ProbesError>(() => CifarRecords.Read(path));
         Assert.Contains("data_batch_1.bin", e.Message);
-        Assert.Contains((3 * 3073 - 5).ToString("N0"), e.Message);
+        Assert.Contains((3 * 3073 - 5).ToString("N0", CultureInfo.InvariantCulture), e.Message);
     }
 
     [Fact]
