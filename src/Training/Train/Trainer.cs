@@ -125,8 +125,8 @@ internal sealed class Trainer
             try { RunSummary.Write(run, "failed", _s.Steps, null, e.Message); } catch (ProbesError) { }   // a full disk may refuse this too
             throw;
         }
-        log.Information("Finished: {Outcome}; last recorded step {Step}, loss {Loss:G6}, accuracy {Accuracy:P2}, {Seconds:F1} s, peak resident memory "
-            + "{PeakBytes} bytes",
+        log.Information("Finished: {Outcome}; last recorded step {Step}, loss {Loss:G6}, accuracy {Accuracy:P2}, {Seconds:F1} s, "
+            + "peak resident memory {PeakBytes} bytes",
             outcome.Reason, outcome.LastStep, outcome.Last?.Loss, outcome.Last?.Accuracy, outcome.Last?.Seconds, PeakMemory.Bytes());
         if (outcome.ExitCode == ExitCodes.Ok) PyTorchWeights.Write(run, model);     // θ at the last step, for PyTorch
         RunSummary.Write(run, outcome.ExitCode switch

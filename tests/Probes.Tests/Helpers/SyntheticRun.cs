@@ -43,8 +43,9 @@ public static class SyntheticRun
             foreach (var op in new[] { "q1", "qr" })
                 for (int i = 1; i <= 3; i++)
                 {
-                    spectra.WriteFields(["5", op, "top", i.ToString(CultureInfo.InvariantCulture), (op == "q1" ? 60.0 / i : 6.0 / i).ToString("R", CultureInfo.InvariantCulture)]);
-                    spectra.WriteFields(["5", op, "bottom", i.ToString(CultureInfo.InvariantCulture), (op == "q1" ? -50.0 / i : -5.0 / i).ToString("R", CultureInfo.InvariantCulture)]);
+                    string index = i.ToString(CultureInfo.InvariantCulture);
+                    spectra.WriteFields(["5", op, "top", index, CsvTrace.Format(op == "q1" ? 60.0 / i : 6.0 / i)]);
+                    spectra.WriteFields(["5", op, "bottom", index, CsvTrace.Format(op == "q1" ? -50.0 / i : -5.0 / i)]);
                 }
         return folder;
     }

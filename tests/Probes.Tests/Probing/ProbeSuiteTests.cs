@@ -373,7 +373,9 @@ public class ProbeSuiteTests
         using var generic = net.Generic();
         var ra = a.Run(fast, 0);
         var rb = b.Run(generic, 0);
-        foreach (var (column, value) in ra.Values.Where(p => !p.Key.EndsWith("_iters", StringComparison.Ordinal) && !p.Key.EndsWith("_resid", StringComparison.Ordinal) && p.Key != "probe_seconds"))
+        bool Compared(string key) =>
+            !key.EndsWith("_iters", StringComparison.Ordinal) && !key.EndsWith("_resid", StringComparison.Ordinal) && key != "probe_seconds";
+        foreach (var (column, value) in ra.Values.Where(p => Compared(p.Key)))
             Close(rb[column], value, 1e-8, column);
     }
 

@@ -26,7 +26,8 @@ public class BadInputFuzzTests(Xunit.Abstractions.ITestOutputHelper output)
 
     private static bool OneLineOrResult(int exit, string err, out string last)
     {
-        var lines = err.Trim().Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => !l.StartsWith("warning:", StringComparison.Ordinal)).ToArray();
+        var lines = err.Trim().Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Where(l => !l.StartsWith("warning:", StringComparison.Ordinal)).ToArray();
         last = lines.LastOrDefault() ?? "";
         return !err.Contains("   at ") && (exit == 0 || (exit is 2 or 3 && lines.Length == 1));
     }

@@ -90,7 +90,8 @@ public class ResumeTests(Xunit.Abstractions.ITestOutputHelper output)
 
         // SIGKILLs at random moments after the first checkpoint: one in each third of the baseline's working time,
         // from a seed that changes every run and is printed, so a failure can be replayed.
-        int seed = Environment.GetEnvironmentVariable("PROBES_KILL_SEED") is { } given ? int.Parse(given, CultureInfo.InvariantCulture) : Environment.TickCount;
+        int seed = Environment.GetEnvironmentVariable("PROBES_KILL_SEED") is { } given
+            ? int.Parse(given, CultureInfo.InvariantCulture) : Environment.TickCount;
         output.WriteLine($"{dtype}: kill seed {seed} (PROBES_KILL_SEED={seed} replays it)");
         var random = new Random(seed);
         for (int trial = 0; trial < 3; trial++)
