@@ -36,7 +36,8 @@ public static class ProbeColumns
         new(Z1, "z₁ = v₁·z, v₁'s sign aligned with the previous probe's"),
         new(Z2, "z₂ = v₂·z"),
         new(ZNorm, "‖z‖, z = f(X) − Y flattened"),
-        .. Enumerable.Range(1, k).Select(i => new TraceColumn(Hessian(i), $"λ{i} of the loss Hessian H = (JᵀJ + Σ_α z_α ∇²f_α)/n")),
+        .. Enumerable.Range(1, k).Select(i =>
+            new TraceColumn(Hessian(i), $"λ{i} of the loss Hessian H = (JᵀJ + Σ_α z_α ∇²f_α)/n (every --probe-hess-every probed steps)")),
         new(Q1Max, "largest eigenvalue of Q₁ = Σ_α v₁_α ∇²f_α (every --probe-q-every probed steps)"),
         new(Q1Min, "smallest eigenvalue of Q₁"),
         new(QrMax, "largest eigenvalue of Q_r, r a fixed random unit vector in R^D"),

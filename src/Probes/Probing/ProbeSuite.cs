@@ -59,7 +59,7 @@ public sealed partial class ProbeSuite : IDisposable
             probe.Record.Set(ProbeColumns.ZNorm, point.Residual.norm().item<double>());
             var kinds = _options.Kinds;
             if (kinds.HasFlag(ProbeKinds.Ntk) || kinds.HasFlag(ProbeKinds.Q1) || kinds.HasFlag(ProbeKinds.Ratio)) ProbeNtk(probe);
-            if (kinds.HasFlag(ProbeKinds.Hessian)) ProbeHessian(probe);
+            if (kinds.HasFlag(ProbeKinds.Hessian) && (spectra || step % _options.HessianEvery == 0)) ProbeHessian(probe);
             if (kinds.HasFlag(ProbeKinds.Q1) && probe.V1 is not null && (spectra || step % _options.QEvery == 0))
             {
                 _direction ??= RandomDirection(point);
@@ -98,9 +98,9 @@ public sealed partial class ProbeSuite : IDisposable
         public List<Action> Rollbacks { get; } = [];
 
         /// <summary>The warm start for this probe's lag, if its vectors have the operator's size.</summary>
-        public Tensor[] Start(WarmStarts warm, long size)
+        public Tensor[] Start(WarmStarts warm, long size, int every = 1)
         {
-            var (vectors, actual) = warm.For(lag);
+            var (vectors, actual) = warm.For(lag, every);
             UsedLag ??= actual;
             return vectors.All(v => v.numel() == size) ? vectors : [];   // a state from other coordinates: cold
         }
@@ -139,7 +139,7 @@ public sealed partial class ProbeSuite : IDisposable
     {
         var (point, record) = (probe.Point, probe.Record);
         using var hessian = SolveTop(ModelOperators.LossHessian(point), "hess", _hessianDeflation, probe,
-            probe.Start(_hessian, point.ParameterSize), 2, _options.HessianTolerance);
+            probe.Start(_hessian, point.ParameterSize, _options.HessianEvery), 2, _options.HessianTolerance);
         var top = DroppedZeros.Top([.. hessian.Top.Select(p => p.Value)], point.DroppedDirections);
         for (int i = 0; i < top.Length; i++) record.Set(ProbeColumns.Hessian(i + 1), top[i]);
         record.Set(ProbeColumns.EtaHessian1, _options.LearningRate * top[0]);

@@ -34,10 +34,18 @@ public sealed class WarmStarts(int capacity = WarmStarts.Depth) : IDisposable
 
     /// <summary>
     /// The start for <paramref name="lag"/>, falling back to a shorter lag where this operator has less
-    /// history (e.g. it was just switched on); returns the lag actually used.
+    /// history (e.g. it was just switched on); returns the lag actually used. <paramref name="every"/> is the
+    /// operator's own schedule (it runs at multiples of it): with 2, under period-2 motion with every step probed,
+    /// its history is exactly t − 2, t − 4, so the last entry is the t − 2 start and the last two extrapolate;
+    /// on sparser schedules the last entry is the only start that makes sense.
     /// </summary>
-    public (Tensor[] Vectors, WarmLag Lag) For(WarmLag lag)
+    public (Tensor[] Vectors, WarmLag Lag) For(WarmLag lag, int every = 1)
     {
+        if (every == 2 && lag >= WarmLag.TwoBack && Last.Length > 0)
+            return lag == WarmLag.Extrapolated && Back(2).Length == Last.Length
+                ? (Extrapolate(Last, Back(2)), lag)
+                : (Last, WarmLag.TwoBack);
+        if (every > 1) return Last.Length > 0 ? (Last, WarmLag.Last) : ([], WarmLag.Cold);
         if (lag == WarmLag.Extrapolated && Back(4).Length == Back(2).Length && Back(4).Length > 0)
             return (Extrapolate(Back(2), Back(4)), lag);
         if (lag >= WarmLag.TwoBack && Back(2).Length > 0) return (Back(2), WarmLag.TwoBack);

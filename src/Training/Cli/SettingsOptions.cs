@@ -51,6 +51,9 @@ internal sealed class SettingsOptions
         Add<int>("--probe-max-iter", "Lanczos iteration cap per operator (default {default}).");
         Add<int>("--probe-q-every",
             "Q₁ and Q_r extremes at probed steps that are multiples of K, and at --spectra-at steps (default {default}; 1: every probe).");
+        Add<int>("--probe-hess-every",
+            "Loss-Hessian solves at probed steps that are multiples of K, and at --spectra-at steps (default {default}; 2: the even steps of an "
+                + "EOS phase).");
         Add<int>("--probe-deflate",
             "Eigenpairs below the top k of the NTK and the Hessian kept to precondition their step-by-step solves (default {default}; 0: Lanczos "
                 + "only).");

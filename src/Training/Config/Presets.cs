@@ -10,9 +10,10 @@ internal static class Presets
     /// 100 steps and every step over 4,560–4,760, measured here: η·λ₁ first reaches 2 at step ~4,370, peaks
     /// at 2.11 near 4,600, first falls at ~4,610 and then hovers at 2.00–2.06.
     /// paper-eos: the paper run extended to step 6,000 with every step probed while η·λ₁ > 1.9 (the whole EOS
-    /// phase, several cycles), Q extremes every 100th step (18 points over the phase, where the paper finds Q₁'s
-    /// spectrum nearly constant; a Q probe costs ~5 NTK/Hessian/ratio probes, and every 20th step would add
-    /// ~10 minutes) and Q spectra at 4,600, 5,000, 5,500, 6,000.
+    /// phase, several cycles), the Hessian on the even steps (the NTK's η·λ₁ is the EOS quantity; the Hessian
+    /// checks it, and its solve is a third of an EOS probe), Q extremes every 200th step (the paper finds Q₁'s
+    /// spectrum nearly constant; a Q probe costs ~10 NTK/Hessian/ratio probes) and Q spectra at 4,600, 5,000,
+    /// 5,500, 6,000.
     /// quick: n = 500 and η = 0.015, measured: η·λ₁ rises from 1.13 at init to 2 by step ~580 and then hovers
     /// at 1.93–2.17; probes every 50 steps and every step over 600–660: 387 s on 2 cores (measured).
     /// </summary>
@@ -27,8 +28,8 @@ internal static class Presets
         ["paper-eos"] = new()
         {
             ["name"] = "paper-eos", ["n"] = 5000, ["lr"] = 0.01, ["steps"] = 6000, ["dtype"] = "float32", ["seed"] = 0,
-            ["probe-every"] = 100, ["probe-window"] = new JsonArray(), ["probe-above"] = 1.9, ["probe-k"] = 2, ["probe-q-every"] = 100,
-            ["test-every"] = 10, ["spectra-at"] = new JsonArray(4600, 5000, 5500, 6000),
+            ["probe-every"] = 100, ["probe-window"] = new JsonArray(), ["probe-above"] = 1.9, ["probe-k"] = 2, ["probe-q-every"] = 200,
+            ["probe-hess-every"] = 2, ["test-every"] = 10, ["spectra-at"] = new JsonArray(4600, 5000, 5500, 6000),
         },
         ["quick"] = new()
         {

@@ -39,6 +39,7 @@ internal static class SettingsValidator
             $"probe-max-iter must be ≥ probe-k + probe-deflate = {s.ProbeK + s.ProbeDeflate} (one block of the deflation estimate), got "
                 + $"{s.ProbeMaxIter}.");
         Require(s.ProbeQEvery >= 1, $"probe-q-every must be ≥ 1, got {s.ProbeQEvery}.");
+        Require(s.ProbeHessEvery >= 1, $"probe-hess-every must be ≥ 1, got {s.ProbeHessEvery}.");
         Require(s.SpectraDensity >= 0, $"spectra-density must be ≥ 0, got {s.SpectraDensity}.");
         Require(s.SpectraDensitySteps >= 2, $"spectra-density-steps must be ≥ 2, got {s.SpectraDensitySteps}.");
         Require(s.SpectraM >= 1, $"spectra-m must be ≥ 1, got {s.SpectraM}.");

@@ -49,6 +49,7 @@ internal sealed record TrainSettings
     public int ProbeMaxIter { get; init; } = LanczosOptions.DefaultMaxIterations;
     public int ProbeDeflate { get; init; } = ProbeOptions.DefaultDeflation;
     public int ProbeQEvery { get; init; } = ProbeOptions.DefaultQEvery;
+    public int ProbeHessEvery { get; init; } = ProbeOptions.DefaultHessianEvery;
     public List<string> Probes { get; init; } = [.. ProbeOptions.KindNames.Keys];
     public List<int> SpectraAt { get; init; } = new();
     public int SpectraM { get; init; } = ProbeOptions.DefaultSpectrumSize;

@@ -77,8 +77,8 @@ internal sealed class Trainer
     internal static ProbeOptions ProbeOptionsOf(TrainSettings s) => new()
     {
         LearningRate = s.Lr, Kinds = ProbeOptions.ParseKinds(s.Probes), K = s.ProbeK, Tolerance = s.ProbeTol, HessianTolerance = s.ProbeHessTol,
-        QTolerance = s.ProbeQTol,
-        MaxIterations = s.ProbeMaxIter, Deflation = s.ProbeDeflate, QEvery = s.ProbeQEvery, SpectrumSize = s.SpectraM, Seed = s.Seed,
+        QTolerance = s.ProbeQTol, MaxIterations = s.ProbeMaxIter, Deflation = s.ProbeDeflate, QEvery = s.ProbeQEvery,
+        HessianEvery = s.ProbeHessEvery, SpectrumSize = s.SpectraM, Seed = s.Seed,
         DensityVectors = s.SpectraDensity, DensitySteps = s.SpectraDensitySteps,
     };
 

@@ -308,6 +308,56 @@ public class ProbeSuiteTests
     }
 
     [Fact]
+    public void HessianOnEveryOtherStepRunsAtEvenAndSpectrumStepsMatchesTheDenseHessianAndResumesExactly()
+    {
+        using var net = new TinyNetwork(n: 4);
+        double lambda1;
+        using (var s0 = Suite(k: 2))
+        using (var p0 = net.Fast())
+            lambda1 = s0.Run(p0, 0)["ntk_1"];
+        double eta = 1.6 / lambda1;                 // a flip every step: the period-2 motion the schedule is for
+        var options = new ProbeOptions
+        {
+            LearningRate = eta, K = 2, Tolerance = 1e-12, HessianTolerance = 1e-12, QTolerance = 1e-12, MaxIterations = 200,
+            HessianEvery = 2, QEvery = 100, SpectrumSize = 2,
+        };
+        using var suite = new ProbeSuite(options);
+        using var resumed = new ProbeSuite(options);
+        var withHessian = new List<int>();
+        for (int step = 0; step < 9; step++)
+        {
+            var ex = Explicit.Of(net);
+            using var point = net.Fast();
+            var r = suite.Run(point, step, spectra: step == 5);
+            Close(r["ntk_1"], Descending(ex.K).Values[0], 1e-9, $"NTK λ₁ at step {step}: on every probe");
+            if (double.IsFinite(r["hess_1"]))
+            {
+                withHessian.Add(step);
+                var (h, _) = Descending(ex.H);
+                Close(r["hess_1"], h[0], 1e-9, $"Hessian λ₁ at step {step}");
+                Close(r["hess_2"], h[1], 1e-9, $"Hessian λ₂ at step {step}");
+                Close(r["eta_hess_1"], eta * h[0], 1e-9, $"η·λ₁ of the Hessian at step {step}");
+            }
+            else Assert.True(double.IsNaN(r["hess_2"]) && double.IsNaN(r["eta_hess_1"]));
+            if (step == 8)
+            {
+                var again = resumed.Run(point, step);      // imported after step 7: the very same probe
+                foreach (var (column, value) in r.Values.Where(p => p.Key != "probe_seconds"))
+                    Assert.Equal(value, again[column]);
+            }
+            if (step == 7)
+            {
+                using var stream = new MemoryStream();
+                suite.Export().Write(stream);
+                stream.Position = 0;
+                resumed.Import(ProbeState.Read(stream), CPU);
+            }
+            DifferentiablePointTests.Shift(net.Model, point.JacobianTransposed(point.Residual) * (-eta / net.N));
+        }
+        Assert.Equal([0, 2, 4, 5, 6, 8], withHessian);
+    }
+
+    [Fact]
     public void DeflatedNtkAndHessianSolvesMatchLanczosAndAFreshSpaceThatDoesNotPayPausesDeflation()
     {
         using var net = new TinyNetwork(n: 8, hidden: [8, 6]);

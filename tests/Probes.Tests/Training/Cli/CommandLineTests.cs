@@ -37,6 +37,7 @@ public class CommandLineTests
     [InlineData("probe-hess-tol must be in (0, 0.01]", "--probe-hess-tol", "0.5")]
     [InlineData("--probe-above must be a finite number", "--probe-above", "NaN")]
     [InlineData("probe-q-every must be ≥ 1", "--probe-q-every", "0")]
+    [InlineData("probe-hess-every must be ≥ 1", "--probe-hess-every", "0")]
     public void BadSettingsGetOneLineAndExitCode2(string message, params string[] args)
     {
         using var dir = new TempDirectory();
