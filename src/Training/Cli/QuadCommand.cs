@@ -2,11 +2,8 @@ using System.CommandLine;
 using System.Diagnostics;
 using QuadraticFit.Models;
 using QuadraticFit.Simulation;
-using QuadraticFit.TwoStep;
-using Spectre.Console;
-using Training.Reports;
 using Training.Runs;
-using Training.Train;
+using Training.Studies;
 using static TorchSharp.torch;
 
 namespace Training.Cli;
@@ -60,45 +57,27 @@ internal static class QuadCommand
                     Positive(r.GetValue(lr), "--lr"), r.GetValue(steps)),
                 _ => throw new ProbesError($"unknown model '{kind}' (expected d1p2 or random)."),
             };
+            string title = d1p2 is not null ? $"D = 1, P = 2, ε = {r.GetValue(eps)}" : $"random model D = {r.GetValue(d)}, P = {r.GetValue(p)}";
             using var run = RunDirectory.Create(r.GetValue(output) ?? RunDirectory.DefaultPath("quad-" + kind));
-            using (var csv = new CsvTrace(run.File("trajectory.csv"), ["step", "z_tilde", "eta_lambda_max", "loss"]))
-                foreach (var pt in path)
-                    csv.Write(new Dictionary<string, double>
-                    {
-                        ["step"] = pt.Step, ["z_tilde"] = pt.Z, ["eta_lambda_max"] = pt.Sharpness,
-                        ["loss"] = pt.Loss
-                    });
-            // The paper's y for the D = 1, P = 2 model is the distance from the z̃ nullcline, y = T(0) − f_z̃(z̃) (its Eq. 18);
-            // a random model has no such curve, and y = η·λ_max − 2 stands in.
-            Func<TrajectoryPoint, double> y = d1p2 is not null ? pt => d1p2.Y(new D1P2State(pt.Z, pt.Sharpness)) : pt => pt.Sharpness - 2;
-            var figures = QuadFigures.Trajectory(path, run.Path, kind == "d1p2" ? $"D = 1, P = 2, ε = {r.GetValue(eps)}" :
-                $"random model D = {r.GetValue(d)}, P = {r.GetValue(p)}", y, d1p2);
-            var last = path[^1];
-            // A trajectory whose loss left every finite or sane scale is reported as diverged, not as a "final" value.
-            var blowUp = path.FirstOrDefault(x => !double.IsFinite(x.Loss) || !double.IsFinite(x.Sharpness) || x.Loss > DivergedLossFactor *
-                Math.Max(path[0].Loss, 1e-300));
-            if (blowUp is not null)
+            var outcome = TrajectoryStudy.Run(new TrajectoryStudy.Spec(path, d1p2, title), run);
+            if (outcome.Divergence is { } blowUp)
             {
                 Console.Error.WriteLine($"probes: {kind} diverged at step {blowUp.Step} (loss {blowUp.Loss:G3}, η·λ_max {blowUp.Sharpness:G3}, from "
                     + $"loss {path[0].Loss:G3}); trajectory kept in {run.Path}");
                 return ExitCodes.Diverged;
             }
-            var steps_ = path.Select(x => (double)x.Step).ToArray();
-            var fit = TwoStepFit.Z1(steps_, path.Select(x => x.Z).ToArray(), path.Select(y).ToArray());
+            var last = path[^1];
             ReportCommands.Print(r.GetValue(json),
                 $"{kind}: {path.Count - 1} steps, final η·λ_max {last.Sharpness:F6}, z̃ {last.Z:E3}, loss {last.Loss:E3} → {run.Path}",
                 new
                 {
                     model = kind, steps = path.Count - 1, finalSharpness = last.Sharpness, finalZ = last.Z, finalLoss = last.Loss,
-                    maxSharpness = path.Max(x => x.Sharpness), twoStep = fit, directory = run.Path, figures
+                    maxSharpness = path.Max(x => x.Sharpness), twoStep = outcome.TwoStep, directory = run.Path, figures = outcome.Figures
                 });
             return 0;
         });
         return command;
     }
-
-    /// <summary>A loss this many times the initial one counts as divergence (GD at the edge of stability stays within a few times).</summary>
-    private const double DivergedLossFactor = 1e6;
 
     private static List<TrajectoryPoint> RandomPath(int d, int p, double sz, double sj, long seed, double eta, int steps)
     {
@@ -160,31 +139,15 @@ internal static class QuadCommand
                 "float64" => ScalarType.Float64,
                 var x => throw new ProbesError($"--dtype must be float32 or float64, got '{x}'.")
             };
-            var q = QuadStatisticsCommands.Convention(r.GetValue(convention)!);
-            var zs = LogGrid(r.GetValue(zRange)!, g, "--sigma-z");
-            var js = LogGrid(r.GetValue(jRange)!, g, "--sigma-j");
+            var spec = new PhaseStudy.Spec(r.GetValue(d), r.GetValue(p), LogGrid(r.GetValue(zRange)!, g, "--sigma-z"),
+                LogGrid(r.GetValue(jRange)!, g, "--sigma-j"), r.GetValue(seeds), stopping, Positive(r.GetValue(lr), "--lr"), type,
+                QuadStatisticsCommands.Convention(r.GetValue(convention)!));
             using var run = RunDirectory.Create(r.GetValue(output) ?? RunDirectory.DefaultPath("quad-phase"));
             var clock = Stopwatch.StartNew();
-            int total = r.GetValue(seeds);
-            List<PhaseCell> cells = ProgressDisplay.Run(total, progress =>
-                PhaseDiagram.Run(r.GetValue(d), r.GetValue(p), zs, js, total, stopping, Positive(r.GetValue(lr), "--lr"), type,
-                    done => progress.Report(done, total, $"seed {done}/{total}"), q));
-            using (var csv = new CsvTrace(run.File("phase.csv"), ["sigma_z_tilde", "sigma_j_tilde", "median_final_sharpness", "diverged_fraction",
-                "median_initial_sharpness", "median_steps", "unsettled_fraction"]))
-                foreach (var c in cells)
-                    csv.Write(new Dictionary<string, double>
-                    {
-                        ["sigma_z_tilde"] = c.SigmaZTilde, ["sigma_j_tilde"] = c.SigmaJTilde, ["median_final_sharpness"] = c.MedianSharpness,
-                        ["diverged_fraction"] = c.DivergedFraction, ["median_initial_sharpness"] = c.MedianInitialSharpness,
-                        ["median_steps"] = c.MedianSteps, ["unsettled_fraction"] = c.UnsettledFraction,
-                    });
-            string horizon = r.GetValue(steps) is { } n ? $"{n} steps" :
-                $"until settled (≤ {r.GetValue(maxSteps)} steps, Δ < {r.GetValue(settle):G2}/100)";
-            PhaseFigure.Draw(cells, zs, js, run.File("phase.png"),
-                $"D = {r.GetValue(d)}, P = {r.GetValue(p)}, Q {q.Name()}: {total} seeds, η = {r.GetValue(lr)}, {horizon}");
+            var cells = PhaseStudy.Run(spec, run);
             double seconds = clock.Elapsed.TotalSeconds;
-            ReportCommands.Print(r.GetValue(json), $"phase diagram of {g}×{g} points × {total} seeds in {seconds:F1} s → {run.Path}",
-                new { directory = run.Path, seconds, qConvention = q.Name(), cells });
+            ReportCommands.Print(r.GetValue(json), $"phase diagram of {g}×{g} points × {spec.Seeds} seeds in {seconds:F1} s → {run.Path}",
+                new { directory = run.Path, seconds, qConvention = spec.Convention.Name(), cells });
             return 0;
         });
         return command;

@@ -3,9 +3,8 @@ using System.Diagnostics;
 using System.Globalization;
 using QuadraticFit.Models;
 using QuadraticFit.Simulation;
-using Training.Reports;
 using Training.Runs;
-using Training.Train;
+using Training.Studies;
 using static Training.Cli.QuadCommand;
 
 namespace Training.Cli;
@@ -52,22 +51,7 @@ internal static class QuadStatisticsCommands
                     ProbesError($"--flow-time {fTime} in {fSteps} steps gives dt·λ_max ≈ {stiffness:G2}; RK4 needs it ≤ 0.1: raise --flow-steps.");
             using var run = RunDirectory.Create(r.GetValue(output) ?? RunDirectory.DefaultPath("quad-sharpening"));
             var clock = Stopwatch.StartNew();
-            int total = shapes.Count * zs.Length;
-            var points = ProgressDisplay.Run(total, progress =>
-                SharpeningSeries.Run(shapes, zs, sj, n, done => progress.Report(done, total, $"point {done}/{total}"), q));
-            var coefficients = SharpeningSeries.Coefficients(points);
-            WriteSharpening(run.File("sharpening.csv"), points);
-            var figures = new List<string> { QuadStatisticsFigures.Sharpening(points, coefficients, n).Save(run.Path),
-                QuadStatisticsFigures.BySize(coefficients).Save(run.Path) };
-            if (fTime > 0)
-            {
-                // Flow curves at the largest size only: one per σ̃_z keeps the figure readable.
-                var largest = points.MaxBy(x => (long)x.D * x.P)!;
-                var flowPoints = points.Where(x => x.D == largest.D && x.P == largest.P).ToList();
-                var curves = ProgressDisplay.Run(flowPoints.Count, progress => RunFlows(flowPoints, fSeeds, fTime / fSteps, fSteps, progress));
-                WriteFlows(run.File("flow.csv"), curves);
-                figures.Add(QuadStatisticsFigures.Flows(curves, fSeeds).Save(run.Path));
-            }
+            var (points, coefficients, figures) = SharpeningStudy.Run(new SharpeningStudy.Spec(shapes, zs, sj, n, q, fTime, fSteps, fSeeds), run);
             double seconds = clock.Elapsed.TotalSeconds;
             var line = string.Join("; ", coefficients.Select(c =>
                 $"D={c.D},P={c.P}: c̃ = {c.Measured.Mean:G4} ± {c.Measured.StandardError:G2} (formula {c.Predicted.Mean:G4}, limit "
@@ -115,19 +99,7 @@ internal static class QuadStatisticsCommands
             var etas = ListArguments.Numbers(r.GetValue(eta)!, "--lr");
             using var run = RunDirectory.Create(r.GetValue(output) ?? RunDirectory.DefaultPath("quad-nonlinearity"));
             var clock = Stopwatch.StartNew();
-            int total = zs.Length * js.Length * etas.Length;
-            var points = ProgressDisplay.Run(total, progress =>
-                NonlinearitySeries.Run(dd, pp, zs, js, etas, n, done => progress.Report(done, total, $"point {done}/{total}"), q));
-            var law = NonlinearitySeries.Fit(points);
-            double exact = NonlinearitySeries.Prefactor(dd, pp, q), limit = NonlinearitySeries.LimitPrefactor(dd, pp, q);
-            using (var csv = new CsvTrace(run.File("nonlinearity.csv"), ["sigma_z_tilde", "sigma_j_tilde", "eta", "r_nl", "r_nl_se", "seeds"]))
-                foreach (var x in points)
-                    csv.Write(new Dictionary<string, double>
-                    {
-                        ["sigma_z_tilde"] = x.SigmaZTilde, ["sigma_j_tilde"] = x.SigmaJTilde, ["eta"] = x.Eta,
-                        ["r_nl"] = x.Ratio.Mean, ["r_nl_se"] = x.Ratio.StandardError, ["seeds"] = x.Ratio.Samples,
-                    });
-            var figure = QuadStatisticsFigures.Nonlinearity(points, law, dd, pp, q).Save(run.Path);
+            var (points, law, exact, limit, figure) = NonlinearityStudy.Run(new NonlinearityStudy.Spec(dd, pp, zs, js, etas, n, q), run);
             static string Show(string name, Exponent? e) => e is null ? $"{name}: not varied" : $"{name}^{e.Value:F3}±{e.StandardError:F3}";
             double seconds = clock.Elapsed.TotalSeconds;
             ReportCommands.Print(r.GetValue(json),
@@ -152,50 +124,5 @@ internal static class QuadStatisticsCommands
     {
         try { return QuadraticFit.Models.QConventions.Parse(name); }
         catch (ArgumentException e) { throw new ProbesError("--q-convention: " + e.Message); }
-    }
-
-    private static List<FlowCurveAt> RunFlows(List<SharpeningPoint> points, int seeds, double dt, int steps, IProgress progress)
-    {
-        var curves = new List<FlowCurveAt>();
-        foreach (var pt in points)
-        {
-            var (sz, sj) = QuadraticFit.Models.QuadraticModel.Rescaled(pt.SigmaZTilde, pt.SigmaJTilde, pt.D, pt.P);
-            curves.Add(new FlowCurveAt(pt, RandomModelStatistics.Flow(pt.D, pt.P, sz, sj, seeds, dt, steps, convention: pt.Convention)));
-            progress.Report(curves.Count, points.Count, $"flow {curves.Count}/{points.Count}");
-        }
-        return curves;
-    }
-
-    private static void WriteSharpening(string path, List<SharpeningPoint> points)
-    {
-        using var csv = new CsvTrace(path, ["D", "P", "sigma_z_tilde", "sigma_j_tilde", "ratio", "ratio_se", "predicted", "predicted_se",
-            "limit", "lambda_mean", "lambda_se", "lambda_dot_mean", "lambda_dot_se", "lambda_ddot_mean", "lambda_ddot_se", "seeds"]);
-        foreach (var x in points)
-        {
-            var e = x.Estimate;
-            csv.Write(new Dictionary<string, double>
-            {
-                ["D"] = x.D, ["P"] = x.P, ["sigma_z_tilde"] = x.SigmaZTilde, ["sigma_j_tilde"] = x.SigmaJTilde,
-                ["ratio"] = e.Ratio.Mean, ["ratio_se"] = e.Ratio.StandardError, ["predicted"] = e.Predicted.Mean,
-                ["predicted_se"] = e.Predicted.StandardError,
-                ["limit"] = SharpeningRate.LimitCoefficient(x.D, x.P, x.Convention) * x.SigmaZTilde * x.SigmaZTilde,
-                ["lambda_mean"] = e.Lambda.Mean, ["lambda_se"] = e.Lambda.StandardError,
-                ["lambda_dot_mean"] = e.LambdaDot.Mean, ["lambda_dot_se"] = e.LambdaDot.StandardError, ["lambda_ddot_mean"] = e.LambdaDdot.Mean,
-                ["lambda_ddot_se"] = e.LambdaDdot.StandardError, ["seeds"] = e.Ratio.Samples,
-            });
-        }
-    }
-
-    private static void WriteFlows(string path, List<FlowCurveAt> curves)
-    {
-        using var csv = new CsvTrace(path, ["D", "P", "sigma_z_tilde", "t", "relative_lambda", "relative_lambda_se", "quadratic_prediction"]);
-        foreach (var (pt, curve) in curves)
-            for (int k = 0; k < curve.Times.Length; k++)
-                csv.Write(new Dictionary<string, double>
-                {
-                    ["D"] = pt.D, ["P"] = pt.P, ["sigma_z_tilde"] = pt.SigmaZTilde, ["t"] = curve.Times[k],
-                    ["relative_lambda"] = curve.RelativeLambda[k].Mean, ["relative_lambda_se"] = curve.RelativeLambda[k].StandardError,
-                    ["quadratic_prediction"] = 1 + 0.5 * pt.Estimate.Ratio.Mean * curve.Times[k] * curve.Times[k],
-                });
     }
 }

@@ -1,4 +1,5 @@
 using Probes.Probing;
+using Training.Studies;
 using Training.Train;
 using Xunit;
 
@@ -26,12 +27,33 @@ public class TraceSchemaTests
         return text[(a + open.Length)..b];
     }
 
+    /// <summary>Every table a command writes, by the README block that documents it.</summary>
+    private static readonly Dictionary<string, IReadOnlyList<TraceColumn>> Schemas = new()
+    {
+        ["probes.csv schema"] = ProbeColumns.Schema(2),
+        ["train.csv schema"] = TrainStepMetrics.Schema,
+        ["spectra.csv schema"] = SpectrumValue.Schema,
+        ["density.csv schema"] = DensityColumns.Schema,
+        ["trajectory.csv schema"] = TrajectoryStudy.Table.Schema,
+        ["phase.csv schema"] = PhaseStudy.Table.Schema,
+        ["sharpening.csv schema"] = SharpeningStudy.Table.Schema,
+        ["flow.csv schema"] = SharpeningStudy.FlowTable.Schema,
+        ["nonlinearity.csv schema"] = NonlinearityStudy.Table.Schema,
+    };
+
     [Theory]
     [InlineData("probes.csv schema")]
     [InlineData("train.csv schema")]
+    [InlineData("spectra.csv schema")]
+    [InlineData("density.csv schema")]
+    [InlineData("trajectory.csv schema")]
+    [InlineData("phase.csv schema")]
+    [InlineData("sharpening.csv schema")]
+    [InlineData("flow.csv schema")]
+    [InlineData("nonlinearity.csv schema")]
     public void ReadmeTablesAreTheSchemas(string marker)
     {
-        var schema = marker.StartsWith("probes", StringComparison.Ordinal) ? ProbeColumns.Schema(2) : TrainStepMetrics.Schema;
+        var schema = Schemas[marker];
         string expected = TraceColumn.MarkdownTable(schema);
         if (Between(Readme, marker) != expected)
             File.WriteAllText(Path.Combine(Path.GetTempPath(), marker.Replace(' ', '-') + ".md"), expected);  // to paste
