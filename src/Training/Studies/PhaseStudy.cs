@@ -40,7 +40,7 @@ internal static class PhaseStudy
         return cells;
     }
 
-    /// <summary>How long each model ran, in words: a fixed horizon, or until its cell settled.</summary>
-    public static string Horizon(PhaseStopping stopping) => stopping.Tolerance < 0 ? $"{stopping.MaxSteps} steps"
-        : $"until settled (≤ {stopping.MaxSteps} steps, Δ < {stopping.Tolerance:G2}/{stopping.CheckEvery})";
+    /// <summary>How long each model ran, in words for the figure's title (short: it must fit above the heatmap).</summary>
+    public static string Horizon(PhaseStopping stopping) => stopping.Tolerance < 0 ? $"{stopping.MaxSteps:N0} steps"
+        : $"until settled (≤ {stopping.MaxSteps:N0} steps)";
 }
