@@ -246,15 +246,35 @@ public class ProbeSuiteTests
         Assert.True(crossed.Crossing);
     }
 
+    /// <summary>η with 1 − η·λ₁ = −0.6 at the tiny network's start: z₁ flips sign every step (period-2 motion).</summary>
+    private static double FlippingStepSize(TinyNetwork net)
+    {
+        using var s0 = Suite(k: 2);
+        using var p0 = net.Fast();
+        return 1.6 / s0.Run(p0, 0)["ntk_1"];
+    }
+
+    /// <summary>Hands <paramref name="into"/> the state of <paramref name="from"/> through the probe state's binary form, as a resume does.</summary>
+    private static void Resume(ProbeSuite from, ProbeSuite into)
+    {
+        using var stream = new MemoryStream();
+        from.Export().Write(stream);
+        stream.Position = 0;
+        into.Import(ProbeState.Read(stream), CPU);
+    }
+
+    /// <summary>Every column but the wall time identical: a resumed probe is the live one.</summary>
+    private static void AssertSameProbe(ProbeRecord live, ProbeRecord resumed)
+    {
+        foreach (var (column, value) in live.Values.Where(p => p.Key != "probe_seconds"))
+            Assert.Equal(value, resumed[column]);
+    }
+
     [Fact]
     public void PeriodTwoMotionWarmStartsFromTwoAndFourStepsBackAndSurvivesExportImport()
     {
         using var net = new TinyNetwork(n: 4);
-        double lambda1;
-        using (var s0 = Suite(k: 2))
-        using (var p0 = net.Fast())
-            lambda1 = s0.Run(p0, 0)["ntk_1"];
-        double eta = 1.6 / lambda1;                 // z₁ → (1 − η·λ₁) z₁ = −0.6 z₁: a flip every step
+        double eta = FlippingStepSize(net);
         var options = new ProbeOptions
         {
             LearningRate = eta, K = 2, Tolerance = 1e-12, HessianTolerance = 1e-12, QTolerance = 1e-12, MaxIterations = 200,
@@ -274,19 +294,8 @@ public class ProbeSuiteTests
             solves.Add(r["ntk_iters"] - r["ntk_deflation_iters"]);
             Close(r["ntk_1"], kValues[0], 1e-9, $"λ₁ at step {step}");
             Close(r["ntk_2"], kValues[1], 1e-9, $"λ₂ at step {step}");
-            if (step == 4)
-            {
-                var again = resumed.Run(point, step);      // imported after step 3: the very same probe
-                foreach (var (column, value) in r.Values.Where(p => p.Key != "probe_seconds"))
-                    Assert.Equal(value, again[column]);
-            }
-            if (step == 3)
-            {
-                using var stream = new MemoryStream();
-                suite.Export().Write(stream);
-                stream.Position = 0;
-                resumed.Import(ProbeState.Read(stream), CPU);
-            }
+            if (step == 4) AssertSameProbe(r, resumed.Run(point, step));      // imported after step 3
+            if (step == 3) Resume(suite, resumed);
             DifferentiablePointTests.Shift(net.Model, point.JacobianTransposed(point.Residual) * (-eta / net.N));
         }
         Assert.Equal([0, 1, 2, 2, 4, 4], lags);     // step 0 cold, step 1 from step 0, then from t − 2, then extrapolated
@@ -311,11 +320,7 @@ public class ProbeSuiteTests
     public void HessianOnEveryOtherStepRunsAtEvenAndSpectrumStepsMatchesTheDenseHessianAndResumesExactly()
     {
         using var net = new TinyNetwork(n: 4);
-        double lambda1;
-        using (var s0 = Suite(k: 2))
-        using (var p0 = net.Fast())
-            lambda1 = s0.Run(p0, 0)["ntk_1"];
-        double eta = 1.6 / lambda1;                 // a flip every step: the period-2 motion the schedule is for
+        double eta = FlippingStepSize(net);       // the period-2 motion the schedule is for
         var options = new ProbeOptions
         {
             LearningRate = eta, K = 2, Tolerance = 1e-12, HessianTolerance = 1e-12, QTolerance = 1e-12, MaxIterations = 200,
@@ -339,19 +344,8 @@ public class ProbeSuiteTests
                 Close(r["eta_hess_1"], eta * h[0], 1e-9, $"η·λ₁ of the Hessian at step {step}");
             }
             else Assert.True(double.IsNaN(r["hess_2"]) && double.IsNaN(r["eta_hess_1"]));
-            if (step == 8)
-            {
-                var again = resumed.Run(point, step);      // imported after step 7: the very same probe
-                foreach (var (column, value) in r.Values.Where(p => p.Key != "probe_seconds"))
-                    Assert.Equal(value, again[column]);
-            }
-            if (step == 7)
-            {
-                using var stream = new MemoryStream();
-                suite.Export().Write(stream);
-                stream.Position = 0;
-                resumed.Import(ProbeState.Read(stream), CPU);
-            }
+            if (step == 8) AssertSameProbe(r, resumed.Run(point, step));      // imported after step 7
+            if (step == 7) Resume(suite, resumed);
             DifferentiablePointTests.Shift(net.Model, point.JacobianTransposed(point.Residual) * (-eta / net.N));
         }
         Assert.Equal([0, 2, 4, 5, 6, 8], withHessian);
