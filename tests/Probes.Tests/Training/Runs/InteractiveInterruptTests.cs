@@ -40,6 +40,7 @@ public partial class InteractiveInterruptTests(Xunit.Abstractions.ITestOutputHel
         foreach (var ci in new[] { "CI", "TF_BUILD", "GITHUB_ACTIONS", "GITLAB_CI", "TRAVIS", "APPVEYOR", "JENKINS_URL", "TEAMCITY_VERSION" })
             start.Environment.Remove(ci);      // Spectre turns its live display off under a CI server
         using var p = Process.Start(start)!;
+        using var reaper = new Reaper(p);      // a failed assertion must not leave a 100,000-step run behind
         var terminal = new StringBuilder();
         var reader = Task.Run(async () =>
         {
@@ -86,6 +87,15 @@ public partial class InteractiveInterruptTests(Xunit.Abstractions.ITestOutputHel
         int step = System.Text.Json.JsonDocument.Parse(checkpoint).RootElement.GetProperty("step").GetInt32();
         Assert.True(step > 0, "the checkpoint is the one written on Ctrl-C, not step 0's");
         Assert.Equal(step + 1, File.ReadAllLines(Path.Combine(run, "train.csv")).Length);
+    }
+
+    /// <summary>Kills the terminal and probes under it if they are still running when the test ends.</summary>
+    private sealed class Reaper(Process process) : IDisposable
+    {
+        public void Dispose()
+        {
+            if (!process.HasExited) process.Kill(entireProcessTree: true);
+        }
     }
 
     /// <summary>Whether SIGINT (signal 2, bit 1 of SigIgn) is ignored in the process.</summary>
