@@ -11,11 +11,11 @@ internal static class Presets
     /// at 2.11 near 4,600, first falls at ~4,610 and then hovers at 2.00–2.06.
     /// paper-eos: the paper run extended to step 6,000 with every step probed while η·λ₁ > 1.9 (the whole EOS
     /// phase, several cycles), the Hessian on the even steps (the NTK's η·λ₁ is the EOS quantity; the Hessian
-    /// checks it, and its solve is a third of an EOS probe), Q extremes every 200th step (the paper finds Q₁'s
-    /// spectrum nearly constant; a Q probe costs ~10 NTK/Hessian/ratio probes) and Q spectra at 4,600, 5,000,
-    /// 5,500, 6,000.
+    /// checks it, and its solve is half of an EOS probe that has it), Q extremes every 200th step (the paper finds
+    /// Q₁'s spectrum nearly constant; a Q probe costs ~10 NTK/Hessian/ratio probes) and Q spectra at 4,600, 5,000,
+    /// 5,500, 6,000. Measured: 73.8 min and 1.75 GB peak on 2 cores (docs/reproduction.md).
     /// quick: n = 500 and η = 0.015, measured: η·λ₁ rises from 1.13 at init to 2 by step ~580 and then hovers
-    /// at 1.93–2.17; probes every 50 steps and every step over 600–660: 387 s on 2 cores (measured).
+    /// at 1.93–2.17; probes every 50 steps and every step over 600–660: 58 s and 0.81 GB peak on 2 cores (measured).
     /// </summary>
     public static readonly IReadOnlyDictionary<string, JsonObject> All = new Dictionary<string, JsonObject>
     {

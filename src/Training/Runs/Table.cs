@@ -4,8 +4,8 @@ namespace Training.Runs;
 
 /// <summary>
 /// A CSV table of records of <typeparamref name="T"/>, declared once: its file name and, per column, the header,
-/// what it holds and how a record gives it. The writer, the README's table (<see cref="Schema"/>) and any reader
-/// use this one declaration.
+/// what it holds and how a record gives it. The writer and the README's table (<see cref="Schema"/>, held to the
+/// README by a test) both come from this one declaration.
 /// </summary>
 internal sealed class Table<T>(string file, IReadOnlyList<Table<T>.Column> columns)
 {
