@@ -235,6 +235,9 @@ public sealed partial class ProbeSuite : IDisposable
             End = end,
             Tolerance = tolerance,
             MaxIterations = _options.MaxIterations,
+            // Room to restart with every wanted pair and a block beside it: k ≤ 16 fits the default basis, larger k need more.
+            MaxBasis = Math.Max(LanczosOptions.DefaultMaxBasis,
+                2 * (end == SpectrumEnd.Both ? 2 * count : count) + 2 * Math.Max(count, warm.Length)),
             Seed = SeedFor(seedOffset),
             BlockSize = end == SpectrumEnd.Both ? 1 : count,      // k clustered top eigenvalues at a cold start
             WarmStart = warm.Length > 0 ? warm : null,

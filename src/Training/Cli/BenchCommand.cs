@@ -10,7 +10,7 @@ internal static class BenchCommand
         var command = new Command("bench", "Print timings of forward, backward, training step and probe matvecs.");
         var n = new Option<int>("--n") { Description = "Training examples (default 5000).", DefaultValueFactory = _ => 5000 };
         var threads = new Option<int>("--threads") { Description = "Torch threads (default 2).", DefaultValueFactory = _ => 2 };
-        threads.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 1) r.AddError("--threads must be ≥ 1."); });   // libtorch aborts on 0
+        threads.Validators.Add(r => { if (Config.SettingsValidator.ThreadsError(r.GetValueOrDefault<int>()) is { } e) r.AddError(e); });
         var data = new Option<string?>("--data") { Description = "CIFAR-10 folder (as for train)." };
         var run = new Option<string?>("--run")
         {

@@ -127,7 +127,8 @@ internal static class QuadCommand
             { d, p, grid, zRange, jRange, seeds, steps, maxSteps, settle, lr, dtype, convention, threads, output, json };
         command.SetAction(r =>
         {
-            if (r.GetValue(threads) is { } t) set_num_threads(t >= 1 ? t : throw new ProbesError($"--threads must be ≥ 1, got {t}."));
+            if (r.GetValue(threads) is { } t)
+                set_num_threads(Config.SettingsValidator.ThreadsError(t) is { } e ? throw new ProbesError(e) : t);
             int g = r.GetValue(grid);
             if (g < 1 || r.GetValue(seeds) < 1 || r.GetValue(steps) is < 1 || r.GetValue(maxSteps) < 1 || r.GetValue(d) < 1 || r.GetValue(p) < 1)
                 throw new ProbesError("--grid, --seeds, --steps, --max-steps, --D and --P must be positive.");

@@ -41,12 +41,15 @@ internal static class SweepCommand
         var command = new Command("create", "Write SWEEP_DIR/sweep.json: the points and their run directories.") { dir, grid, set, config };
         command.SetAction(r =>
         {
-            var baseLayer = r.GetValue(config) is { } file ? SettingsResolver.ReadLayer(file) : new JsonObject();
+            var baseLayer = r.GetValue(config) is { } file ? SettingKeys.Normalized(SettingsResolver.ReadLayer(file)) : new JsonObject();
+            var given = new HashSet<string>();
             foreach (var kv in r.GetValue(set) ?? [])
             {
                 int eq = kv.IndexOf('=');
                 if (eq <= 0) throw new ProbesError($"--set '{kv}' is not KEY=VALUE.");
-                baseLayer[kv[..eq]] = SweepManifest.ParseValue(kv[(eq + 1)..]);
+                string key = SettingKeys.Of(kv[..eq].Trim());
+                if (!given.Add(key)) throw new ProbesError($"--set {kv[..eq]} is given twice (in either spelling); keep one.");
+                baseLayer[key] = SweepManifest.ParseValue(kv[(eq + 1)..]);      // over the config file's value: --set wins
             }
             var manifest = SweepManifest.FromGrid(baseLayer, r.GetValue(grid) ?? []);
             string sweepDir = r.GetValue(dir)!;
@@ -64,7 +67,7 @@ internal static class SweepCommand
         var index = new Option<int?>("--index") { Description = "Run this point only (default: $SLURM_ARRAY_TASK_ID or $JOB_COMPLETION_INDEX)." };
         var workers = new Option<int?>("--workers") { Description = "Run every unfinished point here, this many at a time." };
         var threads = new Option<int?>("--threads") { Description = "Torch threads per run (with --workers: cores divided between them)." };
-        threads.Validators.Add(r => { if (r.GetValueOrDefault<int?>() is < 1) r.AddError("--threads must be ≥ 1."); });
+        threads.Validators.Add(r => { if (SettingsValidator.ThreadsError(r.GetValueOrDefault<int?>()) is { } e) r.AddError(e); });
         var command = new Command("run", "Run sweep points: new runs start, interrupted ones resume, finished ones are skipped.") { dir, index,
             workers, threads };
         command.SetAction(r =>
@@ -108,7 +111,7 @@ internal static class SweepCommand
         {
             string sweepDir = r.GetValue(dir)!;
             var manifest = SweepManifest.Read(sweepDir);
-            if (r.GetValue(cpus) < 1) throw new ProbesError("--cpus-per-task must be positive.");
+            if (SettingsValidator.ThreadsError(r.GetValue(cpus)) is { } e) throw new ProbesError(e.Replace("--threads", "--cpus-per-task"));
             var text = SlurmScript.Text(sweepDir, manifest.Points.Count, r.GetValue(parallel), r.GetValue(cpus), r.GetValue(time),
                 r.GetValue(partition), r.GetValue(extra));
             var (path, job) = SlurmScript.Write(sweepDir, text, r.GetValue(submit));

@@ -18,6 +18,7 @@ internal static class SettingsResolver
         UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
         WriteIndented = true,
         DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+        RespectNullableAnnotations = true,          // "n": null is refused, not a NullReferenceException later
     };
 
     private static readonly HashSet<string> Keys = typeof(TrainSettings).GetProperties()
@@ -27,12 +28,12 @@ internal static class SettingsResolver
     public static TrainSettings Resolve(string? configFile, JsonObject flags)
     {
         var merged = new JsonObject();
-        string? preset = flags["preset"]?.GetValue<string>();
+        string? preset = PresetOf(flags, "the command line");
         JsonObject? file = null;
         if (configFile is not null)
         {
             file = ReadConfigFile(configFile);
-            preset ??= file["preset"]?.GetValue<string>();
+            preset ??= PresetOf(file, configFile);
         }
         if (preset is not null) Overlay(merged, Presets.Get(preset), $"preset {preset}");
         if (file is not null) Overlay(merged, file, configFile!);
@@ -40,44 +41,45 @@ internal static class SettingsResolver
         if (preset is not null) merged["preset"] = preset;
         TrainSettings settings;
         try { settings = merged.Deserialize<TrainSettings>(Json)!; }
-        catch (JsonException e) { throw new ProbesError($"bad setting {e.Path?.TrimStart('$', '.')}: {FirstSentence(e.Message)}"); }
+        catch (JsonException e) { throw new ProbesError($"bad setting {e.Path?.TrimStart('$', '.')}: {StrictJson.FirstSentence(e.Message)}."); }
         SettingsValidator.Validate(settings);
         return settings;
     }
 
-    internal static JsonObject ReadLayer(string path) => ReadConfigFile(path);
-
-    private static JsonObject ReadConfigFile(string path)
+    private static string? PresetOf(JsonObject layer, string source)
     {
-        string text;
-        try { text = File.ReadAllText(path); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new ProbesError($"cannot read config file {path}: {e.Message}");
-        }
-        try
-        {
-            return JsonNode.Parse(text) as JsonObject ?? throw new ProbesError($"{path}: a config file must hold one JSON object.");
-        }
-        catch (JsonException e)
-        {
-            string at = e.LineNumber is { } line ? $" at line {line + 1}, column {(e.BytePositionInLine ?? 0) + 1}" : "";
-            throw new ProbesError($"{path}: not valid JSON{at} ({FirstSentence(e.Message)})");
-        }
+        var node = layer.FirstOrDefault(p => SettingKeys.Of(p.Key) == "preset").Value;
+        if (node is null) return null;
+        return node.GetValueKind() == JsonValueKind.String ? node.GetValue<string>()
+            : throw new ProbesError($"{source}: setting 'preset' must be text (a preset's name), got {node.ToJsonString()}.");
     }
 
+    internal static JsonObject ReadLayer(string path) => ReadConfigFile(path);
+
+    private static JsonObject ReadConfigFile(string path) =>
+        File.Exists(path) || Directory.Exists(path) ? StrictJson.ReadObject(path, "a config file")
+            : throw new ProbesError($"cannot read config file {path}: no such file.");
+
+    /// <summary>Lays one source over the merged settings; each value's type is checked here, so the error names its source.</summary>
     private static void Overlay(JsonObject target, JsonObject layer, string source)
     {
         foreach (var (key, value) in layer)
         {
             if (!Keys.Contains(SettingKeys.Of(key))) throw new ProbesError($"{source}: unknown setting '{key}'.");
+            CheckType(key, value, source);
             target[SettingKeys.Of(key)] = value?.DeepClone();
         }
     }
 
-    private static string FirstSentence(string message)
+    /// <summary>Whether one value reads as its setting's type (null only where the setting may be empty).</summary>
+    public static void CheckType(string key, JsonNode? value, string source)
     {
-        int end = message.IndexOf(". ", StringComparison.Ordinal);
-        return (end > 0 ? message[..(end + 1)] : message).ReplaceLineEndings(" ");
+        try { new JsonObject { [SettingKeys.Of(key)] = value?.DeepClone() }.Deserialize<TrainSettings>(Json); }
+        catch (JsonException e)
+        {
+            string got = value is null ? "null" : value.ToJsonString();
+            throw new ProbesError($"{source}: setting '{key}' cannot be {(got.Length > 40 ? got[..40] + "…" : got)} "
+                + $"({StrictJson.FirstSentence(e.Message)}).");
+        }
     }
 }

@@ -22,6 +22,17 @@ internal static class SettingsValidator
         Require(s.Dtype is "float32" or "float64", $"dtype must be float32 or float64, got '{s.Dtype}'.");
         Require(s.Device is "cpu" or "cuda" || s.Device.StartsWith("cuda:"), $"device must be cpu or cuda, got '{s.Device}'.");
         Require(s.Threads is null or > 0, $"threads must be positive, got {s.Threads}.");
+        Require(s.Threads is null or <= MaxThreads, $"threads must be at most {MaxThreads} (OpenMP's pool; this machine has "
+            + $"{Environment.ProcessorCount} cores), got {s.Threads}.");
+        // float32 stores η as a float: 1e39 becomes ∞ (θ is NaN after one step) and 1e-320 becomes 0 (θ never moves).
+        double smallest = s.Dtype == "float64" ? 2.2250738585072014e-308 : 1.1754943508222875e-38;
+        double largest = s.Dtype == "float64" ? double.MaxValue : float.MaxValue;
+        Require(!(s.Lr > 0) || (s.Lr >= smallest && s.Lr <= largest),
+            $"lr {s.Lr} is not a normal {s.Dtype} number (between {smallest:G3} and {largest:G3}): the run would "
+                + (s.Lr > largest ? "overflow at its first update." : "never move."));
+        Require(s.TargetLoss is null || (s.TargetLoss >= 0 && double.IsFinite(s.TargetLoss.Value)),
+            $"target-loss must be a finite number ≥ 0, got {s.TargetLoss}.");
+        Require(s.TargetAccuracy is null or (>= 0 and <= 1), $"target-accuracy must be a fraction in [0, 1], got {s.TargetAccuracy}.");
         Require(s.TestEvery > 0, $"test-every must be positive, got {s.TestEvery}.");
         Require(s.LogEvery > 0, $"log-every must be positive, got {s.LogEvery}.");
         Require(s.CheckpointEvery > 0, $"checkpoint-every must be positive, got {s.CheckpointEvery}.");
@@ -29,6 +40,7 @@ internal static class SettingsValidator
         Require(s.ProbeK >= 1, $"probe-k must be ≥ 1, got {s.ProbeK}.");
         long outputs = (long)s.Outputs * s.N;
         Require(s.ProbeK <= outputs, $"probe-k {s.ProbeK} exceeds the NTK's size D = {outputs}.");
+        Require(s.ProbeK <= MaxProbeK, $"probe-k must be at most {MaxProbeK} (each pair costs ~4 basis vectors of P numbers), got {s.ProbeK}.");
         foreach (var (name, tolerance) in new[] { ("probe-tol", s.ProbeTol), ("probe-hess-tol", s.ProbeHessTol), ("probe-q-tol", s.ProbeQTol) })
             Require(tolerance > 0 && tolerance <= MaxProbeTolerance,
                 $"{name} must be in (0, {MaxProbeTolerance}] (a relative residual; looser solves converge to wrong eigenvalues), got {tolerance}.");
@@ -43,12 +55,40 @@ internal static class SettingsValidator
         Require(s.SpectraDensity >= 0, $"spectra-density must be ≥ 0, got {s.SpectraDensity}.");
         Require(s.SpectraDensitySteps >= 2, $"spectra-density-steps must be ≥ 2, got {s.SpectraDensitySteps}.");
         Require(s.SpectraM >= 1, $"spectra-m must be ≥ 1, got {s.SpectraM}.");
+        Require(s.SpectraM <= MaxSpectrumSize, $"spectra-m must be at most {MaxSpectrumSize} per end, got {s.SpectraM}.");
+        Require(s.SpectraDensity <= MaxDensityVectors, $"spectra-density must be at most {MaxDensityVectors} vectors, got {s.SpectraDensity}.");
+        Require(s.SpectraDensitySteps <= MaxDensitySteps, $"spectra-density-steps must be at most {MaxDensitySteps}, got {s.SpectraDensitySteps}.");
         foreach (var p in s.Probes)
             Require(KnownProbes.Contains(p), $"unknown probe '{p}' (known: {string.Join(", ", KnownProbes)}).");
         foreach (var w in s.ProbeWindow) ParseWindow(w, s.Steps);
         foreach (var t in s.SpectraAt)
             Require(t >= 0 && t <= s.Steps, $"spectra-at step {t} is outside 0..{s.Steps}.");
     }
+
+    /// <summary>Upper bounds of what a run can do: beyond them a run aborts (libgomp), hangs the machine or never ends.</summary>
+    public const int MaxThreads = 256, MaxProbeK = 64, MaxSpectrumSize = 500, MaxDensityVectors = 1000, MaxDensitySteps = 1000;
+
+    /// <summary>
+    /// Whether this machine can hold the run: a lower bound on its memory (θ, its gradient and the probes' basis in float64,
+    /// the data and the activations), checked before a run directory is made or a resume touches one. Reading a run
+    /// (report, plot) never asks this, so a large run can still be read on a small machine.
+    /// </summary>
+    public static void RequireRunnable(TrainSettings s)
+    {
+        double inputs = Data.CifarRecords.PixelsPerImage, width = s.Width, parameters = inputs * width + Math.Max(s.Depth - 1, 0) * width * width
+            + width * s.Outputs + s.Depth * width + s.Outputs;
+        if (s.Depth == 0) parameters = inputs * s.Outputs + s.Outputs;
+        int bytes = s.Dtype == "float64" ? 8 : 4;
+        int basis = s.Probes.Count == 0 || s.ProbeEvery == 0 && s.SpectraAt.Count == 0 ? 0 : 4 * (s.ProbeK + s.ProbeDeflate) + 4 * s.SpectraM;
+        double need = parameters * (4.0 * bytes + 8.0 * basis) + (s.N + (s.NTest ?? 0)) * (inputs + 3.0 * width * Math.Max(s.Depth, 1)) * bytes;
+        double have = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        Require(need < have, $"this run needs at least {need / 1e9:G3} GB (P = {parameters:G4} parameters, n = {s.N}, probe basis {basis} "
+            + $"vectors) and this machine has {have / 1e9:G3} GB: lower --width, --n, --probe-k or --spectra-m.");
+    }
+
+    /// <summary>The one check of a thread count, for every command that takes --threads (libtorch aborts on 0, libgomp on 2³¹ − 1).</summary>
+    public static string? ThreadsError(int? threads) => threads is null or (>= 1 and <= MaxThreads) ? null
+        : $"--threads must be in 1..{MaxThreads} (this machine has {Environment.ProcessorCount} cores), got {threads}.";
 
     /// <summary>"A:B" → [A, B], inclusive, inside 0..steps.</summary>
     public static (int From, int To) ParseWindow(string window, int steps)

@@ -18,7 +18,7 @@ internal sealed record TaylorRow(int Step, double NetLoss, double TaylorLoss, do
 internal sealed record TaylorResult(int From, int Steps, int? PartStep, string PartRule, IReadOnlyList<TaylorRow> Rows);
 
 /// <summary>
-/// Rebuilds the network at step t₀ by replaying the run's GD from its seed (training is deterministic, so
+/// Rebuilds the network at step t₀ by replaying the run's GD from θ₀ (its seed or its --init-weights; training is deterministic, so
 /// this is θ_t₀ bit for bit), then runs GD on the network and on its exact second-order Taylor model at θ_t₀
 /// side by side with the run's η, probing the NTK of both each step. They "part" at the first step where
 /// the losses differ by more than 5% or η·λ₁ by more than 0.05.
@@ -32,7 +32,7 @@ internal static class TaylorComparison
         if (steps <= 0) throw new ProbesError($"--taylor-steps must be positive, got {steps}.");
         var (dtype, device) = Trainer.Prepare(settings);
         using var data = CifarDataset.Load(CifarLocator.Resolve(settings.Data), settings.N, 0, dtype, device);
-        using var model = Trainer.Build(settings, dtype, device);
+        using var model = Trainer.Initial(settings, dtype, device, ConfigFile.InitWeights(runPath));
         for (int t = 0; t < from; t++)
         {
             GradientDescent.Gradient(model, data.TrainInputs, data.TrainTargets, data.TrainLabels);

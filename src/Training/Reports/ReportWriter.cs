@@ -80,13 +80,14 @@ internal static class ReportWriter
         if (run.Fit is { } fit)
         {
             double? Number(JsonNode? node) => node is JsonValue v && v.TryGetValue(out double x) ? x : null;    // null: non-finite
-            var d = fit[ReportJson.Key(nameof(Training.Fit.FitResult.D1P2))];
+            // A hand-edited fit.json: what is not an object is left out.
+            var d = fit[ReportJson.Key(nameof(Training.Fit.FitResult.D1P2))] as JsonObject;
             double? limit = Number(d?[ReportJson.Key(nameof(QuadraticFit.TwoStep.D1P2FitResult.PredictedLimit))]);
             double? observed = Number(fit[ReportJson.Key(nameof(Training.Fit.FitResult.ObservedMeanSharpness))]);
             if (d is not null)
                 rows.Add(("D = 1, P = 2 model fit: ε, predicted limit 2 − ε/2, observed mean η·λ₁ in the window",
                     $"{F(Number(d["epsilon"]), "G4")}, {F(limit, "F4")}, {F(observed, "F4")}"));
-            if (fit["taylor"] is { } taylor)
+            if (fit["taylor"] is JsonObject taylor)
             {
                 string? part = taylor[ReportJson.Key(nameof(Training.Fit.TaylorSummary.PartStep))]?.ToString();
                 rows.Add(("Taylor model from step " + taylor["from"],

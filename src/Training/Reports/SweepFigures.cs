@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using Probes.Probing;
 using Training.Runs;
 using Training.Sweeps;
@@ -38,12 +39,13 @@ internal static class SweepFigures
         }
         if (manifest.Axes.Contains("lr"))
         {
-            var onset = manifest.Points.Select(p => (Lr: p.Settings["lr"]!.GetValue<double>(),
-                Onset: rows[p.Index].Summary?["eos"]?["onset_step"]?.GetValue<double?>())).Where(x => x.Onset is not null).ToList();
+            var onset = manifest.Points
+                .Select(p => (Lr: Number(p.Settings["lr"]), Onset: Number((rows[p.Index].Summary?["eos"] as JsonObject)?["onset_step"])))
+                .Where(x => x.Onset is not null && x.Lr is not null).ToList();
             if (onset.Count > 0)
             {
                 var f = new Figure("sweep-onset", "EOS onset (first probe with η·λ₁ ≥ 2) against η", "η", "onset step");
-                f.Points([.. onset.Select(x => x.Lr)], [.. onset.Select(x => x.Onset!.Value)], "runs");
+                f.Points([.. onset.Select(x => x.Lr!.Value)], [.. onset.Select(x => x.Onset!.Value)], "runs");
                 saved.Add(Path.GetRelativePath(sweepDir, f.Save(folder)));
             }
         }
@@ -53,8 +55,8 @@ internal static class SweepFigures
     /// <summary>A colour per point from the first axis whose values are all numbers, or null (the palette) when none is.</summary>
     private static Func<System.Text.Json.Nodes.JsonObject, ScottPlot.Color>? AxisColours(SweepManifest manifest)
     {
-        static double? Number(System.Text.Json.Nodes.JsonNode? n) =>
-            n is System.Text.Json.Nodes.JsonValue v && v.TryGetValue(out double x) ? x : null;
+        static double? Number(JsonNode? n) =>
+            n is JsonValue v && v.TryGetValue(out double x) ? x : null;
         foreach (var axis in manifest.Axes)
         {
             var values = manifest.Points.Select(p => Number(p.Settings[axis])).ToList();
@@ -65,4 +67,8 @@ internal static class SweepFigures
         }
         return null;
     }
+
+    /// <summary>A number from a sweep's JSON, or null where it is absent or not a number (a summary is read while runs write it).</summary>
+    private static double? Number(JsonNode? node) =>
+        node is JsonValue v && v.TryGetValue(out double x) ? x : null;
 }

@@ -20,9 +20,20 @@ internal sealed record Checkpoint(int Step, double Seconds, string Model, string
 {
     public const string FileName = "checkpoint.json";
 
+    /// <summary>The traces a checkpoint may name (what <c>TrainingLoop</c> writes): no other file is ever cut.</summary>
+    public static readonly IReadOnlySet<string> TraceFiles = new HashSet<string> { "train.csv", "probes.csv", "spectra.csv", "density.csv" };
+
+    private static readonly System.Text.RegularExpressions.Regex ModelName = new(@"^model-[0-9]{6,}\.pt$");
+    private static readonly System.Text.RegularExpressions.Regex StateName = new(@"^probe-state-[0-9]{6,}\.bin$");
+
     /// <summary>Current byte lengths of the traces, keyed by file name.</summary>
-    public static Dictionary<string, long> Lengths(IEnumerable<CsvTrace> traces) =>
-        traces.ToDictionary(t => Path.GetFileName(t.Path), t => t.Length);
+    public static Dictionary<string, long> Lengths(IEnumerable<CsvTrace> traces)
+    {
+        var lengths = traces.ToDictionary(t => Path.GetFileName(t.Path), t => t.Length);
+        if (lengths.Keys.FirstOrDefault(k => !TraceFiles.Contains(k)) is { } stray)
+            throw new InvalidOperationException($"{stray} is not in Checkpoint.TraceFiles: a resume would refuse this checkpoint.");
+        return lengths;
+    }
 
     /// <param name="traceBytes">The traces' lengths when rows 0..step−1 were complete.</param>
     public static void Save(RunDirectory run, int step, double seconds, Mlp model, ProbeSuite suite,
@@ -60,15 +71,15 @@ internal sealed record Checkpoint(int Step, double Seconds, string Model, string
         Checkpoint? checkpoint;
         try
         {
-            var node = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path)) as System.Text.Json.Nodes.JsonObject
-                ?? throw new ProbesError($"{path} is not a JSON object.");
+            var node = StrictJson.ReadObject(path, "checkpoint.json");
             checkpoint = SettingKeys.Normalized(node).Deserialize<Checkpoint>(SettingsResolver.Json);     // earlier versions: kebab-case
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
-            throw new ProbesError($"{path} is unreadable: {e.Message.Split(". ")[0]}.");
+            throw new ProbesError($"{path} is unreadable: {StrictJson.FirstSentence(e.Message)}; nothing was changed.");
         }
         if (checkpoint is null) throw new ProbesError($"{path} is empty.");
+        checkpoint.Validate(path);
         foreach (var file in new[] { checkpoint.Model, checkpoint.ProbeState })
         {
             var full = run.File(file);
@@ -80,6 +91,31 @@ internal sealed record Checkpoint(int Step, double Seconds, string Model, string
         }
         return checkpoint;
     }
+
+    /// <summary>
+    /// Every field present and every name one of the run's own files: a damaged or hand-edited checkpoint.json must never
+    /// make a resume read or cut a file elsewhere ("../victim.txt" under trace_bytes).
+    /// </summary>
+    private void Validate(string path)
+    {
+        ProbesError Bad(string what) => new($"{path}: {what}; nothing was changed.");
+        if (Step < 0) throw Bad($"step is {Step}");
+        if (Model is null || !ModelName.IsMatch(Model)) throw Bad($"model is {Quoted(Model)}, not a file name model-NNNNNN.pt of this run");
+        if (ProbeState is null || !StateName.IsMatch(ProbeState))
+            throw Bad($"probe_state is {Quoted(ProbeState)}, not a file name probe-state-NNNNNN.bin of this run");
+        if (TraceBytes is null) throw Bad("trace_bytes is missing");
+        foreach (var (name, length) in TraceBytes!)
+        {
+            if (!TraceFiles.Contains(name))
+                throw Bad($"trace_bytes names {Quoted(name)}, which is not one of the run's traces ({string.Join(", ", TraceFiles)})");
+            if (length < 0) throw Bad($"trace_bytes gives {name} {length} bytes");
+        }
+        foreach (var (name, digest) in Files ?? [])
+            if ((name != Model && name != ProbeState) || digest is null)
+                throw Bad($"files names {Quoted(name)}, which is not this checkpoint's model or probe state");
+    }
+
+    private static string Quoted(string? s) => s is null ? "null" : JsonSerializer.Serialize(s);
 
     /// <summary>Puts θ_step back into <paramref name="model"/> (of the run's architecture); an unreadable file is one line.</summary>
     public void RestoreModel(RunDirectory run, Mlp model)

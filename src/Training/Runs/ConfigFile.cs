@@ -17,11 +17,7 @@ internal static class ConfigFile
     {
         var path = Path.Combine(runPath, Name);
         if (!File.Exists(path)) throw new ProbesError($"{path} is missing: not a run directory, or an incomplete one.");
-        try
-        {
-            return JsonNode.Parse(File.ReadAllText(path)) as JsonObject ?? throw new ProbesError($"{path} is not a JSON object.");
-        }
-        catch (JsonException e) { throw new ProbesError($"{path} is not valid JSON: {e.Message.Split(". ")[0]}."); }
+        return StrictJson.ReadObject(path, "a run's config.json");
     }
 
     /// <summary>The "settings" object, its keys in snake_case (as written; earlier versions wrote kebab-case).</summary>
@@ -33,12 +29,26 @@ internal static class ConfigFile
     public static TrainSettings Settings(string runPath)
     {
         TrainSettings settings;
-        try { settings = SettingsNode(runPath).Deserialize<TrainSettings>(SettingsResolver.Json)!; }
-        catch (JsonException e) { throw new ProbesError($"{Path.Combine(runPath, Name)} is unreadable: {e.Message.Split(". ")[0]}."); }
+        var node = SettingsNode(runPath);
+        foreach (var (key, value) in node) SettingsResolver.CheckType(key, value, $"{Path.Combine(runPath, Name)} settings");
+        try { settings = node.Deserialize<TrainSettings>(SettingsResolver.Json)!; }
+        catch (JsonException e) { throw new ProbesError($"{Path.Combine(runPath, Name)} is unreadable: {StrictJson.FirstSentence(e.Message)}."); }
         // A damaged file can still parse: its values get the same checks as a new run's.
         try { SettingsValidator.Validate(settings); }
         catch (ProbesError e) { throw new ProbesError($"{Path.Combine(runPath, Name)} holds an impossible setting: {e.Message}"); }
         return settings;
+    }
+
+    /// <summary>The length and SHA-256 of the --init-weights file when the run started, if it started from one.</summary>
+    public static FileDigest? InitWeights(string runPath)
+    {
+        var node = Read(runPath)["init_weights"];
+        if (node is null) return null;
+        try { return node.Deserialize<FileDigest>(SettingsResolver.Json); }
+        catch (JsonException e)
+        {
+            throw new ProbesError($"{Path.Combine(runPath, Name)}: init_weights is unreadable ({StrictJson.FirstSentence(e.Message)}).");
+        }
     }
 
     /// <summary>The "resumes" list, if any.</summary>

@@ -95,9 +95,12 @@ internal sealed class RunDirectory : IDisposable
         }
     }
 
+    /// <summary>Frees the lock, and removes its file only if this process held it: a reader (export, report) never does.</summary>
     public void Dispose()
     {
-        _lock?.Dispose();
-        try { System.IO.File.Delete(File("run.lock")); } catch (IOException) { }
+        if (_lock is null) return;
+        try { System.IO.File.Delete(File("run.lock")); } catch (IOException) { }       // while still held, so no one else's goes
+        _lock.Dispose();
+        _lock = null;
     }
 }

@@ -37,6 +37,7 @@ internal sealed class RunTraces
         if (!Directory.Exists(path)) throw new ProbesError($"{path}: no such run directory.");
         var configPath = System.IO.Path.Combine(path, ConfigFile.Name);
         var settings = ConfigFile.SettingsNode(path);
+        var typed = ConfigFile.Settings(path);              // every value of the right type, or one line naming the key
         TraceTable? Optional(string file, IReadOnlySet<string>? text = null)
         {
             var p = System.IO.Path.Combine(path, file);
@@ -45,8 +46,8 @@ internal sealed class RunTraces
         return new RunTraces
         {
             Path = path,
-            Name = settings["name"]?.GetValue<string>() ?? System.IO.Path.GetFileName(path),
-            LearningRate = settings["lr"]?.GetValue<double>() ?? throw new ProbesError($"{configPath} has no lr setting."),
+            Name = settings.ContainsKey("name") ? typed.Name : System.IO.Path.GetFileName(path),
+            LearningRate = settings.ContainsKey("lr") ? typed.Lr : throw new ProbesError($"{configPath} has no lr setting."),
             Settings = settings,
             Train = TraceTable.Read(System.IO.Path.Combine(path, "train.csv")),
             Probes = Optional("probes.csv"),
@@ -60,8 +61,7 @@ internal sealed class RunTraces
     private static JsonNode? ReadFit(string path)
     {
         if (!File.Exists(path)) return null;
-        try { return JsonNode.Parse(File.ReadAllText(path)); }
-        catch (System.Text.Json.JsonException e) { throw new ProbesError($"{path} is not valid JSON: {e.Message.Split(". ")[0]}."); }
+        return Config.StrictJson.ReadObject(path, "fit.json");
     }
 
     /// <summary>The probed steps and one probe column, only rows where it is finite.</summary>

@@ -27,5 +27,6 @@ internal static class SelfCommand
         return Path.GetFileNameWithoutExtension(process) == "dotnet" ? (process, [dll]) : (process, []);
     }
 
-    private static string Quote(string s) => s.All(c => char.IsLetterOrDigit(c) || "/._-+=:".Contains(c)) ? s : $"'{s.Replace("'", "'\\''")}'";
+    /// <summary>One word for bash: as it is when it holds only safe characters, else single-quoted.</summary>
+    public static string Quote(string s) => s.All(c => char.IsLetterOrDigit(c) || "/._-+=:".Contains(c)) ? s : $"'{s.Replace("'", "'\\''")}'";
 }

@@ -23,22 +23,24 @@ internal sealed record SweepManifest(JsonObject Base, IReadOnlyList<string> Axes
     {
         var axes = grid.Select(ParseAxis).ToList();
         if (axes.Count == 0) throw new ProbesError("a sweep needs at least one --grid KEY=V1,V2,… axis.");
-        var duplicate = axes.GroupBy(a => a.Key).FirstOrDefault(g => g.Count() > 1);
-        if (duplicate is not null) throw new ProbesError($"--grid {duplicate.Key} is given twice.");
+        var duplicate = axes.GroupBy(a => SettingKeys.Of(a.Key)).FirstOrDefault(g => g.Count() > 1);
+        if (duplicate is not null)
+            throw new ProbesError(
+                $"--grid {string.Join(" and --grid ", duplicate.Select(a => a.Key).Distinct())} set the same key twice; keep one axis.");
         IEnumerable<JsonObject> points = [new JsonObject()];
         foreach (var (key, values) in axes)
             points = points.SelectMany(p => values.Select(v => { var q = (JsonObject)p.DeepClone(); q[key] = v.DeepClone(); return q; })).ToList();
-        var list = points.Select((p, i) => new SweepPoint(i, p, Path.Combine("runs", $"{i:D4}"))).ToList();
+        var list = points.Select((p, i) => new SweepPoint(i, p, RunDirOf(i))).ToList();
         // Every point must resolve to valid settings now, not on the cluster an hour later.
-        foreach (var p in list) Resolve(baseSettings, p, "check");
+        foreach (var p in list) SettingsValidator.RequireRunnable(Resolve(baseSettings, p, "check"));
         return new SweepManifest(baseSettings, [.. axes.Select(a => a.Key)], list);
     }
 
     /// <summary>A point's full settings: defaults, then the base layer, then the point's values, then its run directory.</summary>
     public static TrainSettings Resolve(JsonObject baseSettings, SweepPoint point, string runPath)
     {
-        var layer = (JsonObject)baseSettings.DeepClone();
-        foreach (var (key, value) in point.Settings) layer[key] = value?.DeepClone();
+        var layer = SettingKeys.Normalized(baseSettings);
+        foreach (var (key, value) in point.Settings) layer[SettingKeys.Of(key)] = value?.DeepClone();
         layer["out"] = runPath;
         layer["name"] ??= $"sweep-{point.Index:D4}";
         try { return SettingsResolver.Resolve(null, layer); }
@@ -79,19 +81,32 @@ internal sealed record SweepManifest(JsonObject Base, IReadOnlyList<string> Axes
     {
         var path = Path.Combine(sweepDir, FileName);
         if (!File.Exists(path)) throw new ProbesError($"{path} is missing: not a sweep directory (create one with probes sweep create).");
-        try
+        var root = StrictJson.ReadObject(path, "a sweep manifest");
+        ProbesError Bad(string what) => new($"{path} is not a readable sweep manifest: {what}.");
+        var baseSettings = root["base"] as JsonObject ?? throw Bad("'base' is not an object");
+        var axes = (root["axes"] as JsonArray ?? throw Bad("'axes' is not a list"))
+            .Select(a => a is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>()
+                : throw Bad($"an axis is {a?.ToJsonString() ?? "null"}"))
+            .ToList();
+        var points = new List<SweepPoint>();
+        foreach (var node in root["points"] as JsonArray ?? throw Bad("'points' is not a list"))
         {
-            var root = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
-            var points = root["points"]!.AsArray().Select(p => new SweepPoint(p!["index"]!.GetValue<int>(),
-                p["settings"]!.AsObject().DeepClone().AsObject(), p["run_dir"]!.GetValue<string>())).ToList();
-            return new SweepManifest(root["base"]!.AsObject().DeepClone().AsObject(),
-                [.. root["axes"]!.AsArray().Select(a => a!.GetValue<string>())], points);
+            int i = points.Count;
+            var point = node as JsonObject ?? throw Bad($"point {i} is not an object");
+            if (point["index"] is not JsonValue index || index.GetValueKind() != JsonValueKind.Number || index.ToJsonString() != $"{i}")
+                throw Bad($"point {i} has index {point["index"]?.ToJsonString() ?? "null"}");
+            var settings = point["settings"] as JsonObject ?? throw Bad($"point {i}'s 'settings' is not an object");
+            // The run directory is the tool's own name for the point, never a path that a hand edit can send elsewhere.
+            if (point["run_dir"] is not JsonValue dir || dir.GetValueKind() != JsonValueKind.String || dir.GetValue<string>() != RunDirOf(i))
+                throw Bad($"point {i} has run_dir {point["run_dir"]?.ToJsonString() ?? "null"}, not \"{RunDirOf(i)}\"");
+            foreach (var (key, value) in settings) SettingsResolver.CheckType(key, value, $"{path} point {i}");
+            points.Add(new SweepPoint(i, (JsonObject)settings.DeepClone(), RunDirOf(i)));
         }
-        catch (Exception e) when (e is JsonException or NullReferenceException or InvalidOperationException or FormatException)
-        {
-            throw new ProbesError($"{path} is not a readable sweep manifest: {e.Message.Split(". ")[0].TrimEnd('.')}.");
-        }
+        foreach (var (key, value) in baseSettings) SettingsResolver.CheckType(key, value, $"{path} base");
+        return new SweepManifest((JsonObject)baseSettings.DeepClone(), axes, points);
     }
+
+    private static string RunDirOf(int index) => $"runs/{index:D4}";
 
     private JsonObject ToJson() => new()
     {

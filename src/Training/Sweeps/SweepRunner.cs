@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using System.Text.Json.Nodes;
 using Training.Runs;
 using Training.Train;
@@ -50,26 +51,52 @@ internal static class SweepRunner
         return new Trainer(settings).Run();
     }
 
-    /// <summary>Every unfinished point, <paramref name="workers"/> child processes at a time; the exit code is the worst one's.</summary>
+    /// <summary>
+    /// Every unfinished point, <paramref name="workers"/> child processes at a time; the exit code is the worst one's.
+    /// SIGINT or SIGTERM is passed on to every running child as SIGTERM (each checkpoints and stops as <c>train</c> does), no
+    /// new point starts, and the sweep waits for them, reports each and exits 130: nothing is left running.
+    /// </summary>
     public static int RunLocal(string sweepDir, int workers, int threadsPerWorker)
     {
         var manifest = SweepManifest.Read(sweepDir);
         var todo = manifest.Points.Where(p => SweepStatus.Of(sweepDir, p).State != "completed").ToList();
-        Console.WriteLine($"sweep {sweepDir}: {todo.Count} of {manifest.Points.Count} points to run, {workers} at a time, {threadsPerWorker} threads "
-            + $"each");
+        Console.WriteLine($"sweep {sweepDir}: {todo.Count} of {manifest.Points.Count} points to run, {workers} at a time, "
+            + $"{threadsPerWorker} thread{(threadsPerWorker == 1 ? "" : "s")} each");
         var codes = new System.Collections.Concurrent.ConcurrentBag<int>();
+        var running = new System.Collections.Concurrent.ConcurrentDictionary<int, Process>();
+        using var stop = new CancellationTokenSource();
+        void Forward(PosixSignalContext context)
+        {
+            context.Cancel = true;
+            if (stop.IsCancellationRequested) return;
+            stop.Cancel();
+            Console.Error.WriteLine($"probes: {context.Signal} received: stopping {running.Count} running point(s) at their next step; "
+                + "no new point starts.");
+            foreach (var p in running.Values) _ = Signals.Terminate(p.Id);
+        }
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Forward);
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Forward);
         Parallel.ForEach(todo, new ParallelOptions { MaxDegreeOfParallelism = workers }, point =>
         {
+            if (stop.IsCancellationRequested) return;
             var start = SelfCommand.StartInfo(["sweep", "run", sweepDir, "--index", point.Index.ToString(), "--threads",
                 threadsPerWorker.ToString()]);
             start.RedirectStandardOutput = start.RedirectStandardError = true;
             using var p = Process.Start(start)!;
+            running[point.Index] = p;
+            if (stop.IsCancellationRequested) _ = Signals.Terminate(p.Id);      // started just as the signal came
             var err = p.StandardError.ReadToEndAsync();
             p.StandardOutput.ReadToEnd();
             p.WaitForExit();
+            running.TryRemove(point.Index, out _);
             Console.WriteLine($"  point {point.Index}: exit {p.ExitCode}{(p.ExitCode != 0 ? " " + err.Result.Trim().Split('\n')[^1] : "")}");
             codes.Add(p.ExitCode);
         });
+        if (stop.IsCancellationRequested)
+        {
+            Console.WriteLine($"sweep {sweepDir}: stopped; every point checkpointed. Resume with: probes sweep run {sweepDir} --workers {workers}");
+            return ExitCodes.Interrupted;
+        }
         return codes.DefaultIfEmpty(0).Max();
     }
 }

@@ -18,13 +18,17 @@ internal sealed record SweepStatus(int Index, string State, int? Step, int? Step
             return new SweepStatus(point.Index, Directory.Exists(runPath) && Locked(runPath) ? "running" : "pending", null, null, null, null);
         JsonObject? summary;
         try { summary = JsonNode.Parse(File.ReadAllText(summaryPath)) as JsonObject; }
-        catch (Exception e) when (e is System.Text.Json.JsonException or IOException) { summary = null; }
-        string state = summary?["status"]?.GetValue<string>() ?? "unknown";
+        catch (Exception e) when (e is System.Text.Json.JsonException or IOException or ArgumentException) { summary = null; }
+        string state = Value<string>(summary, "status") ?? "unknown";
         if (Locked(runPath)) state = "running";
         else if (state == "running") state = "interrupted";            // its process died without a word (SIGKILL, a lost node)
-        return new SweepStatus(point.Index, state, summary?["step"]?.GetValue<int?>(), summary?["steps"]?.GetValue<int?>(),
-            summary?["failure"]?.GetValue<string?>(), summary);
+        return new SweepStatus(point.Index, state, Value<int>(summary, "step"), Value<int>(summary, "steps"), Value<string>(summary, "failure"),
+            summary);
     }
+
+    /// <summary>A field of summary.json if it is there with its type; a damaged summary reads as unknown, never as an error.</summary>
+    private static T? Value<T>(JsonObject? summary, string key) =>
+        summary?[key] is JsonValue v && v.TryGetValue(out T? x) ? x : default;
 
     /// <summary>Whether a live process holds the run's lock (an advisory lock, freed when its holder dies).</summary>
     private static bool Locked(string runPath)

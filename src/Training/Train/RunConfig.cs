@@ -2,13 +2,14 @@ using System.Diagnostics;
 using System.Reflection;
 using Training.Config;
 using Training.Data;
+using Training.Runs;
 
 namespace Training.Train;
 
 /// <summary>What config.json records: every resolved setting and everything needed to reproduce the run.</summary>
 internal sealed record RunConfig(
     TrainSettings Settings, DatasetInfo Dataset, long Parameters, string GitCommit,
-    IReadOnlyDictionary<string, string> Versions, string Machine, DateTime StartedUtc)
+    IReadOnlyDictionary<string, string> Versions, string Machine, DateTime StartedUtc, FileDigest? InitWeights = null)
 {
     public static IReadOnlyDictionary<string, string> PackageVersions() => new SortedDictionary<string, string>
     {

@@ -29,13 +29,14 @@ internal sealed class Trainer
     {
         var (dtype, device) = Prepare(_s);
         // Everything that can fail on bad input happens before the run directory exists.
+        SettingsValidator.RequireRunnable(_s);
         var folder = CifarLocator.Resolve(_s.Data);
         using var data = CifarDataset.Load(folder, _s.N, _s.NTest, dtype, device);
-        using var model = Build(_s, dtype, device);
-        if (_s.InitWeights is { } weights) PyTorchWeights.Load(model, weights);
+        using var model = Initial(_s, dtype, device, recorded: null);
         using var run = RunDirectory.Create(_s.Out ?? RunDirectory.DefaultPath(_s.Name));
         var config = new RunConfig(_s with { Out = run.Path }, data.Info, model.ParameterCount, RunConfig.CurrentGitCommit(),
-            RunConfig.PackageVersions(), RunConfig.MachineDescription(), DateTime.UtcNow);
+            RunConfig.PackageVersions(), RunConfig.MachineDescription(), DateTime.UtcNow,
+            _s.InitWeights is { } weights ? FileDigest.Of(weights) : null);
         run.WriteJson(ConfigFile.Name, config, SettingsResolver.Json);
         return Execute(run, model, data, device, new ProbeSuite(ProbeOptionsOf(_s)), resumeFrom: null);
     }
@@ -47,6 +48,7 @@ internal sealed class Trainer
         var settings = ReadSettings(run);
         if (steps is { } more) settings = settings with { Steps = more };
         SettingsValidator.Validate(settings);
+        SettingsValidator.RequireRunnable(settings);
         var checkpoint = Checkpoint.Load(run);
         if (checkpoint.Completed && settings.Steps <= checkpoint.Step)
             throw new ProbesError($"run {path} already completed step {checkpoint.Step}; pass --steps N with N > {checkpoint.Step} to extend it.");
@@ -81,6 +83,25 @@ internal sealed class Trainer
         HessianEvery = s.ProbeHessEvery, SpectrumSize = s.SpectraM, Seed = s.Seed,
         DensityVectors = s.SpectraDensity, DensitySteps = s.SpectraDensitySteps,
     };
+
+    /// <summary>
+    /// θ₀ of a run: the seeded init, or the --init-weights file. A replay (fit --taylor-at) passes the digest config.json
+    /// recorded, so a file changed since the run started is refused instead of replaying another run.
+    /// </summary>
+    internal static Mlp Initial(TrainSettings s, ScalarType dtype, Device device, FileDigest? recorded)
+    {
+        var model = Build(s, dtype, device);
+        if (s.InitWeights is not { } weights) return model;
+        try
+        {
+            if (recorded is not null && (File.Exists(weights) ? FileDigest.Of(weights) : null) != recorded)
+                throw new ProbesError($"the run started from --init-weights {weights}, which is {(File.Exists(weights) ? "changed" : "gone")} "
+                    + "since (its SHA-256 differs from config.json's): θ₀ cannot be rebuilt.");
+            PyTorchWeights.Load(model, weights);
+            return model;
+        }
+        catch { model.Dispose(); throw; }
+    }
 
     internal static Mlp Build(TrainSettings s, ScalarType dtype, Device device) =>
         new(CifarRecords.PixelsPerImage, Enumerable.Repeat(s.Width, s.Depth).ToList(), s.Outputs,

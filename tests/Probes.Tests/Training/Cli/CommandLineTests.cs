@@ -89,7 +89,7 @@ public class CommandLineTests
         Assert.Contains("unknown setting 'learning-rate'", err);
         (exit, _, err) = Probes("train", "--config", dir.Combine("bad-type.json"));
         Assert.Equal(2, exit);
-        Assert.Contains("bad setting steps", err);
+        Assert.Contains("bad-type.json: setting 'steps' cannot be \"many\"", err);
         (exit, _, err) = Probes("train", "--config", dir.Combine("broken.json"));
         Assert.Equal(2, exit);
         Assert.Contains("not valid JSON at line 3, column", err);

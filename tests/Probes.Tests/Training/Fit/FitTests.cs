@@ -75,6 +75,32 @@ public class FitTests
     }
 
     [Fact]
+    public void TaylorComparisonOfARunFromInitWeightsReplaysThatRunAndRefusesAChangedFile()
+    {
+        using var cifar = new SyntheticCifar(train: 32, test: 8);
+        using var dir = new TempDirectory();
+        var run = dir.Combine("run");
+        var settings = new Training.Config.TrainSettings
+        {
+            Data = cifar.Folder, Out = run, N = 24, NTest = 0, Width = 16, Steps = 8, Lr = 0.005, Threads = 1,
+            ProbeEvery = 0, Dtype = "float64", InitWeights = dir.Combine("init.safetensors"),
+        };
+        void WriteInit(long seed)
+        {
+            using var other = Trainer.Build(settings with { Seed = seed }, TorchSharp.torch.ScalarType.Float64, TorchSharp.torch.CPU);
+            Training.Model.PyTorchWeights.Write(other, dir.Combine("init.safetensors"), dir.Combine("init.pt"));
+        }
+        WriteInit(7);
+        Assert.Equal(0, new Trainer(settings).Run());
+        var train = RunTraces.Read(run).Train;
+        var result = TaylorComparison.Run(run, from: 3, steps: 2);
+        for (int k = 0; k <= 2; k++) Assert.Equal(train["loss"][3 + k], result.Rows[k].NetLoss, 12);   // θ₀ from the file, not the seed
+        WriteInit(8);
+        var error = Assert.Throws<Training.ProbesError>(() => TaylorComparison.Run(run, from: 3, steps: 2));
+        Assert.Contains("SHA-256 differs", error.Message);
+    }
+
+    [Fact]
     public void FitCommandWritesFitJson()
     {
         using var dir = new TempDirectory();

@@ -97,6 +97,13 @@ public class PyTorchWeightsTests
             var (exit, output, err) = CommandLineTests.Probes("export", run, "--out", dir.Combine("export"), "--json");
             Assert.True(exit == 0, err);
             Assert.Equal(3, System.Text.Json.JsonDocument.Parse(output).RootElement.GetProperty("step").GetInt32());
+            // Export takes no lock, so it removes none, whether it succeeds or fails: the holder's lock still refuses a resume.
+            File.WriteAllText(dir.Combine("in-the-way"), "");
+            Assert.Equal(2, CommandLineTests.Probes("export", run, "--out", Path.Combine(dir.Combine("in-the-way"), "x")).Exit);
+            Assert.True(File.Exists(Path.Combine(run, "run.lock")));
+            var (resume, _, refusal) = CommandLineTests.Probes("train", "--resume", run, "--steps", "5");
+            Assert.Equal(2, resume);
+            Assert.Contains("in use by another probes process", refusal);
         }
         // The final checkpoint holds the final θ: the same safetensors, byte for byte, as the run's own weights file, and
         // the pickle (a zip whose entries carry their write time) loads to the same θ bit for bit.

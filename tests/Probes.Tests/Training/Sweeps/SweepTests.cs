@@ -100,7 +100,7 @@ public class SweepTests(ITestOutputHelper output)
         }
         using var cifar = new SyntheticCifar(train: 32, test: 8);
         using var dir = new TempDirectory();
-        var sweep = dir.Combine("sweep");
+        var sweep = dir.Combine("a sweep");                    // a space: the script must quote the path for sbatch and bash
         Assert.Equal(0, CommandLineTests.Probes(Create(sweep, cifar.Folder, 120, "seed=0,1,2,3")).Exit);
         var (exit, stdout, err) = CommandLineTests.Probes("sweep", "slurm", sweep, "--submit", "--cpus-per-task", "1");
         Assert.True(exit == 0, stdout + err);
