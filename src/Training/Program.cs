@@ -36,6 +36,11 @@ catch (ProbesError e)
     Console.Error.WriteLine($"probes: {e.Message}");
     return e.ExitCode;
 }
+catch (ArithmeticException e)      // a model's values overflowed float64 (QuadraticFit.Simulation.Gram): a divergence
+{
+    Console.Error.WriteLine($"probes: diverged: {e.Message.Split('\n')[0]}.");
+    return ExitCodes.Diverged;
+}
 catch (IOException e)      // last resort for a write path without its own message (a full disk, a lost mount)
 {
     Console.Error.WriteLine($"probes: a file operation failed: {e.Message}");

@@ -28,7 +28,7 @@ public static class SharpeningRate
     public static double FirstDerivative(Tensor q, Tensor z, Tensor j)
     {
         using var scope = NewDisposeScope();
-        var (_, vectors) = linalg.eigh(j.matmul(j.t()));
+        var (_, vectors) = Gram.Eigen(j);
         var v = vectors[.., -1];
         var jDot = -q.matmul(j.t().mv(z));                          // J̇ = −Q[Jᵀz]
         return 2 * v.dot(jDot.mv(j.t().mv(v))).item<double>();
@@ -38,7 +38,7 @@ public static class SharpeningRate
     public static double Exact(Tensor q, Tensor z, Tensor j)
     {
         using var scope = NewDisposeScope();
-        var (values, vectors) = linalg.eigh(j.matmul(j.t()));      // ascending
+        var (values, vectors) = Gram.Eigen(j);                     // ascending
         var v = vectors[.., -1];
         var w = j.t().mv(z);
         var jDot = -q.matmul(w);                                    // J̇ = −Q[w], D × P
@@ -60,7 +60,7 @@ public static class SharpeningRate
     public static double Expected(Tensor j, double sigmaZ)
     {
         using var scope = NewDisposeScope();
-        var values = linalg.eigvalsh(j.matmul(j.t())).data<double>().ToArray();
+        var values = Gram.Values(j).data<double>().ToArray();
         int d = values.Length;
         double p = j.shape[1], top = values[^1], trace = values.Sum();
         double sum = (p + 1) * (top + trace);
@@ -81,5 +81,5 @@ public static class SharpeningRate
     public static double LimitCoefficient(int d, int p, QConvention convention = QConvention.Goe) => 2.0 * p / d * convention.Variance();
 
     /// <summary>λ_max(JJᵀ).</summary>
-    public static double TopEigenvalue(Tensor j) => linalg.eigvalsh(j.matmul(j.t()))[-1].item<double>();
+    public static double TopEigenvalue(Tensor j) => Gram.Values(j)[-1].item<double>();
 }

@@ -39,7 +39,14 @@ public static class Trajectory
         for (int t = 0; t <= steps; t++)
         {
             using var inner = NewDisposeScope();
-            var (values, vectors) = linalg.eigh(j.matmul(j.t()) / model.SampleCount);
+            var gram = j.matmul(j.t()) / model.SampleCount;
+            if (!gram.isfinite().all().item<bool>() || !z.isfinite().all().item<bool>())
+            {
+                // Overflowed: no eigenvalues to take (eigh fails on ∞), and the caller reports the divergence.
+                points.Add(new TrajectoryPoint(t, double.NaN, double.PositiveInfinity, double.PositiveInfinity));
+                break;
+            }
+            var (values, vectors) = linalg.eigh(gram);
             var v1 = vectors[.., -1];
             if (previous is not null && v1.dot(previous).item<double>() < 0) v1 = -v1;
             previous?.Dispose();

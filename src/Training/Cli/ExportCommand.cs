@@ -33,6 +33,8 @@ internal static class ExportCommand
                 throw new ProbesError($"cannot create {folder}: {e.Message}");
             }
             string stem = Path.Combine(folder, $"weights-step-{checkpoint.Step:D6}");
+            // A killed export leaves its temporary files (a SIGKILL runs no clean-up): the next export removes them.
+            foreach (var stale in Directory.EnumerateFiles(folder, "weights-step-*.tmp")) File.Delete(stale);
             PyTorchWeights.Write(model, stem + ".safetensors", stem + ".pt");
             ReportCommands.Print(r.GetValue(json), $"θ at step {checkpoint.Step} → {stem}.safetensors, {stem}.pt",
                 new { step = checkpoint.Step, safetensors = stem + ".safetensors", pickle = stem + ".pt" });

@@ -140,6 +140,10 @@ internal static class QuadCommand
                 "float64" => ScalarType.Float64,
                 var x => throw new ProbesError($"--dtype must be float32 or float64, got '{x}'.")
             };
+            // The batch holds ½η² and the state in the chosen type: an η beyond it overflows on the first step.
+            if (type == ScalarType.Float32 && r.GetValue(lr) > Math.Sqrt(float.MaxValue))
+                throw new ProbesError(
+                    $"--lr {r.GetValue(lr)} is too large for float32 (½η² must be below {float.MaxValue:G3}): use --dtype float64.");
             var spec = new PhaseStudy.Spec(r.GetValue(d), r.GetValue(p), LogGrid(r.GetValue(zRange)!, g, "--sigma-z"),
                 LogGrid(r.GetValue(jRange)!, g, "--sigma-j"), r.GetValue(seeds), stopping, Positive(r.GetValue(lr), "--lr"), type,
                 QuadStatisticsCommands.Convention(r.GetValue(convention)!));

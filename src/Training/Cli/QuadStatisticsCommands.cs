@@ -46,6 +46,11 @@ internal static class QuadStatisticsCommands
             // λ_max ≈ σ_J²(√D + √P)² (the Marchenko–Pastur edge) = σ̃_J²(√D + √P)²/√(DP) in the rescaling.
             double stiffness = fTime > 0 ? fTime / fSteps * shapes.Max(s => sj * sj * Math.Pow(Math.Sqrt(s.D) + Math.Sqrt(s.P),
                 2) / Math.Sqrt((double)s.D * s.P)) : 0;
+            if (!(sj * sj > 1e-200))
+                throw new ProbesError($"--sigma-j {sj} is so small that J Jᵀ underflows float64 (λ_max = 0, ratios 0/0): choose σ̃_J ≥ 1e-100.");
+            if (!double.IsFinite(stiffness) || stiffness * fSteps / fTime > 1e150)
+                throw new ProbesError(
+                    $"--sigma-j {sj} makes λ_max ≈ σ̃_J²(√D + √P)²/√(DP) overflow float64 in the flow: choose a smaller --sigma-j.");
             if (stiffness > 0.1)
                 throw new
                     ProbesError($"--flow-time {fTime} in {fSteps} steps gives dt·λ_max ≈ {stiffness:G2}; RK4 needs it ≤ 0.1: raise --flow-steps.");

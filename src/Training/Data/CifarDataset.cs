@@ -52,6 +52,7 @@ internal sealed class CifarDataset : IDisposable
             throw new ProbesError($"--n {n} asks for more training images than the {available:N0} in {folder}.");
         var statistics = Standardisation.Of(trainParts);
         var train = CifarRecords.First(trainParts, n);
+        int batchFiles = trainParts.Count;
         trainParts.Clear();                    // the other 45,000+ images are needed for the statistics only
 
         CifarRecords? test = null;
@@ -68,7 +69,7 @@ internal sealed class CifarDataset : IDisposable
 
         var info = new DatasetInfo(folder, files, n, m, statistics.ImageCount,
             $"per-feature mean and population std of pixels/255 over the {statistics.ImageCount:N0} training images "
-                + $"of {trainParts.Count} batch files",
+                + $"of {batchFiles} batch file{(batchFiles == 1 ? "" : "s")}",
             statistics.ChannelMeans255, statistics.ChannelStds255);
         var (trainX, trainY, trainL) = Tensors(statistics, train, n, dtype, device);
         if (test is null || m == 0)

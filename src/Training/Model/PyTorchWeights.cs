@@ -28,6 +28,9 @@ internal static class PyTorchWeights
         return dict;
     }
 
+    /// <summary>Whether a finished run's weights files are both there.</summary>
+    public static bool Written(Runs.RunDirectory run) => File.Exists(run.File(SafetensorsFile)) && File.Exists(run.File(PickleFile));
+
     /// <summary>Writes both files into <paramref name="run"/>, each atomically.</summary>
     public static void Write(Runs.RunDirectory run, Mlp model) => Write(model, run.File(SafetensorsFile), run.File(PickleFile));
 

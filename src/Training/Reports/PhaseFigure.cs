@@ -18,10 +18,18 @@ internal static class PhaseFigure
             for (int b = 0; b < gj; b++)
                 heat[gj - 1 - b, a] = cells[a * gj + b].Diverged ? double.NaN : cells[a * gj + b].MedianSharpness;   // rows: σ̃_J from the top
         var plot = new Plot();
-        var map = plot.Add.Heatmap(heat);
         double x0 = Math.Log10(zs[0]), x1 = Math.Log10(zs[^1]), y0 = 2 * Math.Log10(js[0]), y1 = 2 * Math.Log10(js[^1]);
-        map.Extent = new CoordinateRect(x0, x1, y0, y1);
-        plot.Add.ColorBar(map).Label = "median final η·λ_max";
+        if (heat.Cast<double>().Any(double.IsFinite))
+        {
+            var map = plot.Add.Heatmap(heat);
+            map.Extent = new CoordinateRect(x0, x1, y0, y1);
+            plot.Add.ColorBar(map).Label = "median final η·λ_max";
+        }
+        else
+        {
+            // Every cell diverged: nothing to colour (ScottPlot cannot scale an all-NaN map); the crosses say it all.
+            plot.Axes.SetLimits(x0 - 0.5, x1 + 0.5, y0 - 0.5, y1 + 0.5);
+        }
         double Cx(int a) => gz == 1 ? x0 : x0 + (x1 - x0) * a / (gz - 1.0);
         double Cy(int b) => gj == 1 ? y0 : y0 + (y1 - y0) * b / (gj - 1.0);
         var diverged = Enumerable.Range(0, cells.Count).Where(i => cells[i].Diverged).ToArray();

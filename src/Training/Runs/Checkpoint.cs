@@ -123,7 +123,11 @@ internal sealed record Checkpoint(int Step, double Seconds, string Model, string
         try { model.load(run.File(Model)); }
         catch (Exception e) when (e is not ProbesError)
         {
-            throw new ProbesError($"{run.File(Model)} is unreadable ({e.GetType().Name}); nothing was changed.");
+            // Load checked the file's SHA-256, so where it is recorded the file is intact and the network is what differs.
+            throw new ProbesError(Files?.ContainsKey(Model) == true
+                ? $"{run.File(Model)} is intact (its SHA-256 matches {FileName}) but does not fit the network config.json describes "
+                    + $"(width, depth, activation or dtype changed?): {e.Message.Split('\n')[0]}; nothing was changed."
+                : $"{run.File(Model)} is unreadable ({e.GetType().Name}); nothing was changed.");
         }
     }
 

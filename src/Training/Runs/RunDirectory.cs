@@ -39,9 +39,9 @@ internal sealed class RunDirectory : IDisposable
     /// <summary>Opens an existing run folder to resume it, taking its lock.</summary>
     public static RunDirectory Open(string path)
     {
-        if (!Directory.Exists(path)) throw new ProbesError($"--resume {path}: no such run directory.");
+        if (!Directory.Exists(path)) throw new ProbesError($"{path}: no such run directory.");
         if (!System.IO.File.Exists(System.IO.Path.Combine(path, ConfigFile.Name)))
-            throw new ProbesError($"--resume {path}: no config.json there, so it is not a run directory.");
+            throw new ProbesError($"{path}: no config.json there, so it is not a run directory.");
         var run = new RunDirectory(path);
         run.Lock();
         return run;
@@ -62,14 +62,27 @@ internal sealed class RunDirectory : IDisposable
         {
             _lock = new FileStream(File("run.lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
         }
-        catch (IOException)
+        catch (IOException e)
         {
-            throw new ProbesError($"run directory {Path} is in use by another probes process.");
+            // A held lock and a read-only disk both arrive as IOException: only a directory this process can write in is in use.
+            throw new ProbesError(Writable() ? $"run directory {Path} is in use by another probes process."
+                : $"cannot write to run directory {Path}: {e.Message}");
         }
         catch (UnauthorizedAccessException e)
         {
             throw new ProbesError($"cannot write to run directory {Path}: {e.Message}");
         }
+    }
+
+    private bool Writable()
+    {
+        var probe = File($".write-test-{Environment.ProcessId}");
+        try
+        {
+            using (new FileStream(probe, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.DeleteOnClose)) { }
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return false; }
     }
 
     /// <summary>Writes a JSON document atomically: temporary file, flush to disk, rename.</summary>

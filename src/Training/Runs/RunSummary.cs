@@ -42,6 +42,17 @@ internal static class RunSummary
         });
     }
 
+    /// <summary>The last row of train.csv as metrics (for a summary written after the loop, by a resume that only finishes writes).</summary>
+    public static TrainStepMetrics? LastMetrics(RunDirectory run)
+    {
+        var train = RunTraces.Read(run.Path).Train;
+        if (train.RowCount == 0) return null;
+        double At(string column) => train[column][^1];
+        double? Maybe(string column) => double.IsFinite(At(column)) ? At(column) : null;
+        return new TrainStepMetrics((int)At("step"), At("loss"), At("accuracy"), Maybe("test_loss"), Maybe("test_accuracy"), At("grad_norm"),
+            At("param_norm"), At("seconds"));
+    }
+
     private static JsonNode? Number(double? x) => x is { } v && double.IsFinite(v) ? JsonValue.Create(v) : null;
 
     private static JsonNode? Resumes(RunDirectory run)

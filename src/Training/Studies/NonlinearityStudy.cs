@@ -32,6 +32,10 @@ internal static class NonlinearityStudy
         var points = ProgressDisplay.Run(total, progress =>
             NonlinearitySeries.Run(s.D, s.P, s.SigmaZ, s.SigmaJ, s.Lr, s.Seeds, done => progress.Report(done, total, $"point {done}/{total}"),
                 s.Convention));
+        if (points.FirstOrDefault(x => !double.IsFinite(x.Ratio.Mean)) is { } overflow)
+            throw new ProbesError($"r_NL overflowed float64 at σ̃_z = {overflow.SigmaZTilde:G3}, σ̃_J = {overflow.SigmaJTilde:G3}, "
+                + $"η = {overflow.Eta:G3} "
+                + "(its terms exceed 1e308): choose smaller values; nothing was written.", ExitCodes.Diverged);
         var law = NonlinearitySeries.Fit(points);
         Table.Write(run, points);
         var figure = QuadStatisticsFigures.Nonlinearity(points, law, s.D, s.P, s.Convention).Save(run.Path);

@@ -50,6 +50,8 @@ internal sealed class Trainer
         SettingsValidator.Validate(settings);
         SettingsValidator.RequireRunnable(settings);
         var checkpoint = Checkpoint.Load(run);
+        if (checkpoint.Completed && settings.Steps <= checkpoint.Step && !PyTorchWeights.Written(run))
+            return new Trainer(settings).FinishWrites(run, checkpoint);
         if (checkpoint.Completed && settings.Steps <= checkpoint.Step)
             throw new ProbesError($"run {path} already completed step {checkpoint.Step}; pass --steps N with N > {checkpoint.Step} to extend it.");
         if (settings.Steps < checkpoint.Step)
@@ -65,6 +67,21 @@ internal sealed class Trainer
         checkpoint.TruncateTraces(run);
         ConfigFile.RecordResume(run.Path, checkpoint.Step, settings.Steps);
         return trainer.Execute(run, model, data, device, suite, checkpoint);
+    }
+
+    /// <summary>A run whose steps all ran but whose last files were not written (a full disk): θ from the final checkpoint.</summary>
+    private int FinishWrites(RunDirectory run, Checkpoint checkpoint)
+    {
+        var (dtype, device) = Prepare(_s);
+        using var model = Build(_s, dtype, device);
+        checkpoint.RestoreModel(run, model);
+        using var log = RunLogger.Create(run.File("log.clef"), run.File("log.txt"), interactive: false);
+        WriteFinalWeights(run, model, log);
+        var last = RunSummary.LastMetrics(run);
+        RunSummary.Write(run, "completed", _s.Steps, last, ended: true);
+        log.Information("Wrote the weights files of the completed run at step {Step}", checkpoint.Step);
+        Console.WriteLine($"completed: step {checkpoint.Step}; wrote the weights files → {run.Path}");
+        return ExitCodes.Ok;
     }
 
     internal static TrainSettings ReadSettings(RunDirectory run) => ConfigFile.Settings(run.Path);
@@ -146,10 +163,10 @@ internal sealed class Trainer
             try { RunSummary.Write(run, "failed", _s.Steps, null, e.Message); } catch (ProbesError) { }   // a full disk may refuse this too
             throw;
         }
-        log.Information("Finished: {Outcome}; last recorded step {Step}, loss {Loss:G6}, accuracy {Accuracy:P2}, {Seconds:F1} s, "
-            + "peak resident memory {PeakBytes} bytes",
-            outcome.Reason, outcome.LastStep, outcome.Last?.Loss, outcome.Last?.Accuracy, outcome.Last?.Seconds, PeakMemory.Bytes());
-        if (outcome.ExitCode == ExitCodes.Ok) PyTorchWeights.Write(run, model);     // θ at the last step, for PyTorch
+        if (outcome.ExitCode == ExitCodes.Ok) WriteFinalWeights(run, model, log);     // θ at the last step, for PyTorch
+        log.Information("Finished: {Outcome}; {LastStep:l}, loss {Loss:G6}, accuracy {Accuracy:P2}, {Seconds:F1} s, peak resident memory {Peak:l}",
+            outcome.Reason, outcome.LastStep >= 0 ? $"last recorded step {outcome.LastStep}" : "no step recorded", outcome.Last?.Loss,
+            outcome.Last?.Accuracy, outcome.Last?.Seconds, PeakMemory.Text());
         RunSummary.Write(run, outcome.ExitCode switch
         {
             ExitCodes.Ok => "completed",
@@ -159,6 +176,22 @@ internal sealed class Trainer
         }, _s.Steps, outcome.Last, ended: true);
         Console.WriteLine(outcome.Summary(run.Path));
         return outcome.ExitCode;
+    }
+
+    /// <summary>
+    /// weights.safetensors and weights.pt of a finished run. If they cannot be written (a full disk), the run is "failed" with
+    /// that line, and a resume with no more steps writes them from the final checkpoint.
+    /// </summary>
+    private void WriteFinalWeights(RunDirectory run, Mlp model, Serilog.ILogger log)
+    {
+        try { PyTorchWeights.Write(run, model); }
+        catch (ProbesError e)
+        {
+            var message = $"{e.Message} Every step is done: probes train --resume {run.Path} writes the weights files.";
+            log.ForContext(RunLogger.FileOnly, true).Error("Stopped: {Message}", message);
+            try { RunSummary.Write(run, "failed", _s.Steps, null, message); } catch (ProbesError) { }
+            throw new ProbesError(message, e.ExitCode);
+        }
     }
 
     private static Device ResolveDevice(string name)

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Probes.Models;
 using System.Diagnostics;
 using System.Text.Json;
@@ -122,8 +123,10 @@ internal sealed class TrainingLoop(TrainSettings s, Mlp model, CifarDataset data
         _train.Write(m.Values());
         log.Debug("Step {Step}: {@Metrics}", m.Step, m);
         if (m.Step % s.LogEvery == 0 || m.Step == s.Steps)
-            log.Information("step {Step}/{Steps} loss {Loss:G6} acc {Accuracy:P1} test {TestAccuracy:P1} |g| {GradNorm:G4}{Sharpness}",
-                m.Step, s.Steps, m.Loss, m.Accuracy, m.TestAccuracy, m.GradNorm, suite.LastSharpness is { } sh ? $" η·λ₁ {sh:F4}" : "");
+            log.Information("step {Step}/{Steps} loss {Loss:G6} acc {Accuracy:P1}{Test:l} |g| {GradNorm:G4}{Sharpness}",
+                m.Step, s.Steps, m.Loss, m.Accuracy,
+                m.TestAccuracy is { } test ? string.Create(CultureInfo.InvariantCulture, $" test {test:P1}") : "",
+                m.GradNorm, suite.LastSharpness is { } sh ? string.Create(CultureInfo.InvariantCulture, $" η·λ₁ {sh:F4}") : "");
         progress.Report(m.Step, s.Steps, Status(m, done, _clock, suite.LastSharpness));
     }
 

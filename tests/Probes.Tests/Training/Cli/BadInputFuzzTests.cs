@@ -4,7 +4,8 @@ namespace Probes.Tests;
 
 /// <summary>
 /// Bad input as a new user gives it, to the commands not covered by the train/plot/report/fit tests: every
-/// numeric option of every `quad` command with NaN, a negative and zero, and `bench --run`, `compare` and `export` on a
+/// numeric option of every `quad` command with NaN, a negative, zero, 1e300 and 1e-300 (no NaN in a table of a run that
+/// exits 0), and `bench --run`, `compare` and `export` on a
 /// run whose files are truncated or have a byte flipped. Each case must give a result or one line with a
 /// documented exit code (2 bad input, 3 diverged), never a stack trace, and must leave earlier files as they were.
 /// </summary>
@@ -40,7 +41,7 @@ public class BadInputFuzzTests(Xunit.Abstractions.ITestOutputHelper output)
         int cases = 0;
         foreach (var (command, options) in QuadCases)
             foreach (var option in options)
-                foreach (var value in new[] { "NaN", "-1", "0" })
+                foreach (var value in new[] { "NaN", "-1", "0", "1e300", "1e-300" })
                 {
                     // An option the command already sets gets the bad value in place (a repeated option is only a parse error).
                     int at = Array.IndexOf(command, option);
@@ -50,6 +51,9 @@ public class BadInputFuzzTests(Xunit.Abstractions.ITestOutputHelper output)
                     bool fine = OneLineOrResult(exit, err, out var last);
                     output.WriteLine($"{string.Join(' ', command[..2])} {option} {value}: exit {exit} {last}");
                     if (!fine) failures.Add($"{string.Join(' ', args)} → exit {exit}: {err.Trim().Split('\n').FirstOrDefault()}");
+                    // A result is a number: exit 0 with NaN in a table is a silent failure (extreme values overflow float64).
+                    if (exit == 0 && Directory.GetFiles(args[^1], "*.csv").FirstOrDefault(f => File.ReadAllText(f).Contains("NaN")) is { } nan)
+                        failures.Add($"{string.Join(' ', args)} → exit 0 with NaN in {Path.GetFileName(nan)}");
                 }
         foreach (var args in new[] { new[] { "bench", "--threads", "0" }, ["sweep", "run", dir.Combine("none"), "--threads", "-1"] })
         {
