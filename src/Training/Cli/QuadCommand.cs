@@ -12,6 +12,9 @@ namespace Training.Cli;
 /// regression models alone.</summary>
 internal static class QuadCommand
 {
+    /// <summary>The longest trajectory `quad simulate` keeps (in memory, then in trajectory.csv).</summary>
+    private const int MaxSteps = 10_000_000;
+
     public static Command Create()
     {
         var command = new Command("quad", "Simulate the paper's quadratic regression models.");
@@ -47,7 +50,8 @@ internal static class QuadCommand
         command.SetAction(r =>
         {
             string kind = r.GetValue(model)!;
-            if (r.GetValue(steps) < 1) throw new ProbesError("--steps must be positive.");
+            if (r.GetValue(steps) is < 1 or > MaxSteps)
+                throw new ProbesError($"--steps must be in 1..{MaxSteps:N0} (a trajectory is kept in memory), got {r.GetValue(steps)}.");
             var d1p2 = kind == "d1p2" ? D1P2Model.WithEpsilon(Positive(r.GetValue(eps), "--eps"), Finite(r.GetValue(conserved), "--e-tilde")) : null;
             List<TrajectoryPoint> path = kind switch
             {
@@ -140,6 +144,13 @@ internal static class QuadCommand
                 "float64" => ScalarType.Float64,
                 var x => throw new ProbesError($"--dtype must be float32 or float64, got '{x}'.")
             };
+            // Every cell's z and J (and their update) are held at once, beside each seed's Q: refuse what cannot fit.
+            double batch = (double)g * g * r.GetValue(seeds), dd = r.GetValue(d), pp = r.GetValue(p);
+            double need = batch * (dd + 3 * dd * pp) * (type == ScalarType.Float32 ? 4 : 8) + r.GetValue(seeds) * dd * pp * pp * 8;
+            double have = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+            if (need > have)
+                throw new ProbesError($"{g}×{g} cells × {r.GetValue(seeds)} seeds at D = {dd}, P = {pp} need at least {need / 1e9:G3} GB and this "
+                    + $"machine has {have / 1e9:G3} GB: lower --grid, --seeds, --D or --P.");
             // The batch holds ½η² and the state in the chosen type: an η beyond it overflows on the first step.
             if (type == ScalarType.Float32 && r.GetValue(lr) > Math.Sqrt(float.MaxValue))
                 throw new ProbesError(

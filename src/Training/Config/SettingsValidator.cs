@@ -18,7 +18,8 @@ internal static class SettingsValidator
         Require(s.Steps >= 0, $"steps must be ≥ 0, got {s.Steps}.");
         Require(s.Width > 0, $"width must be positive, got {s.Width}.");
         Require(s.Depth >= 0, $"depth (hidden layers) must be ≥ 0, got {s.Depth}.");
-        ActivationFunctions.Parse(s.Activation);
+        try { ActivationFunctions.Parse(s.Activation); }
+        catch (ArgumentException e) { throw new ProbesError(e.Message); }
         Require(s.Dtype is "float32" or "float64", $"dtype must be float32 or float64, got '{s.Dtype}'.");
         Require(s.Device is "cpu" or "cuda" || s.Device.StartsWith("cuda:"), $"device must be cpu or cuda, got '{s.Device}'.");
         Require(s.Threads is null or > 0, $"threads must be positive, got {s.Threads}.");

@@ -55,7 +55,16 @@ public class BadInputFuzzTests(Xunit.Abstractions.ITestOutputHelper output)
                     if (exit == 0 && Directory.GetFiles(args[^1], "*.csv").FirstOrDefault(f => File.ReadAllText(f).Contains("NaN")) is { } nan)
                         failures.Add($"{string.Join(' ', args)} → exit 0 with NaN in {Path.GetFileName(nan)}");
                 }
-        foreach (var args in new[] { new[] { "bench", "--threads", "0" }, ["sweep", "run", dir.Combine("none"), "--threads", "-1"] })
+        // Values that parse but cannot run: a trajectory longer than memory, a phase batch larger than memory, a thread pool libgomp
+        // aborts on, an activation that does not exist.
+        foreach (var args in new[]
+        {
+            new[] { "bench", "--threads", "0" }, ["sweep", "run", dir.Combine("none"), "--threads", "-1"],
+            ["quad", "simulate", "--steps", "2147483647", "--out", dir.Combine("long")],
+            ["quad", "phase", "--grid", "100000", "--D", "4", "--P", "8", "--seeds", "1", "--out", dir.Combine("wide")],
+            ["quad", "phase", "--threads", "2147483647", "--out", dir.Combine("threads")], ["bench", "--threads", "100000"],
+            ["train", "--activation", "foo", "--out", dir.Combine("foo")],
+        })
         {
             cases++;
             var (exit, _, err) = CommandLineTests.Probes(args);
