@@ -36,9 +36,10 @@ public sealed record ProbeOptions
     /// <summary>A deflated solve costlier than this many matvecs has the space estimated again at the next probe.</summary>
     public int DeflationRefreshAbove { get; init; } = 16;
     /// <summary>
-    /// Q₁ and Q_r extremes run at probed steps that are multiples of this (and at spectrum steps); 1: every
-    /// probe. Both-ends solves of these indefinite operators cost 30–80 matvecs, three to five times an NTK
-    /// or Hessian solve, while the paper shows Q₁ changing little over an EOS window: every 10th step keeps
+    /// Q₁ and Q_r extremes run at every this-many-th probe, counted from the run's first (and at spectrum steps); 1: every
+    /// probe. Counted in probes, not steps, so a sparse schedule (every 50 steps) does not run Q at every probe because 50
+    /// is a multiple of 10. Both-ends solves of these indefinite operators cost 30–80 matvecs, three to five times an NTK
+    /// or Hessian solve, while the paper shows Q₁ changing little over an EOS window: every 10th probe keeps
     /// Figure 6 (left) and makes the average EOS probe several times cheaper.
     /// </summary>
     public int QEvery { get; init; } = DefaultQEvery;

@@ -32,6 +32,7 @@ public sealed partial class ProbeSuite : IDisposable
     private readonly WarmStarts _ntk = new(), _hessian = new(), _q1 = new(capacity: 1), _qr = new(capacity: 1);
     private readonly DeflationTracker _ntkDeflation = new(), _hessianDeflation = new();
     private readonly List<(int Step, double Z1)> _probes = [];      // the last probes' (step, z₁), newest first
+    private long _probeCount;                                         // probes run so far: Q's schedule counts them
     private Tensor? _direction;
 
     public ProbeSuite(ProbeOptions options) => _options = options;
@@ -60,7 +61,7 @@ public sealed partial class ProbeSuite : IDisposable
             var kinds = _options.Kinds;
             if (kinds.HasFlag(ProbeKinds.Ntk) || kinds.HasFlag(ProbeKinds.Q1) || kinds.HasFlag(ProbeKinds.Ratio)) ProbeNtk(probe);
             if (kinds.HasFlag(ProbeKinds.Hessian) && (spectra || step % _options.HessianEvery == 0)) ProbeHessian(probe);
-            if (kinds.HasFlag(ProbeKinds.Q1) && probe.V1 is not null && (spectra || step % _options.QEvery == 0))
+            if (kinds.HasFlag(ProbeKinds.Q1) && probe.V1 is not null && (spectra || _probeCount % _options.QEvery == 0))
             {
                 _direction ??= RandomDirection(point);
                 int m = spectra ? _options.SpectrumSize : 1;
@@ -75,6 +76,7 @@ public sealed partial class ProbeSuite : IDisposable
             throw;
         }
         foreach (var commit in probe.Commits) commit();
+        _probeCount++;
         NativeHeap.Trim();                          // once a probe: see NativeHeap for why not per solve
         _probes.Insert(0, (step, probe.Z1));
         if (_probes.Count > WarmStarts.Depth) _probes.RemoveAt(WarmStarts.Depth);

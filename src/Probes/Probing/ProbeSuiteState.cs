@@ -8,14 +8,15 @@ public sealed partial class ProbeSuite
     /// <summary>
     /// Everything the next probe depends on, for checkpoints: each operator's warm-start vectors from the last
     /// four probes (the NTK's also fix the sign alignment), the NTK's and the Hessian's deflation spaces, their steps and z₁
-    /// (the period-2 rule) and the last η·λ₁ (the schedule's "above" rule). Restoring it makes a resumed run's probes identical to an
-    /// uninterrupted run's.
+    /// (the period-2 rule), the number of probes so far (Q's schedule) and the last η·λ₁ (the schedule's "above" rule).
+    /// Restoring it makes a resumed run's probes identical to an uninterrupted run's.
     /// </summary>
     public ProbeState Export()
     {
         var vectors = new Dictionary<string, double[][]>
         {
             ["history"] = [_probes.SelectMany(p => new double[] { p.Step, p.Z1 }).ToArray()],
+            ["probe-count"] = [[_probeCount]],
         };
         foreach (var (name, warm) in Operators)
             for (int lag = 1; lag <= warm.History.Count; lag++)
@@ -43,6 +44,8 @@ public sealed partial class ProbeSuite
         if (state.Vectors.TryGetValue("history", out var h) && h is [var flat])         // older state: no history, no period-2 start
             for (int i = 0; i + 1 < flat.Length; i += 2) _probes.Add(((int)flat[i], flat[i + 1]));
         LastSharpness = state.LastSharpness;
+        // A state from before Q's schedule counted probes has no count: Q then runs at the resume's first probe.
+        _probeCount = Single("probe-count") is [var count] ? (long)count : 0;
     }
 
     /// <summary>"ntk" for the last probe's vectors, "ntk-before" for t − 2 (the names of older state files), then "ntk-3", "ntk-4".</summary>

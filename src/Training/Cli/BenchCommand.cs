@@ -8,8 +8,8 @@ internal static class BenchCommand
     public static Command Create()
     {
         var command = new Command("bench", "Print timings of forward, backward, training step and probe matvecs.");
-        var n = new Option<int>("--n") { Description = "Training examples (default 5000).", DefaultValueFactory = _ => 5000 };
-        var threads = new Option<int>("--threads") { Description = "Torch threads (default 2).", DefaultValueFactory = _ => 2 };
+        var n = new Option<int>("--n") { Description = "Training examples.", DefaultValueFactory = _ => 5000 };
+        var threads = new Option<int>("--threads") { Description = "Torch threads.", DefaultValueFactory = _ => 2 };
         threads.Validators.Add(r => { if (Config.SettingsValidator.ThreadsError(r.GetValueOrDefault<int>()) is { } e) r.AddError(e); });
         var data = new Option<string?>("--data") { Description = "CIFAR-10 folder (as for train)." };
         var run = new Option<string?>("--run")
@@ -19,7 +19,7 @@ internal static class BenchCommand
         };
         var steps = new Option<int>("--probe-steps")
         {
-            Description = "Consecutive steps probed with --run (default 6).",
+            Description = "Consecutive steps probed with --run.",
             DefaultValueFactory = _ => 6
         };
         var study = new Option<bool>("--ntk-study")

@@ -16,7 +16,7 @@ internal static class FitCommand
         var taylorAt = new Option<int?>("--taylor-at") { Description = "Also run the network's second-order Taylor model from this step." };
         var taylorSteps = new Option<int>("--taylor-steps")
         {
-            Description = "Steps of the Taylor comparison (default 50).",
+            Description = "Steps of the Taylor comparison.",
             DefaultValueFactory = _ => 50
         };
         var json = new Option<bool>("--json") { Description = "Print a JSON object instead of the one-line summary." };
@@ -47,12 +47,16 @@ internal static class FitCommand
             RunDirectory.WriteAtomically(Path.Combine(traces.Path, FitResult.FileName),
                 s => System.Text.Json.JsonSerializer.Serialize(s, fit, ReportJson.Options));
             var figures = RunFigures.Draw([RunTraces.Read(traces.Path)], Path.Combine(traces.Path, "figures"));
-            ReportCommands.Print(r.GetValue(json),
-                $"two-step slope {fit.TwoStepZ1?.Slope:F4} R² {fit.TwoStepZ1?.RSquared:F4}; D1P2 ε {fit.D1P2?.Epsilon:G4} → limit "
-                    + $"{fit.D1P2?.PredictedLimit:F4} vs observed {fit.ObservedMeanSharpness:F4}"
-                + (taylor is null ? "" : $"; Taylor model parts at step {taylor.PartStep?.ToString() ?? "none"}") +
-                    $" → {Path.Combine(traces.Path, FitResult.FileName)}",
+            string fitted = fit.TwoStepZ1 is null && fit.D1P2 is null ? "no EOS fit"
+                : (fit.TwoStepZ1 is { } z ? $"two-step slope {z.Slope:F4} R² {z.RSquared:F4}" : "two-step fit: too few pairs")
+                    + (fit.D1P2 is { } d ? $"; D1P2 ε {d.Epsilon:G4} → limit {d.PredictedLimit:F4} vs observed {fit.ObservedMeanSharpness:F4}"
+                        : "; D1P2 fit: too few pairs");
+            ReportCommands.Print(r.GetValue(json), fitted
+                + (taylor is null ? "" : taylor.PartStep is { } part ? $"; the Taylor model parts from the network at step {part}"
+                    : $"; the Taylor model stays with the network over its {taylor.Steps} steps")
+                + $" → {Path.Combine(traces.Path, FitResult.FileName)}",
                 fit);
+            foreach (var warning in fit.Warnings) Console.Error.WriteLine($"warning: {warning}");
             return 0;
         });
         return command;

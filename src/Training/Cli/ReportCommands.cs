@@ -37,8 +37,10 @@ internal static class ReportCommands
             var figures = RunFigures.Draw([traces], Path.Combine(traces.Path, "figures"));
             var (md, html) = ReportWriter.Write(traces, summary, figures, traces.Path);
             Print(r.GetValue(Json),
-                $"report: {html} (onset {summary.OnsetStep?.ToString() ?? "never"}, η·λ₁ after onset {summary.MeanSharpnessAfterOnset:F4}, two-step "
-                    + $"R² {summary.TwoStep?.RSquared:F3})",
+                summary.NeverReachedEdge is { } never ? $"report: {html} (this run {never})"
+                : summary.ProbedSteps == 0 ? $"report: {html} (no probes)"
+                : $"report: {html} (onset {summary.OnsetStep}, η·λ₁ after onset {summary.MeanSharpnessAfterOnset:F4}"
+                    + (summary.TwoStep is { } t ? $", two-step R² {t.RSquared:F3})" : ", two-step fit: too few pairs)"),
                 new { html, markdown = md, summary });
             return 0;
         });

@@ -41,7 +41,8 @@ internal sealed class SettingsOptions
             "Start from this PyTorch state_dict (.safetensors, or torch.save .pt/.pth/.bin) of nn.Sequential(Linear, Tanh, …) with this "
                 + "architecture, instead of the seeded init.");
         Add<int>("--probe-every", "Probe every k steps (default {default}; 0: only --probe-window steps, so no windows means no probes).");
-        Add<string[]>("--probe-window", "A:B: probe every step from A to B (repeatable).", many: true);
+        Add<string[]>("--probe-window", "A:B: probe every step from A to B (repeatable; '' drops a preset's windows).", many: true,
+            commaSeparated: true);
         Add<double>("--probe-above", "Probe every step while the last η·λ₁ exceeds this (default {default}; presets: off).");
         Add<int>("--probe-k", "Eigenpairs of the NTK and the Hessian (default {default}).");
         Add<double>("--probe-tol", "Relative residual tolerance of the NTK solves, which give v₁ and so z₁ (default {default}).");
@@ -50,7 +51,8 @@ internal sealed class SettingsOptions
         Add<double>("--probe-q-tol", "Relative residual tolerance of the Q₁ and Q_r both-ends solves (default {default}).");
         Add<int>("--probe-max-iter", "Lanczos iteration cap per operator (default {default}).");
         Add<int>("--probe-q-every",
-            "Q₁ and Q_r extremes at probed steps that are multiples of K, and at --spectra-at steps (default {default}; 1: every probe).");
+            "Q₁ and Q_r extremes at every K-th probe (counted in probes, not steps) and at --spectra-at steps (default {default}; 1: every "
+                + "probe).");
         Add<int>("--probe-hess-every",
             "Loss-Hessian solves at probed steps that are multiples of K, and at --spectra-at steps (default {default}; 2: the even steps of an "
                 + "EOS phase).");
@@ -59,7 +61,8 @@ internal sealed class SettingsOptions
                 + "only).");
         Add<string[]>("--probes", $"Comma-separated subset of {string.Join(",", Probes.Probing.ProbeOptions.KindNames.Keys)} (default all).",
             many: true, commaSeparated: true);
-        Add<string[]>("--spectra-at", "Steps at which to write Q₁ and Q_r spectra to spectra.csv (repeatable or comma-separated).", many: true,
+        Add<string[]>("--spectra-at",
+            "Steps at which to write Q₁ and Q_r spectra to spectra.csv (repeatable or comma-separated; '' drops a preset's).", many: true,
             commaSeparated: true);
         Add<int>("--spectra-m", "Ritz values per spectrum end in spectra.csv (default {default}).");
         Add<int>("--spectra-density",

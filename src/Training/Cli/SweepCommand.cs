@@ -99,7 +99,7 @@ internal static class SweepCommand
         };
         var cpus = new Option<int>("--cpus-per-task")
         {
-            Description = "Cores per task, used as torch threads (default 2).",
+            Description = "Cores per task, used as torch threads.",
             DefaultValueFactory = _ => 2
         };
         var time = new Option<string?>("--time") { Description = "Slurm time limit per task, e.g. 02:00:00." };

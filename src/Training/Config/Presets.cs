@@ -15,7 +15,8 @@ internal static class Presets
     /// Q₁'s spectrum nearly constant; a Q probe costs ~10 NTK/Hessian/ratio probes) and Q spectra at 4,600, 5,000,
     /// 5,500, 6,000. Measured: 73.8 min and 1.75 GB peak on 2 cores (docs/reproduction.md).
     /// quick: n = 500 and η = 0.015, measured: η·λ₁ rises from 1.13 at init to 2 by step ~580 and then hovers
-    /// at 1.93–2.17; probes every 50 steps and every step over 600–660: 58 s and 0.81 GB peak on 2 cores (measured).
+    /// at 1.93–2.17; probes every 50 steps and every step while η·λ₁ > 1.9 (so the window follows --lr and --steps), Q
+    /// spectra at step 620.
     /// </summary>
     public static readonly IReadOnlyDictionary<string, JsonObject> All = new Dictionary<string, JsonObject>
     {
@@ -33,8 +34,8 @@ internal static class Presets
         },
         ["quick"] = new()
         {
-            ["name"] = "quick", ["n"] = 500, ["lr"] = 0.015, ["steps"] = 1000, ["dtype"] = "float32", ["seed"] = 0,
-            ["probe-every"] = 50, ["probe-window"] = new JsonArray("600:660"), ["probe-above"] = null, ["probe-k"] = 2, ["test-every"] = 10,
+            ["name"] = "quick", ["n"] = 500, ["lr"] = 0.015, ["steps"] = 700, ["dtype"] = "float32", ["seed"] = 0,
+            ["probe-every"] = 50, ["probe-window"] = new JsonArray(), ["probe-above"] = 1.9, ["probe-k"] = 2, ["test-every"] = 10,
             ["log-every"] = 100, ["spectra-at"] = new JsonArray(620),
         },
     };

@@ -42,8 +42,27 @@ internal static class SettingsResolver
         TrainSettings settings;
         try { settings = merged.Deserialize<TrainSettings>(Json)!; }
         catch (JsonException e) { throw new ProbesError($"bad setting {e.Path?.TrimStart('$', '.')}: {StrictJson.FirstSentence(e.Message)}."); }
-        SettingsValidator.Validate(settings);
+        try { SettingsValidator.Validate(settings); }
+        catch (ProbesError e) when (preset is not null && PresetListAt(e.Message, preset, file, flags) is { } flag)
+        {
+            // A preset's window or spectrum step outside the user's --steps: say where it came from and which flag clears it.
+            throw new ProbesError($"{e.Message.TrimEnd('.')} (from --preset {preset}): pass {flag} with steps inside 0..{settings.Steps}, "
+                + $"or {flag} '' to drop it.");
+        }
         return settings;
+    }
+
+    /// <summary>The flag of a preset's list setting that <paramref name="message"/> is about, if neither the file nor the flags set it.</summary>
+    private static string? PresetListAt(string message, string preset, JsonObject? file, JsonObject flags)
+    {
+        foreach (var flag in new[] { "--probe-window", "--spectra-at" })
+        {
+            string key = SettingKeys.Of(flag);
+            bool userSet = flags.Any(p => SettingKeys.Of(p.Key) == key) || (file?.Any(p => SettingKeys.Of(p.Key) == key) ?? false);
+            if (message.StartsWith(flag.TrimStart('-'), StringComparison.Ordinal) && !userSet && Presets.Get(preset).ContainsKey(flag.TrimStart('-')))
+                return flag;
+        }
+        return null;
     }
 
     private static string? PresetOf(JsonObject layer, string source)

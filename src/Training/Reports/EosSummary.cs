@@ -27,6 +27,16 @@ internal sealed record EosSummary
     public LinearFit? TwoStepY { get; init; }
     public double? MeanQ1Norm { get; init; }
     public double? MeanQrNorm { get; init; }
+    /// <summary>The largest probed η·λ₁ and its step: how far a run that never reached the edge got.</summary>
+    public double? MaxSharpness { get; init; }
+    public int? MaxSharpnessStep { get; init; }
+
+    /// <summary>One line when the run was probed but never reached η·λ₁ = 2, for report, fit and summary.json; else null.</summary>
+    public string? NeverReachedEdge => ProbedSteps > 0 && OnsetStep is null
+        ? string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"never reached the edge of stability: η·λ₁ peaked at {MaxSharpness:F4} (step {MaxSharpnessStep}) over {ProbedSteps} probes")
+            + "; run longer (--steps) or with a larger --lr"
+        : null;
 
     public static EosSummary Of(RunTraces run)
     {
@@ -58,6 +68,8 @@ internal sealed record EosSummary
             CrossingsLambda1 = Crossings(s1, 2),
             CrossingsLambda2 = Crossings(s2, 2),
             MaxSharpnessLambda2 = s2.Length > 0 ? s2.Max() : null,
+            MaxSharpness = s1.Length > 0 ? s1.Max() : null,
+            MaxSharpnessStep = s1.Length > 0 ? (int)steps[Array.IndexOf(s1, s1.Max())] : null,
             TwoStep = TwoStepFit.Z1(zSteps, z1, y, from),
             TwoStepY = TwoStepFit.Y(zSteps, z1, y, from),
             MeanQ1Norm = MeanNorm(run, "q1"),

@@ -19,8 +19,9 @@ internal static class ReportWriter
         md.AppendLine($"# Probes report: {run.Name}").AppendLine();
         md.AppendLine($"Run directory `{run.Path}`.").AppendLine();
         if (s.Diverged) md.AppendLine("**This run diverged** (a NaN or Inf in the loss); the traces below stop there.").AppendLine();
+        if (s.NeverReachedEdge is { } never) md.AppendLine($"**This run {never}.**").AppendLine();
         md.AppendLine("| quantity | value |").AppendLine("| --- | --- |");
-        foreach (var (k, v) in rows) md.AppendLine($"| {k} | {v} |");
+        foreach (var (k, v) in rows) md.AppendLine($"| {Cell(k)} | {Cell(v)} |");
         md.AppendLine().AppendLine("## Configuration").AppendLine().AppendLine("```json")
             .AppendLine(run.Settings.ToJsonString(new() { WriteIndented = true })).AppendLine("```");
         md.AppendLine().AppendLine("## Figures").AppendLine();
@@ -38,6 +39,7 @@ internal static class ReportWriter
         html.AppendLine("</head><body>");
         html.AppendLine($"<h1>Probes report: {E(run.Name)}</h1><p>Run directory <code>{E(run.Path)}</code>.</p>");
         if (s.Diverged) html.AppendLine("<p class=\"warn\">This run diverged (a NaN or Inf in the loss); the traces stop there.</p>");
+        if (s.NeverReachedEdge is { } notReached) html.AppendLine($"<p class=\"warn\">This run {E(notReached)}.</p>");
         html.AppendLine("<table><tr><th>quantity</th><th>value</th></tr>");
         foreach (var (k, v) in rows) html.AppendLine($"<tr><td>{E(k)}</td><td>{E(v)}</td></tr>");
         html.AppendLine("</table><h2>Figures</h2>");
@@ -63,7 +65,8 @@ internal static class ReportWriter
             ("step size η", F(run.LearningRate)),
             ("final train loss / accuracy", $"{F(s.FinalLoss)} / {F(s.FinalAccuracy, "P2")}"),
             ("probed steps", s.ProbedSteps.ToString()),
-            ("first step with η·λ₁ ≥ 2", s.OnsetStep?.ToString() ?? "never"),
+            ("first step with η·λ₁ ≥ 2", s.OnsetStep?.ToString()
+                ?? (s.MaxSharpness is { } peak ? $"never (η·λ₁ peaked at {F(peak, "F4")}, step {s.MaxSharpnessStep})" : "never")),
             ("η·λ₁ after onset: mean ± std", s.MeanSharpnessAfterOnset is null ? "—" :
                 $"{F(s.MeanSharpnessAfterOnset, "F4")} ± {F(s.StdSharpnessAfterOnset, "F4")}"),
             ("fraction of probed steps after onset within ±5% of 2", F(s.FractionWithin5Percent, "P1")),
@@ -98,4 +101,7 @@ internal static class ReportWriter
     }
 
     private static string E(string s) => WebUtility.HtmlEncode(s);
+
+    /// <summary>A Markdown table cell: a literal | (as in max|eigenvalue|) would start a new cell.</summary>
+    private static string Cell(string s) => s.Replace("|", "\\|");
 }

@@ -31,6 +31,7 @@ internal static class RunSummary
             },
             ["failure"] = failure,
             ["peak_resident_bytes"] = PeakMemory.Bytes(),
+            ["threads"] = TorchSharp.torch.get_num_threads(),
             ["resumes"] = Resumes(run),
             ["eos"] = ended ? Eos(run) : null,
             ["updated_utc"] = DateTime.UtcNow.ToString("O"),
@@ -71,6 +72,10 @@ internal static class RunSummary
         return new JsonObject
         {
             ["probed_steps"] = s.ProbedSteps,
+            ["reached_edge"] = s.OnsetStep is not null,
+            ["max_sharpness"] = Number(s.MaxSharpness),
+            ["max_sharpness_step"] = s.MaxSharpnessStep,
+            ["note"] = s.NeverReachedEdge,
             ["onset_step"] = s.OnsetStep,
             ["mean_sharpness_after_onset"] = Number(s.MeanSharpnessAfterOnset),
             ["std_sharpness_after_onset"] = Number(s.StdSharpnessAfterOnset),

@@ -12,12 +12,14 @@ internal static class SweepReport
 {
     private static readonly (string Column, Func<JsonObject?, JsonNode?> Read)[] Measures =
     [
-        ("steps", s => s?["step"]), ("final_loss", s => s?["final"]?["loss"]), ("final_accuracy", s => s?["final"]?["accuracy"]),
-        ("onset_step", s => s?["eos"]?["onset_step"]), ("mean_eta_lambda1_after_onset", s => s?["eos"]?["mean_sharpness_after_onset"]),
-        ("std_eta_lambda1_after_onset", s => s?["eos"]?["std_sharpness_after_onset"]),
-        ("fraction_within_5_percent", s => s?["eos"]?["fraction_within_5_percent"]), ("crossings", s => s?["eos"]?["crossings_lambda1"]),
-        ("two_step_slope", s => s?["eos"]?["two_step_slope"]), ("two_step_r_squared", s => s?["eos"]?["two_step_r_squared"]),
-        ("wall_seconds", s => s?["wall_seconds"]),
+        ("steps", s => s?["step"]), ("final_loss", s => (s?["final"] as JsonObject)?["loss"]),
+        ("final_accuracy", s => (s?["final"] as JsonObject)?["accuracy"]),
+        ("reached_edge", s => Eos(s)?["reached_edge"]), ("onset_step", s => Eos(s)?["onset_step"]),
+        ("mean_eta_lambda1_after_onset", s => Eos(s)?["mean_sharpness_after_onset"]),
+        ("std_eta_lambda1_after_onset", s => Eos(s)?["std_sharpness_after_onset"]),
+        ("fraction_within_5_percent", s => Eos(s)?["fraction_within_5_percent"]), ("crossings", s => Eos(s)?["crossings_lambda1"]),
+        ("two_step_slope", s => Eos(s)?["two_step_slope"]), ("two_step_r_squared", s => Eos(s)?["two_step_r_squared"]),
+        ("wall_seconds", s => s?["wall_seconds"]), ("threads", s => s?["threads"]),
     ];
 
     public static (string Csv, string Html, List<SweepStatus> Rows) Write(string sweepDir)
@@ -40,12 +42,20 @@ internal static class SweepReport
             + "<style>body{font-family:sans-serif}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 6px}</style></head><body>"
             + $"<h1>Sweep {System.Net.WebUtility.HtmlEncode(sweepDir)}</h1><table><tr>"
             + string.Concat(header.Select(h => $"<th>{h}</th>")) + "</tr>"
-            + string.Concat(table.Select(r => "<tr>" + string.Concat(r.Select(c => $"<td>{System.Net.WebUtility.HtmlEncode(c)}</td>")) + "</tr>"))
+            + string.Concat(table.Select(r => "<tr>" + string.Concat(r.Select(c => $"<td>{System.Net.WebUtility.HtmlEncode(Shown(c))}</td>"))
+                + "</tr>"))
             + "</table>" + string.Concat(Reports.SweepFigures.Draw(sweepDir, manifest,
                 rows).Select(f => $"<p><img src=\"{f}\" style=\"max-width:100%\"></p>"))
             + "</body></html>");
         return (csv, html, rows);
     }
+
+    private static JsonObject? Eos(JsonObject? summary) => summary?["eos"] as JsonObject;
+
+    /// <summary>A cell for a reader: numbers to 5 significant digits (the CSV keeps every digit).</summary>
+    private static string Shown(string cell) =>
+        cell.Contains('.') && double.TryParse(cell, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture,
+            out double x) ? x.ToString("G5", System.Globalization.CultureInfo.InvariantCulture) : cell;
 
     private static string Text(JsonNode? node) => node switch
     {

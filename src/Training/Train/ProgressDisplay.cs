@@ -23,8 +23,9 @@ internal static class ProgressDisplay
         T result = default!;
         AnsiConsole.Progress()
             .AutoClear(false)
-            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(),
-                new ElapsedTimeColumn(), new RemainingTimeColumn(), new SpinnerColumn())
+            // No RemainingTimeColumn: its rate swings while probes run; the description carries RunEta's estimate instead.
+            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn { Width = 12 }, new ElapsedTimeColumn(),
+                new SpinnerColumn())
             .Start(context =>
             {
                 var task = context.AddTask("starting", maxValue: Math.Max(total, 1));

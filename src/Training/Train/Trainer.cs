@@ -34,8 +34,10 @@ internal sealed class Trainer
         using var data = CifarDataset.Load(folder, _s.N, _s.NTest, dtype, device);
         using var model = Initial(_s, dtype, device, recorded: null);
         using var run = RunDirectory.Create(_s.Out ?? RunDirectory.DefaultPath(_s.Name));
-        var config = new RunConfig(_s with { Out = run.Path }, data.Info, model.ParameterCount, RunConfig.CurrentGitCommit(),
-            RunConfig.PackageVersions(), RunConfig.MachineDescription(), DateTime.UtcNow,
+        // The thread count as resolved, not null: it changes the bits of a run (libtorch's reductions split by thread), so a
+        // resume and a reader must know it.
+        var config = new RunConfig(_s with { Out = run.Path, Threads = _s.Threads ?? get_num_threads() }, data.Info, model.ParameterCount,
+            RunConfig.CurrentGitCommit(), RunConfig.PackageVersions(), RunConfig.MachineDescription(), DateTime.UtcNow,
             _s.InitWeights is { } weights ? FileDigest.Of(weights) : null);
         run.WriteJson(ConfigFile.Name, config, SettingsResolver.Json);
         return Execute(run, model, data, device, new ProbeSuite(ProbeOptionsOf(_s)), resumeFrom: null);
@@ -138,10 +140,12 @@ internal sealed class Trainer
         }
         else
         {
-            log.Information("Run {RunDirectory}: n={N} P={Parameters} lr={Lr} steps={Steps} {Dtype} on {Device}, {Threads} threads, "
+            log.Information("Run {RunDirectory}: n={N} P={Parameters} lr={Lr} steps={Steps} {Dtype} on {Device}, threads={Threads}, "
                 + "data {DataFolder}",
                 run.Path, _s.N, model.ParameterCount, _s.Lr, _s.Steps, _s.Dtype, device.ToString(), get_num_threads(), data.Info.Folder);
         }
+        // A terminal sees the run's directory and what it will do before the first (slowest) probe, not only at the end.
+        if (ProgressDisplay.Interactive) Console.WriteLine(Header(run.Path, model.ParameterCount, start));
         using var stop = new StopSignal();
         Outcome outcome;
         try
@@ -176,6 +180,21 @@ internal sealed class Trainer
         }, _s.Steps, outcome.Last, ended: true);
         Console.WriteLine(outcome.Summary(run.Path));
         return outcome.ExitCode;
+    }
+
+    /// <summary>The run in two lines: where it writes, its size and step size, and when it probes.</summary>
+    private string Header(string path, long parameters, int start)
+    {
+        var when = new List<string>();
+        if (_s.ProbeEvery > 0) when.Add($"every {_s.ProbeEvery} steps");
+        if (_s.ProbeWindow.Count > 0) when.Add($"every step in {string.Join(", ", _s.ProbeWindow)}");
+        if (_s.ProbeAbove is { } above) when.Add($"every step while η·λ₁ > {above}");
+        string probes = _s.Probes.Count == 0 || when.Count == 0 ? "no probes"
+            : $"probes ({string.Join(", ", _s.Probes)}) {string.Join(" and ", when)}";
+        return $"probes train → {path}{(start > 0 ? $" (resuming at step {start})" : "")}\n"
+            + $"  n = {_s.N}, P = {parameters:N0}, η = {_s.Lr}, {_s.Steps:N0} steps, {_s.Dtype}, "
+            + $"{get_num_threads()} thread{(get_num_threads() == 1 ? "" : "s")}; {probes}; "
+            + "Ctrl-C stops with a checkpoint";
     }
 
     /// <summary>

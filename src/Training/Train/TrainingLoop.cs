@@ -24,14 +24,18 @@ internal sealed class TrainingLoop(TrainSettings s, Mlp model, CifarDataset data
     private readonly CsvTrace _train = new(run.File("train.csv"), TrainStepMetrics.Columns);
     private readonly CsvTrace _probes = new(run.File("probes.csv"), ProbeRecord.Columns(s.ProbeK));
     private readonly CsvTrace _spectra = new(run.File("spectra.csv"), [.. SpectrumValue.Schema.Select(c => c.Name)]);
-    private readonly CsvTrace _density = new(run.File("density.csv"), [.. DensityColumns.Schema.Select(c => c.Name)]);
+    // Only where densities are asked for: an empty density.csv in every run said nothing.
+    private readonly CsvTrace? _density = s.SpectraDensity > 0 ? new(run.File("density.csv"), [.. DensityColumns.Schema.Select(c => c.Name)])
+        : null;
     private readonly ProbeSchedule _schedule =
+        new(s.ProbeEvery, s.ProbeWindow.Select(w => SettingsValidator.ParseWindow(w, s.Steps)).ToList(), s.ProbeAbove);
+    private readonly RunEta _eta =
         new(s.ProbeEvery, s.ProbeWindow.Select(w => SettingsValidator.ParseWindow(w, s.Steps)).ToList(), s.ProbeAbove);
     private readonly WarningThrottle _warnings = new(log);
     private readonly Stopwatch _clock = new();
     private double _secondsBefore;
 
-    private CsvTrace[] Traces => [_train, _probes, _spectra, _density];
+    private CsvTrace[] Traces => _density is null ? [_train, _probes, _spectra] : [_train, _probes, _spectra, _density];
     private double Seconds => _secondsBefore + _clock.Elapsed.TotalSeconds;
 
     public Outcome Run(int start, double secondsBefore)
@@ -43,11 +47,17 @@ internal sealed class TrainingLoop(TrainSettings s, Mlp model, CifarDataset data
         {
             using var scope = NewDisposeScope();
             var lengthsBeforeStep = Checkpoint.Lengths(Traces);
+            var stepClock = Stopwatch.StartNew();
             var metrics = Measure(step);
             ProbeRecord? probe = null;
+            double probeSeconds = 0;
             if (_schedule.IsDue(step, suite.LastSharpness) || s.SpectraAt.Contains(step))
             {
+                progress.Report(step, s.Steps, $"step {step:N0}/{s.Steps:N0} · probing" + (suite.LastSharpness is null ? " (cold start)" : ""));
+                var probeClock = Stopwatch.StartNew();
                 probe = Probe(step);
+                probeSeconds = probeClock.Elapsed.TotalSeconds;
+                _eta.Probed(probeSeconds);
                 if (probe is null)
                 {
                     // θ_step, the suite as before the probe, the traces as before this step: a resume redoes it all.
@@ -56,7 +66,7 @@ internal sealed class TrainingLoop(TrainSettings s, Mlp model, CifarDataset data
                     return new Outcome("interrupted", step - 1, metrics, ExitCodes.Interrupted);
                 }
             }
-            Record(metrics, probe, step - start + 1);
+            Record(metrics);
             if (Ending(metrics, probe) is { } ending)
             {
                 // θ_step with the traces as before this step's rows, so that an extension redoes this step exactly.
@@ -65,6 +75,7 @@ internal sealed class TrainingLoop(TrainSettings s, Mlp model, CifarDataset data
                 return ending;
             }
             GradientDescent.Step(model, s.Lr);
+            _eta.Trained(stepClock.Elapsed.TotalSeconds - probeSeconds);
             if (stop.Requested)
             {
                 Checkpoint.Save(run, step + 1, Seconds, model, suite, Checkpoint.Lengths(Traces), completed: false);
@@ -103,9 +114,9 @@ internal sealed class TrainingLoop(TrainSettings s, Mlp model, CifarDataset data
         _probes.Write(probe.Values);
         foreach (var v in probe.Spectra)
             _spectra.WriteFields([v.Step.ToString(), v.Operator, v.End, v.Index.ToString(), CsvTrace.Format(v.Value)]);
-        foreach (var (op, density) in probe.Densities)
+        foreach (var (op, density) in _density is null ? [] : probe.Densities)
             for (int i = 0; i < density.X.Length; i++)
-                _density.WriteFields([step.ToString(), op, CsvTrace.Format(density.X[i]), CsvTrace.Format(density.Values[i])]);
+                _density!.WriteFields([step.ToString(), op, CsvTrace.Format(density.X[i]), CsvTrace.Format(density.Values[i])]);
         log.Debug("Probe {Step}: {@Probe}", step, probe.Values.ToDictionary(p => p.Key, p => p.Value));
         if (probe.Crossing)
             _warnings.Warn("crossing", "Step {Step}: the top NTK eigenvector now matches the previous second one (λ₁/λ₂ crossing)", step);
@@ -118,7 +129,7 @@ internal sealed class TrainingLoop(TrainSettings s, Mlp model, CifarDataset data
     }
 
     /// <summary>The step's train.csv row, its log lines and the progress display.</summary>
-    private void Record(TrainStepMetrics m, ProbeRecord? probe, int done)
+    private void Record(TrainStepMetrics m)
     {
         _train.Write(m.Values());
         log.Debug("Step {Step}: {@Metrics}", m.Step, m);
@@ -127,7 +138,7 @@ internal sealed class TrainingLoop(TrainSettings s, Mlp model, CifarDataset data
                 m.Step, s.Steps, m.Loss, m.Accuracy,
                 m.TestAccuracy is { } test ? string.Create(CultureInfo.InvariantCulture, $" test {test:P1}") : "",
                 m.GradNorm, suite.LastSharpness is { } sh ? string.Create(CultureInfo.InvariantCulture, $" η·λ₁ {sh:F4}") : "");
-        progress.Report(m.Step, s.Steps, Status(m, done, _clock, suite.LastSharpness));
+        progress.Report(m.Step, s.Steps, Status(m));
     }
 
     /// <summary>How the run ends at this step, if it does: divergence (loss or a probe), a target reached, or the last step.</summary>
@@ -149,10 +160,13 @@ internal sealed class TrainingLoop(TrainSettings s, Mlp model, CifarDataset data
         return reached is null ? null : new Outcome(reached, m.Step, m, ExitCodes.Ok);
     }
 
-    private static string Status(TrainStepMetrics m, int done, Stopwatch clock, double? sharpness)
+    /// <summary>The bar's words: where the run is, what it measured last, and the time left with the probes to come.</summary>
+    private string Status(TrainStepMetrics m)
     {
-        double rate = done / Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
-        return $"loss {m.Loss:G5} acc {m.Accuracy:P1}{(sharpness is { } sh ? $" η·λ₁ {sh:F3}" : "")} {rate:F1} steps/s";
+        var sharpness = suite.LastSharpness;
+        string eta = _eta.SecondsLeft(m.Step, s.Steps, sharpness) is { } left ? $" · {RunEta.Format(left)} left" : "";
+        // Short, most important first: it shares an 80-column row with the bar, and Spectre drops a description that does not fit.
+        return $"step {m.Step:N0}/{s.Steps:N0}{eta} · loss {m.Loss:G4}" + (sharpness is { } sh ? $" · η·λ₁ {sh:F3}" : "");
     }
 
     public void Dispose()

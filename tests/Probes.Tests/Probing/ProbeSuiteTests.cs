@@ -57,17 +57,28 @@ public class ProbeSuiteTests
     public void QExtremesRunOnTheirOwnScheduleAndAlwaysOnSpectrumSteps()
     {
         using var net = new TinyNetwork(n: 4);
+        // Probes every 3rd step, Q every 3rd probe: counted in steps every probe would have Q, counted in probes the 1st, 4th and
+        // 7th do, and the spectrum step's; a suite restored from the state after the 4th probe goes on the same way.
         using var suite = Suite(k: 2, qEvery: 3);
         var withQ = new List<int>();
-        for (int step = 0; step < 7; step++)
+        ProbeSuite current = suite;
+        ProbeSuite? resumed = null;
+        for (int step = 0; step <= 18; step += 3)
         {
             using var p = net.Fast();
-            var r = suite.Run(p, step, spectra: step == 4);
+            var r = current.Run(p, step, spectra: step == 12);
             Assert.True(double.IsFinite(r["eta_ntk_1"]) && double.IsFinite(r["nl_ratio"]), $"step {step}: NTK and ratio run at every probe");
             if (double.IsFinite(r["q1_max"])) { withQ.Add(step); Assert.True(double.IsFinite(r["qr_min"])); }
             else Assert.True(double.IsNaN(r["qr_min"]));
+            if (step == 9)
+            {
+                resumed = Suite(k: 2, qEvery: 3);
+                resumed.Import(suite.Export(), TorchSharp.torch.CPU);
+                current = resumed;
+            }
         }
-        Assert.Equal([0, 3, 4, 6], withQ);
+        resumed?.Dispose();
+        Assert.Equal([0, 9, 12, 18], withQ);
     }
 
     [Fact]

@@ -56,6 +56,10 @@ public partial class InteractiveInterruptTests(Xunit.Abstractions.ITestOutputHel
         while (!Started() && clock.Elapsed.TotalSeconds < 60) await Task.Delay(50);
         Assert.True(Screen().Contains('━'), $"no live progress bar in the terminal:\n{Screen()}");
         await Task.Delay(500);
+        // The header names the run directory before the first step; the bar says which step of how many and the time left.
+        Assert.Contains($"probes train → {run}", Screen());
+        Assert.Matches(@"step [\d,]+/[\d,]+ · ", Screen());
+        Assert.Matches(@"\d+:\d\d left", Screen());
 
         // A process started with SIGINT ignored (e.g. from a non-interactive shell's background job) cannot receive
         // Ctrl-C; it then gets SIGTERM, which takes the same acknowledgement path.
