@@ -38,7 +38,7 @@ public static class ProbeColumns
         new(ZNorm, "‖z‖, z = f(X) − Y flattened"),
         .. Enumerable.Range(1, k).Select(i =>
             new TraceColumn(Hessian(i), $"λ{i} of the loss Hessian H = (JᵀJ + Σ_α z_α ∇²f_α)/n (every --probe-hess-every probed steps)")),
-        new(Q1Max, "largest eigenvalue of Q₁ = Σ_α v₁_α ∇²f_α (every --probe-q-every probed steps)"),
+        new(Q1Max, "largest eigenvalue of Q₁ = Σ_α v₁_α ∇²f_α (every --probe-q-every-th probe)"),
         new(Q1Min, "smallest eigenvalue of Q₁"),
         new(QrMax, "largest eigenvalue of Q_r, r a fixed random unit vector in R^D"),
         new(QrMin, "smallest eigenvalue of Q_r"),

@@ -63,6 +63,7 @@ internal static class QuadCommand
             };
             string title = d1p2 is not null ? $"D = 1, P = 2, ε = {r.GetValue(eps)}" : $"random model D = {r.GetValue(d)}, P = {r.GetValue(p)}";
             using var run = RunDirectory.Create(r.GetValue(output) ?? RunDirectory.DefaultPath("quad-" + kind));
+            QuadRunConfig.Write(run, r);
             var outcome = TrajectoryStudy.Run(new TrajectoryStudy.Spec(path, d1p2, title), run);
             if (outcome.Divergence is { } blowUp)
             {
@@ -159,6 +160,7 @@ internal static class QuadCommand
                 LogGrid(r.GetValue(jRange)!, g, "--sigma-j"), r.GetValue(seeds), stopping, Positive(r.GetValue(lr), "--lr"), type,
                 QuadStatisticsCommands.Convention(r.GetValue(convention)!));
             using var run = RunDirectory.Create(r.GetValue(output) ?? RunDirectory.DefaultPath("quad-phase"));
+            QuadRunConfig.Write(run, r);
             var clock = Stopwatch.StartNew();
             var cells = PhaseStudy.Run(spec, run);
             double seconds = clock.Elapsed.TotalSeconds;

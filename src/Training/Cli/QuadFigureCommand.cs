@@ -26,6 +26,7 @@ internal static class QuadFigureCommand
                 throw new ProbesError(
                     $"no figure {n} here (known: {string.Join(", ", PaperFigure.Captions.Keys)}; Figure 4 is `probes quad phase`).");
             using var run = RunDirectory.Create(r.GetValue(output) ?? RunDirectory.DefaultPath($"figure{n}"));
+            QuadRunConfig.Write(run, r);
             var figure = Draw(n, run.Path);
             File.WriteAllText(run.File("figure.json"), JsonSerializer.Serialize(figure, ReportJson.Options));
             ReportCommands.Print(r.GetValue(json), $"Figure {n}: {figure.Files.Count} files → {run.Path} ("

@@ -55,6 +55,7 @@ internal static class QuadStatisticsCommands
                 throw new
                     ProbesError($"--flow-time {fTime} in {fSteps} steps gives dt·λ_max ≈ {stiffness:G2}; RK4 needs it ≤ 0.1: raise --flow-steps.");
             using var run = RunDirectory.Create(r.GetValue(output) ?? RunDirectory.DefaultPath("quad-sharpening"));
+            QuadRunConfig.Write(run, r);
             var clock = Stopwatch.StartNew();
             var (points, coefficients, figures) = SharpeningStudy.Run(new SharpeningStudy.Spec(shapes, zs, sj, n, q, fTime, fSteps, fSeeds), run);
             double seconds = clock.Elapsed.TotalSeconds;
@@ -103,6 +104,7 @@ internal static class QuadStatisticsCommands
             var js = ListArguments.Numbers(r.GetValue(sigmaJ)!, "--sigma-j");
             var etas = ListArguments.Numbers(r.GetValue(eta)!, "--lr");
             using var run = RunDirectory.Create(r.GetValue(output) ?? RunDirectory.DefaultPath("quad-nonlinearity"));
+            QuadRunConfig.Write(run, r);
             var clock = Stopwatch.StartNew();
             var (points, law, exact, limit, figure) = NonlinearityStudy.Run(new NonlinearityStudy.Spec(dd, pp, zs, js, etas, n, q), run);
             static string Show(string name, Exponent? e) => e is null ? $"{name}: not varied" : $"{name}^{e.Value:F3}±{e.StandardError:F3}";

@@ -50,15 +50,18 @@ internal static class ReportCommands
     public static Command Compare()
     {
         var runs = new Argument<string[]>("RUN") { Description = "Two or more run directories.", Arity = new ArgumentArity(2, 100) };
-        var output = new Option<string?>("--out") { Description = "Folder for the overlaid figures (default RUN_1/compare-…; never overwritten)." };
+        var output = new Option<string?>("--out")
+        {
+            Description = "Folder for the overlaid figures (default comparisons/<UTC time>-N-runs; never overwritten)."
+        };
         var command = new Command("compare", "Overlay runs in the same figures, each labelled by the settings that differ between them.")
             { runs, output, Json };
         command.SetAction(r =>
         {
             var traces = r.GetValue(runs)!.Select(RunTraces.Read).ToList();
             var labelled = traces.Zip(CompareLabels.Of(traces), (t, label) => t.Named(label)).ToList();
-            var folder = r.GetValue(output) ?? Path.Combine(traces[0].Path,
-                "compare-" + string.Join("-", traces.Skip(1).Select(t => Path.GetFileName(Path.GetFullPath(t.Path)))));
+            // Not inside the first run: a comparison belongs to no one run, and a run directory holds only what its run wrote.
+            var folder = r.GetValue(output) ?? Path.Combine("comparisons", $"{DateTime.UtcNow:yyyyMMdd-HHmmss}-{traces.Count}-runs");
             folder = CompareLabels.FreshFolder(folder);
             var figures = RunFigures.Draw(labelled, folder);
             Print(r.GetValue(Json),

@@ -12,6 +12,8 @@ internal sealed class Figure(string name, string title, string xLabel, string yL
     private const int MaxPoints = 4000;
 
     private int _legendEntries;
+    private readonly List<(ScottPlot.Plottables.Scatter Scatter, string Legend)> _lines = [];
+    private readonly List<string> _levels = [];
 
     public string Name => name;
     public Plot Plot { get; } = Create(title, xLabel, yLabel);
@@ -31,6 +33,7 @@ internal sealed class Figure(string name, string title, string xLabel, string yL
         var s = Plot.Add.Scatter(dx, dy, color);
         s.LegendText = legend;
         if (!string.IsNullOrEmpty(legend)) _legendEntries++;
+        _lines.Add((s, legend));
         s.LineWidth = markers ? 0 : 1.5f;
         s.MarkerSize = markers ? 4 : 0;
         return s;
@@ -47,11 +50,13 @@ internal sealed class Figure(string name, string title, string xLabel, string yL
         line.Color = Colors.Black;
         line.LegendText = legend;
         _legendEntries++;
+        _levels.Add(legend);
     }
 
     /// <summary>Writes NAME.png and NAME.svg into <paramref name="folder"/> and returns the PNG path.</summary>
     public string Save(string folder)
     {
+        StyleByRun();
         // Outside the data area, so it never hides a trace: below for a few entries, a column on the right for many (a compare
         // of 30 runs), with the figure as tall as the column needs (the bottom row showed only the first 15).
         bool many = _legendEntries > 8;
@@ -61,6 +66,46 @@ internal sealed class Figure(string name, string title, string xLabel, string yL
         Plot.SavePng(png, width, height);
         Plot.SaveSvg(Path.Combine(folder, name + ".svg"), width, height);
         return png;
+    }
+
+    // Series are told apart by marker, not dash pattern: SkiaSharp's SVG canvas cannot dash a path and says so on stdout.
+    private static readonly MarkerShape[] Shapes = [MarkerShape.None, MarkerShape.FilledCircle, MarkerShape.OpenSquare,
+        MarkerShape.FilledTriangleUp, MarkerShape.OpenDiamond, MarkerShape.Cross];
+
+    /// <summary>
+    /// Lines labelled "run: series" from several runs (a comparison): one colour per run and one line pattern (or marker) per
+    /// series, with a legend of runs and a legend of series, instead of a colour and an entry for every run × series.
+    /// Marker plots (no line) take the shapes from the second on, so every series has a visible marker.
+    /// </summary>
+    private void StyleByRun()
+    {
+        var parts = _lines.Where(l => l.Legend.Contains(": ")).Select(l => (l.Scatter, Run: l.Legend[..l.Legend.IndexOf(": ")],
+            Series: l.Legend[(l.Legend.IndexOf(": ") + 2)..])).ToList();
+        var runs = parts.Select(p => p.Run).Distinct().ToList();
+        var series = parts.Select(p => p.Series).Distinct().ToList();
+        if (runs.Count < 2 || series.Count < 2) return;
+        var palette = new ScottPlot.Palettes.Category10();
+        foreach (var (scatter, run, name) in parts)
+        {
+            int i = series.IndexOf(name);
+            scatter.Color = palette.GetColor(runs.IndexOf(run));
+            scatter.MarkerShape = scatter.LineWidth > 0 ? Shapes[i % Shapes.Length] : Shapes[1 + i % (Shapes.Length - 1)];
+            scatter.MarkerSize = 5;
+            scatter.LegendText = "";
+        }
+        foreach (var run in runs)
+            Plot.Legend.ManualItems.Add(new LegendItem { LabelText = run, LineColor = palette.GetColor(runs.IndexOf(run)), LineWidth = 3 });
+        foreach (var name in series)
+        {
+            var example = parts.First(p => p.Series == name).Scatter;
+            Plot.Legend.ManualItems.Add(new LegendItem
+            {
+                LabelText = name, LineColor = Colors.Black, LineWidth = example.LineWidth, MarkerShape = example.MarkerShape,
+                MarkerColor = Colors.Black, MarkerSize = 5,
+            });
+        }
+        // The manual items join the entries of the lines that kept their legend (the threshold, lines of no run).
+        _legendEntries = Plot.Legend.ManualItems.Count + _levels.Count + _lines.Count(l => !l.Legend.Contains(": ") && l.Legend.Length > 0);
     }
 
     /// <summary>Min–max decimation into at most MaxPoints points, keeping the order of x.</summary>

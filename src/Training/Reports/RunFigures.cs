@@ -26,6 +26,13 @@ internal static class RunFigures
                     + "(Figure 6, left)."))
                 .Concat(QDensity(overlay, probed)).Concat(TwoStep(overlay, probed)).Concat(Taylor(runs))
                 .Concat(NonlinearityRatio(overlay, probed)).Concat(NonlinearityCandidates(overlay, probed));
+        // z₁ and the ratio start orders of magnitude larger than at the edge: the whole-run figure squashes the EOS phase flat,
+        // so each gets a second figure from just before the first onset on.
+        if (probed.Select(r => EosSummary.Of(r).OnsetStep).Where(s => s is not null).Min() is { } onset)
+        {
+            int from = Math.Max(onset - EosMargin, 0);
+            figures = figures.Concat(Z1(overlay, probed, from)).Concat(NonlinearityRatio(overlay, probed, from));
+        }
         return [.. figures.Where(f => f.Figure is not null).Select(f => new SavedFigure(f.Figure!.Name, f.Caption, f.Figure.Save(folder)))];
     }
 
@@ -67,11 +74,17 @@ internal static class RunFigures
                 + "(Figure 5, right).");
     }
 
-    private static IEnumerable<(Figure? Figure, string Caption)> Z1(Overlay o, List<RunTraces> probed)
+    /// <summary>Steps before the first onset that the EOS-window figures keep, to show the approach.</summary>
+    private const int EosMargin = 20;
+
+    private static string Window(int? from) => from is { } f ? $" from step {f} (the EOS window)" : "";
+
+    private static IEnumerable<(Figure? Figure, string Caption)> Z1(Overlay o, List<RunTraces> probed, int? from = null)
     {
-        var z1 = new Figure("z1", "z₁ = v₁·z, every probed step", "step", "z₁");
-        foreach (var r in probed) Plotted(z1, r, ProbeColumns.Z1, o.Label(r, "z₁"), markers: true);
-        yield return (z1, "The residual's component along the top NTK eigenvector, with v₁'s sign aligned step to step (Figure 5, left).");
+        var z1 = new Figure(from is null ? "z1" : "z1-eos", "z₁ = v₁·z, every probed step" + Window(from), "step", "z₁");
+        foreach (var r in probed) Plotted(z1, r, ProbeColumns.Z1, o.Label(r, "z₁"), markers: true, from: from);
+        yield return (z1, "The residual's component along the top NTK eigenvector, with v₁'s sign aligned step to step (Figure 5, left)"
+            + Window(from) + ".");
     }
 
     private static IEnumerable<(Figure? Figure, string Caption)> Z1EveryOtherStep(Overlay o, List<RunTraces> probed)
@@ -160,20 +173,21 @@ internal static class RunFigures
         }
     }
 
-    private static IEnumerable<(Figure? Figure, string Caption)> NonlinearityRatio(Overlay o, List<RunTraces> probed)
+    private static IEnumerable<(Figure? Figure, string Caption)> NonlinearityRatio(Overlay o, List<RunTraces> probed, int? from = null)
     {
-        var ratio = new Figure("nl-ratio", "Nonlinearity of the z₁ update", "step", "z1_nl / z1_lin");
+        var ratio = new Figure(from is null ? "nl-ratio" : "nl-ratio-eos", "Nonlinearity of the z₁ update" + Window(from), "step",
+            "z1_nl / z1_lin");
         var yAxis = ratio.Plot.Axes.Right;
         yAxis.Label.Text = "y = η·λ₁ − 2";
         foreach (var r in probed)
         {
-            Plotted(ratio, r, ProbeColumns.NonlinearityRatio, o.Label(r, "ratio ½(η/n)²z₁²Q₁(Jᵀv₁,Jᵀv₁) / (−ηλ₁z₁)"));
-            var (s, v) = r.Probe(ProbeColumns.Y);
+            Plotted(ratio, r, ProbeColumns.NonlinearityRatio, o.Label(r, "ratio ½(η/n)²z₁²Q₁(Jᵀv₁,Jᵀv₁) / (−ηλ₁z₁)"), from: from);
+            var (s, v) = From(r.Probe(ProbeColumns.Y), from);
             if (s.Length > 0) ratio.Line(s, v, o.Label(r, "y (right axis)")).Axes.YAxis = yAxis;
         }
         yield return (ratio,
-            "Second-order over first-order term of the one-step z₁ update, with y on the right axis. The paper's Figure 6 (right) plots this ratio "
-                + "without the ½, i.e. twice these values.");
+            "Second-order over first-order term of the one-step z₁ update, with y on the right axis" + Window(from)
+                + ". The paper's Figure 6 (right) plots this ratio without the ½, i.e. twice these values.");
     }
 
     /// <summary>The candidates for the paper's "O(1)" ratio, on one log axis: which of them reaches order one, and when.</summary>
@@ -233,13 +247,21 @@ internal static class RunFigures
         return any ? over : null;
     }
 
-    private static bool Plotted(Figure f, RunTraces r, string column, string legend, bool markers = false)
+    private static bool Plotted(Figure f, RunTraces r, string column, string legend, bool markers = false, int? from = null)
     {
         if (r.Probes is null || !r.Probes.Has(column)) return false;
-        var (s, v) = r.Probe(column);
+        var (s, v) = From(r.Probe(column), from);
         if (s.Length == 0) return false;
         f.Line(s, v, legend, markers: markers);
         return true;
+    }
+
+    /// <summary>The points at or after step <paramref name="from"/> (all of them when it is null).</summary>
+    private static (double[], double[]) From((double[] Steps, double[] Values) series, int? from)
+    {
+        if (from is not { } f) return series;
+        var keep = Enumerable.Range(0, series.Steps.Length).Where(i => series.Steps[i] >= f).ToArray();
+        return (keep.Select(i => series.Steps[i]).ToArray(), keep.Select(i => series.Values[i]).ToArray());
     }
 
     private static (double[], double[]) Finite(double[] x, double[] y)

@@ -11,6 +11,9 @@ namespace Training.Reports;
 /// </summary>
 internal static class SweepFigures
 {
+    private static readonly ScottPlot.MarkerShape[] SiblingMarkers = [ScottPlot.MarkerShape.FilledCircle, ScottPlot.MarkerShape.OpenSquare,
+        ScottPlot.MarkerShape.FilledTriangleUp, ScottPlot.MarkerShape.OpenDiamond];
+
     /// <summary>Draws into SWEEP/figures and returns the PNG paths relative to the sweep directory.</summary>
     public static List<string> Draw(string sweepDir, SweepManifest manifest, IReadOnlyList<SweepStatus> rows)
     {
@@ -29,7 +32,11 @@ internal static class SweepFigures
             catch (ProbesError) { continue; }
             var (steps, values) = run.Probe(ProbeColumns.EtaNtk1);
             if (steps.Length == 0) continue;
-            sharpness.Line(steps, values, string.Join(", ", manifest.Axes.Select(a => $"{a} {p.Settings[a]}")), colour?.Invoke(p.Settings));
+            var line = sharpness.Line(steps, values, string.Join(", ", manifest.Axes.Select(a => $"{a} {p.Settings[a]}")),
+                colour?.Invoke(p.Settings));
+            // The points that share a colour (both seeds of one η) differ by marker, along the other axes.
+            int sibling = manifest.Points.Where(q => colour is not null && colour(q.Settings) == colour(p.Settings)).ToList().IndexOf(p);
+            if (sibling > 0) (line.MarkerShape, line.MarkerSize) = (SiblingMarkers[(sibling - 1) % SiblingMarkers.Length], 5);
             any = true;
         }
         if (any)

@@ -23,6 +23,10 @@ internal static class SelfCommand
     private static (string File, string[] Prefix) Parts()
     {
         var process = Environment.ProcessPath ?? "dotnet";
+        // An installed .NET tool runs from a version-numbered folder under .store that the next `dotnet tool update` removes:
+        // a script (queued for hours) must call the tool's stable shim beside .store instead.
+        int store = process.IndexOf($"{Path.DirectorySeparatorChar}.store{Path.DirectorySeparatorChar}", StringComparison.Ordinal);
+        if (store > 0 && Path.Combine(process[..store], Path.GetFileName(process)) is var shim && File.Exists(shim)) return (shim, []);
         var dll = Path.Combine(AppContext.BaseDirectory, "probes.dll");
         return Path.GetFileNameWithoutExtension(process) == "dotnet" ? (process, [dll]) : (process, []);
     }

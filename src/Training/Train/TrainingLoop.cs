@@ -132,7 +132,7 @@ internal sealed class TrainingLoop(TrainSettings s, Mlp model, CifarDataset data
     private void Record(TrainStepMetrics m)
     {
         _train.Write(m.Values());
-        log.Debug("Step {Step}: {@Metrics}", m.Step, m);
+        log.Debug("Step {Step}: {@Metrics}", m.Step, m.Values().ToDictionary());      // snake_case keys, as in train.csv
         if (m.Step % s.LogEvery == 0 || m.Step == s.Steps)
             log.Information("step {Step}/{Steps} loss {Loss:G6} acc {Accuracy:P1}{Test:l} |g| {GradNorm:G4}{Sharpness}",
                 m.Step, s.Steps, m.Loss, m.Accuracy,

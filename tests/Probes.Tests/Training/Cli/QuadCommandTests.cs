@@ -25,6 +25,12 @@ public class QuadCommandTests
         var fit = json.GetProperty("two_step");
         Assert.InRange(fit.GetProperty("slope").GetDouble(), 0.95, 1.15);
         Assert.True(fit.GetProperty("r_squared").GetDouble() > 0.97);
+        // The directory records what made it: every option as used, defaults included.
+        var config = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(dir.Combine("s"), "config.json")))!;
+        Assert.Equal("probes quad simulate", config["command"]!.GetValue<string>());
+        Assert.Equal(0.05, config["quad"]!["eps"]!.GetValue<double>());
+        Assert.Equal(-0.5, config["quad"]!["z0"]!.GetValue<double>());
+        Assert.Equal(3000, config["quad"]!["steps"]!.GetValue<int>());
     }
 
     /// <summary>Each figure of `quad figure N`: its files, and the caption's claim in the numbers it writes.</summary>

@@ -52,7 +52,8 @@ public class ReportTests
         using var dir = new TempDirectory();
         var run = RunTraces.Read(SyntheticRun.Write(dir.Combine("run"), 40, ThreeCrossings));
         var figures = RunFigures.Draw([run], dir.Combine("figures"));
-        Assert.Equal(["loss", "sharpness", "z1", "z1-every-other-step", "q-spectrum", "two-step", "two-step-scatter", "nl-ratio", "nl-candidates"],
+        Assert.Equal(["loss", "sharpness", "z1", "z1-every-other-step", "q-spectrum", "two-step", "two-step-scatter", "nl-ratio", "nl-candidates",
+            "z1-eos", "nl-ratio-eos"],
             figures.Select(f => f.Name).ToArray());
         foreach (var f in figures)
         {
@@ -149,16 +150,19 @@ public class ReportTests
         using var dir = new TempDirectory();
         var runs = new[] { 0.01, 0.02, 0.04 }.Select((lr, i) =>
             SyntheticRun.Write(dir.Combine($"run{i}"), 30, t => 1.5 + 0.02 * t, lr)).ToArray();
-        var (exit, output, err) = CommandLineTests.Probes(["compare", .. runs, "--json"]);
+        var (exit, output, err) = CommandLineTests.Probes(["compare", .. runs, "--json", "--out", dir.Combine("cmp")]);
         Assert.True(exit == 0, err);
         var json = System.Text.Json.JsonDocument.Parse(output).RootElement;
         Assert.Equal(["lr 0.01", "lr 0.02", "lr 0.04"], json.GetProperty("labels").EnumerateArray().Select(l => l.GetString()));
         var first = json.GetProperty("folder").GetString()!;
         Assert.True(Directory.EnumerateFiles(first, "*.png").Any());
         // The same comparison again goes to a new folder, leaving the first as it was.
-        (exit, output, _) = CommandLineTests.Probes(["compare", .. runs, "--json"]);
+        (exit, output, _) = CommandLineTests.Probes(["compare", .. runs, "--json", "--out", dir.Combine("cmp")]);
         var second = System.Text.Json.JsonDocument.Parse(output).RootElement.GetProperty("folder").GetString()!;
+        Assert.Equal(dir.Combine("cmp"), first);
         Assert.Equal(first + "-2", second);
+        Assert.All(runs, r => Assert.DoesNotContain(Directory.EnumerateDirectories(r),
+            d => Path.GetFileName(d).StartsWith("compare", StringComparison.Ordinal)));
         // One run is not a comparison.
         (exit, _, err) = CommandLineTests.Probes("compare", runs[0]);
         Assert.Equal(2, exit);
