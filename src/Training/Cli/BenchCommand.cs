@@ -5,6 +5,9 @@ namespace Training.Cli;
 /// <summary><c>probes bench</c>: prints the cost figures (filled in by Bench/).</summary>
 internal static class BenchCommand
 {
+    /// <summary>The most consecutive probed steps a benchmark times (each is a full probe).</summary>
+    private const int MaxProbeSteps = 10_000;
+
     public static Command Create()
     {
         var command = new Command("bench", "Print timings of forward, backward, training step and probe matvecs.");
@@ -22,6 +25,10 @@ internal static class BenchCommand
             Description = "Consecutive steps probed with --run.",
             DefaultValueFactory = _ => 6
         };
+        steps.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int>() is < 1 or > MaxProbeSteps) r.AddError($"--probe-steps must be in 1..{MaxProbeSteps}.");
+        });
         var study = new Option<bool>("--ntk-study")
         {
             Description =
@@ -45,6 +52,7 @@ internal static class BenchCommand
                 + $"(cold, then --probe-steps steps step by step)."
         };
         var scenario = new Option<int?>("--scenario") { Description = "One size of --scenarios, in this process.", Hidden = true };
+        scenario.Validators.Add(r => { if (r.GetValueOrDefault<int?>() is < 1) r.AddError("--scenario must be a positive n."); });
         command.Options.Add(scenarios);
         command.Options.Add(scenario);
         var tolerance = new Option<double?>("--probe-tol")
@@ -88,7 +96,6 @@ internal static class BenchCommand
             throw new
                 ProbesError("--ntk-study, --tolerance-study and --deflation-study need --run RUN_DIR (a run with a checkpoint in its EOS phase).");
         if (chosen > 1) throw new ProbesError("choose one of --ntk-study, --tolerance-study and --deflation-study.");
-        if (steps < 1) throw new ProbesError($"--probe-steps must be positive, got {steps}.");
         double loosest = Config.SettingsValidator.MaxProbeTolerance;      // the same range as train's
         var flags = new[] { ("--probe-tol", tolerances.Ntk), ("--probe-hess-tol", tolerances.Hessian), ("--probe-q-tol", tolerances.Q) };
         foreach (var (flag, value) in flags)

@@ -25,11 +25,15 @@ internal sealed record TaylorResult(int From, int Steps, int? PartStep, string P
 /// </summary>
 internal static class TaylorComparison
 {
+    /// <summary>The longest comparison: each step probes the NTK of the network and of the model (~10,000 steps is hours).</summary>
+    public const int MaxSteps = 100_000;
+
     public static TaylorResult Run(string runPath, int from, int steps, Action<string>? progress = null)
     {
         var settings = ConfigFile.Settings(runPath);
         if (from < 0 || from > settings.Steps) throw new ProbesError($"--taylor-at {from} is outside the run's steps 0..{settings.Steps}.");
-        if (steps <= 0) throw new ProbesError($"--taylor-steps must be positive, got {steps}.");
+        if (steps is <= 0 or > MaxSteps)
+            throw new ProbesError($"--taylor-steps must be in 1..{MaxSteps} (each step probes two NTKs), got {steps}.");
         var (dtype, device) = Trainer.Prepare(settings);
         using var data = CifarDataset.Load(CifarLocator.Resolve(settings.Data), settings.N, 0, dtype, device);
         using var model = Trainer.Initial(settings, dtype, device, ConfigFile.InitWeights(runPath));

@@ -63,7 +63,8 @@ public class BadInputFuzzTests(Xunit.Abstractions.ITestOutputHelper output)
             ["quad", "simulate", "--steps", "2147483647", "--out", dir.Combine("long")],
             ["quad", "phase", "--grid", "100000", "--D", "4", "--P", "8", "--seeds", "1", "--out", dir.Combine("wide")],
             ["quad", "phase", "--threads", "2147483647", "--out", dir.Combine("threads")], ["bench", "--threads", "100000"],
-            ["train", "--activation", "foo", "--out", dir.Combine("foo")],
+            ["train", "--activation", "foo", "--out", dir.Combine("foo")], ["bench", "--scenario", "0"],
+            ["bench", "--probe-steps", "2147483647", "--run", dir.Combine("none")],
         })
         {
             cases++;

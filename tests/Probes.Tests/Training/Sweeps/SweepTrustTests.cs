@@ -39,6 +39,23 @@ public class SweepTrustTests(ITestOutputHelper output)
         Assert.False(File.Exists(Path.Combine(sweep, "sweep.sbatch")));
     }
 
+    /// <summary>--set and --grid name a key once: twice, or in both spellings, one would silently win.</summary>
+    [Theory]
+    [InlineData("--set", "probe_tol=1e-6", "--set", "probe-tol=1e-5")]
+    [InlineData("--set", "lr=0.1", "--set", "lr=0.2")]
+    [InlineData("--grid", "probe_tol=1e-6", "--grid", "probe-tol=1e-5")]
+    [InlineData("--grid", "seed=0", "--grid", "seed=1")]
+    [InlineData("--set", "n=null")]
+    [InlineData("--set", "steps=many")]
+    public void AKeyGivenTwiceOrOfTheWrongTypeIsOneLineAndNoSweep(params string[] args)
+    {
+        using var dir = new TempDirectory();
+        var (exit, _, err) = CommandLineTests.Probes(["sweep", "create", dir.Combine("sweep"), "--grid", "lr=0.1,0.2", .. args]);
+        Assert.Equal(2, exit);
+        Assert.Single(err.Trim().Split('\n'));
+        Assert.False(Directory.Exists(dir.Combine("sweep")));
+    }
+
     [Fact]
     public void ASweepPathWithSpacesAndQuotesReachesTheTaskAsOneWord()
     {
