@@ -14,7 +14,9 @@ namespace Training.Bench;
 /// </summary>
 internal static class EosProbeBenchmark
 {
-    public static int Run(string runPath, int threads, int steps, ProbeTolerances? tolerances = null)
+    /// <param name="stride">Training steps between probes: 1 probes consecutive steps (an EOS window), 50 is the sparse schedule of
+    /// a run's sharpening phase, where the probes' warm starts are 50 steps old.</param>
+    public static int Run(string runPath, int threads, int steps, ProbeTolerances? tolerances = null, int stride = 1)
     {
         using var run = new CheckpointedRun(runPath, threads, tolerances);
         var (settings, checkpoint, data, model, suite) = (run.Settings, run.Checkpoint, run.Data, run.Model, run.Suite);
@@ -22,18 +24,31 @@ internal static class EosProbeBenchmark
         Console.WriteLine($"probes bench --run {runPath}: from step {checkpoint.Step}, n = {settings.N}, {get_num_threads()} threads, "
             + $"tolerances {tolerances?.Or(run.Own) ?? run.Own}; "
             + $"one training step {stepSeconds * 1000:F0} ms");
+        Console.WriteLine($"a probe every {stride} step{(stride == 1 ? "" : "s")}");
         Console.WriteLine("step  η·λ₁     z₁          ntk (est)  hess (est)  q1  qr  (matvecs)  warm_lag  probe s  = training steps");
+        var costs = new List<(double Steps, bool WithQ)>();
         for (int t = 0; t < steps; t++)
         {
             using var scope = NewDisposeScope();
+            int step = checkpoint.Step + t * stride;
             using (var point = run.Point())
             {
-                var r = suite.Run(point, checkpoint.Step + t);
-                Console.WriteLine($"{checkpoint.Step + t,5} {r[ProbeColumns.EtaNtk1],7:F4} {r[ProbeColumns.Z1],11:E3} {r["ntk_iters"],5} "
+                var r = suite.Run(point, step);
+                double cost = r[ProbeColumns.ProbeSeconds] / stepSeconds;
+                costs.Add((cost, r["q1_iters"] > 0));
+                Console.WriteLine($"{step,5} {r[ProbeColumns.EtaNtk1],7:F4} {r[ProbeColumns.Z1],11:E3} {r["ntk_iters"],5} "
                     + $"({r["ntk_deflation_iters"],3}) {r["hess_iters"],5} ({r["hess_deflation_iters"],3}) {r["q1_iters"],4} {r["qr_iters"],4}  "
-                        + $"{r[ProbeColumns.WarmLag],9} {r[ProbeColumns.ProbeSeconds],8:F2}  = {r[ProbeColumns.ProbeSeconds] / stepSeconds,6:F1}");
+                        + $"{r[ProbeColumns.WarmLag],9} {r[ProbeColumns.ProbeSeconds],8:F2}  = {cost,6:F1}");
             }
-            run.Step();
+            for (int k = 0; k < stride; k++) run.Step();
+        }
+        // The first probe starts cold (no warm start, both deflation spaces estimated): the means leave it out.
+        foreach (var (withQ, what) in new[] { (false, "without Q"), (true, "with Q") })
+        {
+            var warm = costs.Skip(1).Where(c => c.WithQ == withQ).Select(c => c.Steps).ToList();
+            Console.WriteLine(warm.Count == 0 ? $"no warm probe {what}"
+                : $"mean of {warm.Count} warm probe{(warm.Count == 1 ? "" : "s")} {what}: {warm.Average():F1} training steps (median "
+                    + $"{warm.Order().ElementAt(warm.Count / 2):F1})");
         }
         Console.WriteLine($"peak resident memory (VmHWM) {PeakMemory.Text()}");
         return 0;

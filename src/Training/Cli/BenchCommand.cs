@@ -29,6 +29,15 @@ internal static class BenchCommand
         {
             if (r.GetValueOrDefault<int>() is < 1 or > MaxProbeSteps) r.AddError($"--probe-steps must be in 1..{MaxProbeSteps}.");
         });
+        var stride = new Option<int>("--probe-stride")
+        {
+            Description = "With --run: training steps between the probed steps (1: consecutive, an EOS window; 50: a sparse schedule).",
+            DefaultValueFactory = _ => 1
+        };
+        stride.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int>() is < 1 or > MaxProbeSteps) r.AddError($"--probe-stride must be in 1..{MaxProbeSteps}.");
+        });
         var study = new Option<bool>("--ntk-study")
         {
             Description =
@@ -78,17 +87,19 @@ internal static class BenchCommand
         command.Options.Add(data);
         command.Options.Add(run);
         command.Options.Add(steps);
+        command.Options.Add(stride);
         command.SetAction(result => result.GetValue(scenario) is { } one
             ? Bench.ScenarioBenchmark.RunOne(result.GetValue(data), one, result.GetValue(threads), result.GetValue(steps))
             : result.GetValue(scenarios) ? Bench.ScenarioBenchmark.Run(result.GetValue(data), result.GetValue(threads), result.GetValue(steps))
             : Run(result.GetValue(run), [result.GetValue(study), result.GetValue(toleranceStudy), result.GetValue(deflationStudy)],
                 new Bench.ProbeTolerances(result.GetValue(tolerance), result.GetValue(hessTolerance), result.GetValue(qTolerance)),
-                result.GetValue(steps), result.GetValue(data), result.GetValue(n), result.GetValue(threads)));
+                result.GetValue(steps), result.GetValue(data), result.GetValue(n), result.GetValue(threads), result.GetValue(stride)));
         return command;
     }
 
     /// <summary>Checks the combination of options, then runs the one benchmark they name.</summary>
-    private static int Run(string? run, bool[] studies, Bench.ProbeTolerances tolerances, int steps, string? data, int n, int threads)
+    private static int Run(string? run, bool[] studies, Bench.ProbeTolerances tolerances, int steps, string? data, int n, int threads,
+        int stride)
     {
         var (ntkStudy, toleranceStudy, deflationStudy) = (studies[0], studies[1], studies[2]);
         int chosen = studies.Count(b => b);
@@ -107,6 +118,6 @@ internal static class BenchCommand
         if (ntkStudy) return Bench.NtkWarmStartStudy.Run(run, threads, steps);
         if (toleranceStudy) return Bench.ToleranceStudy.Run(run, threads, steps);
         if (deflationStudy) return Bench.DeflationStudy.Run(run, threads, steps);
-        return Bench.EosProbeBenchmark.Run(run, threads, steps, tolerances);
+        return Bench.EosProbeBenchmark.Run(run, threads, steps, tolerances, stride);
     }
 }

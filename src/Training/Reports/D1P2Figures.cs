@@ -29,7 +29,7 @@ internal static class D1P2Figures
         foreach (var (name, stride) in new[] { ("figure1-every-step", 1), ("figure1-every-other-step", 2) })
             files.Add(Landscape(model, path, stride, Path.Combine(folder, name + ".png"),
                 stride == 1 ? "Figure 1 (left): GD on L(θ), every step" : "Figure 1 (right): every other step"));
-        var curvature = new Figure("figure1-curvature", "Figure 1: T(0) = η·λ along the path", "step", "T(0) = η·JJᵀ");
+        var curvature = new Figure("figure1-curvature", "Figure 1: T(0) = η·λ along the path", "step", "T(0) = η·λ_max of J J^T");
         curvature.Line([.. Enumerable.Range(0, states.Count).Select(t => (double)t)], [.. states.Select(s => s.T0)], "T(0)");
         curvature.StabilityLine(2 - 0.1 / 2, "2 − ε/2 (Theorem 3.1)");
         files.Add(curvature.Save(folder));
@@ -43,8 +43,12 @@ internal static class D1P2Figures
     /// <summary>log₁₀ L on a window around the path, the path's points (every <paramref name="stride"/>-th) joined, the start an x.</summary>
     private static string Landscape(D1P2Model model, List<(double A, double B)> path, int stride, string png, string title)
     {
-        double aLo = Math.Min(path.Min(p => p.A), 0) - 0.5, aHi = path.Max(p => p.A) + 0.5;
-        double bLo = path.Min(p => p.B) - 1.5, bHi = Math.Max(path.Max(p => p.B), 0) + 1.5;
+        // The window is the path's own box with a margin: stretched to the origin (θ₂ from −6 to 1.5 for a path 0.15 tall) the
+        // path was a smear a few pixels high.
+        double aSpan = path.Max(p => p.A) - path.Min(p => p.A), bSpan = path.Max(p => p.B) - path.Min(p => p.B);
+        double aMargin = Math.Max(0.3 * aSpan, 0.05), bMargin = Math.Max(0.3 * bSpan, 0.05);
+        double aLo = path.Min(p => p.A) - aMargin, aHi = path.Max(p => p.A) + aMargin;
+        double bLo = path.Min(p => p.B) - bMargin, bHi = path.Max(p => p.B) + bMargin;
         const int cells = 160;
         var heat = new double[cells, cells];
         for (int i = 0; i < cells; i++)            // rows from the top: θ₂ descending
@@ -58,9 +62,9 @@ internal static class D1P2Figures
         map.Extent = new CoordinateRect(aLo, aHi, bLo, bHi);
         plot.Add.ColorBar(map).Label = "log₁₀ L(θ)";
         var kept = path.Where((_, t) => t % stride == 0).ToArray();
-        var line = plot.Add.Scatter(kept.Select(p => p.A).ToArray(), kept.Select(p => p.B).ToArray(), Colors.White);
-        line.MarkerSize = 4;
-        line.LineWidth = 1;
+        var line = plot.Add.Scatter(kept.Select(p => p.A).ToArray(), kept.Select(p => p.B).ToArray(), Colors.White.WithAlpha(0.8));
+        line.MarkerSize = 3;
+        line.LineWidth = 0.5f;
         plot.Add.Marker(path[0].A, path[0].B, MarkerShape.Eks, 14, Colors.Red);
         plot.Title(title);
         plot.XLabel("θ₁ (Q eigenvalue 1)");
@@ -75,7 +79,7 @@ internal static class D1P2Figures
         const double epsilon = 5e-3;
         etas ??= [0.9, 1.0, 1.1, 1.2];
         var theta0 = D1P2Model.WithEpsilon(epsilon).ParametersOf(new D1P2State(-0.5, 1.5));
-        var figure = new Figure("figure2-left", $"Figure 2 (left): D = 1, P = 2, ε = {epsilon}: λ_max for several η", "step", "λ_max = JJᵀ");
+        var figure = new Figure("figure2-left", $"Figure 2 (left): D = 1, P = 2, ε = {epsilon}: λ_max for several η", "step", "λ_max of J J^T");
         var numbers = new Dictionary<string, double> { ["theorem_limit"] = 2 - epsilon / 2 };
         var csvPath = Path.Combine(folder, "figure2-left.csv");
         using (var csv = new CsvTrace(csvPath, ["eta", "step", "lambda_max", "eta_lambda_max"]))
@@ -177,7 +181,7 @@ internal static class D1P2Figures
     /// <summary>One phase portrait: forbidden shading, arrows of the one-step (or two-step) map, the matching nullclines.</summary>
     private static string Portrait(D1P2Model model, PlaneWindow window, string name, string title, string folder, bool twoStep = false)
     {
-        var figure = new Figure(name, title, "z̃ = η·z", "T(0) = η·JJᵀ");
+        var figure = new Figure(name, title, "z̃ = η·z", "T(0) = η·λ_max of J J^T");
         PlaneDrawing.Forbidden(figure, D1P2Plane.Forbidden(model, window with { Nz = 90, Nt = 90 }), window with { Nz = 90, Nt = 90 });
         PlaneDrawing.Arrows(figure, D1P2Plane.Arrows(model, window, twoStep), window);
         var curves = twoStep ? D1P2Plane.TwoStepNullclines(model, window) : D1P2Plane.OneStepNullclines(model, window);

@@ -29,9 +29,12 @@ internal static class PlaneDrawing
             if (!(norm > 1e-15)) continue;
             var tip = new Coordinates(a.From.Z + dx / norm * width * fraction, a.From.T0 + dy / norm * height * fraction);
             var arrow = figure.Plot.Add.Arrow(new Coordinates(a.From.Z, a.From.T0), tip);
-            arrow.ArrowFillColor = arrow.ArrowLineColor = Colors.Gray.WithAlpha(0.7);
-            arrow.ArrowWidth = 1.2f;
-            arrow.ArrowheadWidth = arrow.ArrowheadLength = 5;
+            // A thin shaft and a sharp head, filled without an outline: outlined, ScottPlot's arrows at this size blur into smudges.
+            arrow.ArrowFillColor = Colors.Black.WithAlpha(0.6);
+            arrow.ArrowLineWidth = 0;
+            arrow.ArrowWidth = 1f;
+            arrow.ArrowheadWidth = 6;
+            arrow.ArrowheadLength = 7;
         }
     }
 

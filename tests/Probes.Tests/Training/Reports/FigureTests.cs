@@ -33,3 +33,23 @@ public class FigureTests
         Assert.Empty(figure.Plot.Legend.ManualItems);
     }
 }
+
+public class DecimationTests
+{
+    [Fact]
+    public void APeriodTwoBandBecomesAnEvenEnvelopeThatKeepsEveryExtreme()
+    {
+        // ±(1 + t/n) with the phase of the oscillation jumping by one step at t = 5,001 (where Figure 2's band once blipped).
+        int n = 10_000;
+        var xs = Enumerable.Range(0, n).Select(t => (double)t).ToArray();
+        var ys = xs.Select(t => (t > 5000 ? t + 1 : t) % 2 == 0 ? 1 + t / n : -(1 + t / n)).ToArray();
+        var (dx, dy) = Figure.Decimate(xs, ys);
+        Assert.True(dx.Length <= 1600);
+        Assert.True(dx.Zip(dx.Skip(1)).All(p => p.First <= p.Second), "x must never decrease");
+        Assert.Equal(ys.Max(), dy.Max());
+        Assert.Equal(ys.Min(), dy.Min());
+        // Bucket by bucket the pair alternates (min, max), (max, min): no segment crosses the band's middle twice in a row.
+        for (int b = 0; b + 1 < dy.Length / 2; b++)
+            Assert.True(b % 2 == 0 ? dy[2 * b] < 0 && dy[2 * b + 1] > 0 : dy[2 * b] > 0 && dy[2 * b + 1] < 0, $"bucket {b}");
+    }
+}
