@@ -53,7 +53,7 @@ public class CommandLineTests
     [InlineData("--ntk-study, --tolerance-study and --deflation-study need --run", "--tolerance-study")]
     [InlineData("--ntk-study, --tolerance-study and --deflation-study need --run", "--deflation-study")]
     [InlineData("choose one of --ntk-study, --tolerance-study and --deflation-study", "--run", "x", "--ntk-study", "--deflation-study")]
-    [InlineData("--probe-steps must be positive", "--run", "x", "--probe-steps", "0")]
+    [InlineData("--probe-steps must be in 1..10000", "--run", "x", "--probe-steps", "0")]
     [InlineData("--probe-tol must be in (0, 0.01]", "--run", "x", "--probe-tol", "2")]
     [InlineData("--probe-tol applies to bench --run RUN_DIR (without a study)", "--probe-tol", "1e-4")]
     [InlineData("--probe-q-tol must be in (0, 0.01]", "--run", "x", "--probe-q-tol", "NaN")]

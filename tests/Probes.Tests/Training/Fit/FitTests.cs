@@ -82,7 +82,7 @@ public class FitTests
         var run = dir.Combine("run");
         var settings = new Training.Config.TrainSettings
         {
-            Data = cifar.Folder, Out = run, N = 24, NTest = 0, Width = 16, Steps = 8, Lr = 0.005, Threads = 1,
+            Data = cifar.Folder, Out = run, N = 24, NTest = 0, Width = 16, Steps = 8, Lr = 0.005,
             ProbeEvery = 0, Dtype = "float64", InitWeights = dir.Combine("init.safetensors"),
         };
         void WriteInit(long seed)

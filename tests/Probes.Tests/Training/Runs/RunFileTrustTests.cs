@@ -29,7 +29,7 @@ public class RunFileTrustTests(Xunit.Abstractions.ITestOutputHelper output)
         var run = dir.Combine("run");
         var settings = new TrainSettings
         {
-            Data = cifar.Folder, Out = run, N = 8, NTest = 0, Width = 8, Steps = 2, Threads = 1, ProbeEvery = 1, ProbeMaxIter = 40,
+            Data = cifar.Folder, Out = run, N = 8, NTest = 0, Width = 8, Steps = 2, ProbeEvery = 1, ProbeMaxIter = 40,
         };
         Assert.Equal(0, new Trainer(settings).Run());
         var fitted = SyntheticRun.Write(dir.Combine("fitted"), 40, t => t < 10 ? 1.9 : 2.03);
