@@ -12,6 +12,7 @@ namespace Training.Bench;
 internal sealed class CheckpointedRun : IDisposable
 {
     private readonly RunDirectory _run;
+    private readonly Optimizers.Optimizer _optimizer;        // the run's own, so a benchmark's steps are the run's steps
 
     public TrainSettings Settings { get; }
     public Checkpoint Checkpoint { get; }
@@ -33,7 +34,8 @@ internal sealed class CheckpointedRun : IDisposable
         Data = CifarDataset.Load(DataFolder, Settings.N, 0, dtype, device);
         Model = Trainer.Build(Settings, dtype, device);
         Suite = new ProbeSuite(Options(tolerances ?? new(null, null, null)));
-        Checkpoint.Restore(_run, Model, Suite, device);
+        _optimizer = Optimizers.Optimizer.For(Settings);
+        Checkpoint.Restore(_run, Model, Suite, _optimizer, device);
     }
 
     /// <summary>The run's own tolerances.</summary>
@@ -61,7 +63,7 @@ internal sealed class CheckpointedRun : IDisposable
     public void Step()
     {
         GradientDescent.Gradient(Model, Data.TrainInputs, Data.TrainTargets, Data.TrainLabels);
-        GradientDescent.Step(Model, Settings.Lr);
+        _optimizer.Step(Model);
     }
 
     public void Dispose()

@@ -29,6 +29,11 @@ internal sealed class SettingsOptions
         Add<long>("--seed", "torch.manual_seed for the init and the probes' random vectors (default {default}).");
         Add<double>("--lr", "GD step size η (default {default}).");
         Add<int>("--steps", "GD steps (default {default}).");
+        Add<string>("--optimizer", "gd, momentum, nesterov, rmsprop or adam, with PyTorch's update rules (default {default}).");
+        Add<double>("--momentum", "β of momentum and nesterov, as torch.optim.SGD's momentum (default {default}).");
+        Add<double>("--beta1", "Adam's β₁ (default {default}).");
+        Add<double>("--beta2", "Adam's β₂ (default 0.999) or RMSprop's α (default 0.99).");
+        Add<double>("--eps", "ε of Adam and RMSprop (default {default}).");
         Add<string>("--dtype", "float32 or float64 (default {default}).");
         Add<string>("--device", "cpu or cuda (needs the GPU build; default {default}).");
         Add<int>("--threads", "Torch intra-op threads (default: torch's).");

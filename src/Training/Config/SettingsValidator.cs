@@ -16,6 +16,12 @@ internal static class SettingsValidator
         Require(s.NTest is null or >= 0, $"n-test must be ≥ 0, got {s.NTest}.");
         Require(s.Lr > 0 && double.IsFinite(s.Lr), $"lr must be a positive number, got {s.Lr}.");
         Require(s.Steps >= 0, $"steps must be ≥ 0, got {s.Steps}.");
+        Require(Optimizers.Optimizer.Names.Contains(s.Optimizer),
+            $"unknown optimizer '{s.Optimizer}' (known: {string.Join(", ", Optimizers.Optimizer.Names)}).");
+        Require(s.Momentum is >= 0 and < 1, $"momentum must be in [0, 1), got {s.Momentum}.");
+        Require(s.Beta1 is >= 0 and < 1, $"beta1 must be in [0, 1), got {s.Beta1}.");
+        Require(s.Beta2 is null or (>= 0 and < 1), $"beta2 must be in [0, 1), got {s.Beta2}.");
+        Require(s.Eps > 0 && double.IsFinite(s.Eps), $"eps must be a positive number, got {s.Eps}.");
         Require(s.Width > 0, $"width must be positive, got {s.Width}.");
         Require(s.Depth >= 0, $"depth (hidden layers) must be ≥ 0, got {s.Depth}.");
         try { ActivationFunctions.Parse(s.Activation); }

@@ -30,6 +30,16 @@ internal sealed record TrainSettings
     // Gradient descent.
     public double Lr { get; init; } = 0.02;
     public int Steps { get; init; } = 600;
+    /// <summary>gd, momentum, nesterov, rmsprop or adam, each with PyTorch's semantics (Training/Optimizers).</summary>
+    public string Optimizer { get; init; } = "gd";
+    /// <summary>β of heavy-ball and Nesterov momentum (torch.optim.SGD's momentum).</summary>
+    public double Momentum { get; init; } = 0.9;
+    /// <summary>Adam's β₁.</summary>
+    public double Beta1 { get; init; } = 0.9;
+    /// <summary>Adam's β₂ or RMSprop's smoothing constant α; empty: PyTorch's default (0.999 for Adam, 0.99 for RMSprop).</summary>
+    public double? Beta2 { get; init; }
+    /// <summary>ε of Adam and RMSprop, added to √v.</summary>
+    public double Eps { get; init; } = 1e-8;
     public string Dtype { get; init; } = "float32";
     public string Device { get; init; } = "cpu";
     public int? Threads { get; init; }

@@ -16,7 +16,7 @@ namespace Training.Runs;
 /// line and the traces stay as they were.
 /// </summary>
 internal sealed record Checkpoint(int Step, double Seconds, string Model, string ProbeState,
-    Dictionary<string, long> TraceBytes, bool Completed, Dictionary<string, FileDigest>? Files = null)
+    Dictionary<string, long> TraceBytes, bool Completed, Dictionary<string, FileDigest>? Files = null, string? Optimizer = null)
 {
     public const string FileName = "checkpoint.json";
 
@@ -25,6 +25,7 @@ internal sealed record Checkpoint(int Step, double Seconds, string Model, string
 
     private static readonly System.Text.RegularExpressions.Regex ModelName = new(@"^model-[0-9]{6,}\.pt$");
     private static readonly System.Text.RegularExpressions.Regex StateName = new(@"^probe-state-[0-9]{6,}\.bin$");
+    private static readonly System.Text.RegularExpressions.Regex OptimizerName = new(@"^optimizer-[0-9]{6,}\.bin$");
 
     /// <summary>Current byte lengths of the traces, keyed by file name.</summary>
     public static Dictionary<string, long> Lengths(IEnumerable<CsvTrace> traces)
@@ -36,7 +37,7 @@ internal sealed record Checkpoint(int Step, double Seconds, string Model, string
     }
 
     /// <param name="traceBytes">The traces' lengths when rows 0..step−1 were complete.</param>
-    public static void Save(RunDirectory run, int step, double seconds, Mlp model, ProbeSuite suite,
+    public static void Save(RunDirectory run, int step, double seconds, Mlp model, ProbeSuite suite, Optimizers.Optimizer optimizer,
         Dictionary<string, long> traceBytes, bool completed)
     {
         var modelFile = $"model-{step:D6}.pt";
@@ -57,11 +58,16 @@ internal sealed record Checkpoint(int Step, double Seconds, string Model, string
                 ExitCodes.WriteFailed);
         }
         RunDirectory.WriteAtomically(run.File(stateFile), suite.Export().Write);
+        // The optimizer's buffers (none for GD): without them a resumed momentum or Adam run would restart its averages.
+        var optimizerState = optimizer.Export();
+        string? optimizerFile = optimizerState.Count > 0 ? $"optimizer-{step:D6}.bin" : null;
+        if (optimizerFile is not null) RunDirectory.WriteAtomically(run.File(optimizerFile), new ProbeState(optimizerState, null).Write);
         CrashPoint.Maybe("checkpoint", step);
-        var files = new[] { modelFile, stateFile }.ToDictionary(f => f, f => FileDigest.Of(run.File(f)));
-        run.WriteJson(FileName, new Checkpoint(step, seconds, modelFile, stateFile, traceBytes, completed, files), SettingsResolver.Json);
-        foreach (var old in Directory.EnumerateFiles(run.Path, "model-*.pt").Concat(Directory.EnumerateFiles(run.Path, "probe-state-*.bin")))
-            if (Path.GetFileName(old) != modelFile && Path.GetFileName(old) != stateFile) File.Delete(old);
+        var files = new[] { modelFile, stateFile, optimizerFile }.OfType<string>().ToDictionary(f => f, f => FileDigest.Of(run.File(f)));
+        run.WriteJson(FileName, new Checkpoint(step, seconds, modelFile, stateFile, traceBytes, completed, files, optimizerFile),
+            SettingsResolver.Json);
+        foreach (var old in new[] { "model-*.pt", "probe-state-*.bin", "optimizer-*.bin" }.SelectMany(p => Directory.EnumerateFiles(run.Path, p)))
+            if (Path.GetFileName(old) is var name && name != modelFile && name != stateFile && name != optimizerFile) File.Delete(old);
     }
 
     public static Checkpoint Load(RunDirectory run)
@@ -80,7 +86,7 @@ internal sealed record Checkpoint(int Step, double Seconds, string Model, string
         }
         if (checkpoint is null) throw new ProbesError($"{path} is empty.");
         checkpoint.Validate(path);
-        foreach (var file in new[] { checkpoint.Model, checkpoint.ProbeState })
+        foreach (var file in new[] { checkpoint.Model, checkpoint.ProbeState, checkpoint.Optimizer }.OfType<string>())
         {
             var full = run.File(file);
             if (!File.Exists(full)) throw new ProbesError($"{FileName} names {file}, which is missing from {run.Path}.");
@@ -103,6 +109,8 @@ internal sealed record Checkpoint(int Step, double Seconds, string Model, string
         if (Model is null || !ModelName.IsMatch(Model)) throw Bad($"model is {Quoted(Model)}, not a file name model-NNNNNN.pt of this run");
         if (ProbeState is null || !StateName.IsMatch(ProbeState))
             throw Bad($"probe_state is {Quoted(ProbeState)}, not a file name probe-state-NNNNNN.bin of this run");
+        if (Optimizer is not null && !OptimizerName.IsMatch(Optimizer))
+            throw Bad($"optimizer is {Quoted(Optimizer)}, not a file name optimizer-NNNNNN.bin of this run");
         if (TraceBytes is null) throw Bad("trace_bytes is missing");
         foreach (var (name, length) in TraceBytes!)
         {
@@ -111,7 +119,7 @@ internal sealed record Checkpoint(int Step, double Seconds, string Model, string
             if (length < 0) throw Bad($"trace_bytes gives {name} {length} bytes");
         }
         foreach (var (name, digest) in Files ?? [])
-            if ((name != Model && name != ProbeState) || digest is null)
+            if ((name != Model && name != ProbeState && name != Optimizer) || digest is null)
                 throw Bad($"files names {Quoted(name)}, which is not this checkpoint's model or probe state");
     }
 
@@ -132,9 +140,21 @@ internal sealed record Checkpoint(int Step, double Seconds, string Model, string
     }
 
     /// <summary>Puts θ and the probes' state back; an unreadable file is one line (checked before any trace is cut).</summary>
-    public void Restore(RunDirectory run, Mlp model, ProbeSuite suite, Device device)
+    public void Restore(RunDirectory run, Mlp model, ProbeSuite suite, Optimizers.Optimizer optimizer, Device device)
     {
         RestoreModel(run, model);
+        if (Optimizer is not null)
+        {
+            try
+            {
+                using var stream = File.OpenRead(run.File(Optimizer));
+                optimizer.Import(Probes.Probing.ProbeState.Read(stream).Vectors, model);
+            }
+            catch (Exception e) when (e is EndOfStreamException or InvalidDataException or IOException or ArgumentException)
+            {
+                throw new ProbesError($"{run.File(Optimizer)} is unreadable ({e.GetType().Name}); nothing was changed.");
+            }
+        }
         try
         {
             using var stream = File.OpenRead(run.File(ProbeState));

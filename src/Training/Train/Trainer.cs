@@ -40,7 +40,7 @@ internal sealed class Trainer
             RunConfig.CurrentGitCommit(), RunConfig.PackageVersions(), RunConfig.MachineDescription(), DateTime.UtcNow,
             _s.InitWeights is { } weights ? FileDigest.Of(weights) : null);
         run.WriteJson(ConfigFile.Name, config, SettingsResolver.Json);
-        return Execute(run, model, data, device, new ProbeSuite(ProbeOptionsOf(_s)), resumeFrom: null);
+        return Execute(run, model, data, device, new ProbeSuite(ProbeOptionsOf(_s)), Optimizers.Optimizer.For(_s), resumeFrom: null);
     }
 
     /// <summary>Continues the run in <paramref name="path"/> from its last checkpoint, optionally to more steps.</summary>
@@ -64,11 +64,12 @@ internal sealed class Trainer
         using var data = CifarDataset.Load(folder, settings.N, settings.NTest, dtype, device);
         using var model = Build(settings, dtype, device);
         var suite = new ProbeSuite(ProbeOptionsOf(settings));
-        try { checkpoint.Restore(run, model, suite, device); }       // θ and the state read back before any trace is cut
+        var optimizer = Optimizers.Optimizer.For(settings);
+        try { checkpoint.Restore(run, model, suite, optimizer, device); }       // θ and the states read back before any trace is cut
         catch { suite.Dispose(); throw; }
         checkpoint.TruncateTraces(run);
         ConfigFile.RecordResume(run.Path, checkpoint.Step, settings.Steps);
-        return trainer.Execute(run, model, data, device, suite, checkpoint);
+        return trainer.Execute(run, model, data, device, suite, optimizer, checkpoint);
     }
 
     /// <summary>A run whose steps all ran but whose last files were not written (a full disk): θ from the final checkpoint.</summary>
@@ -127,7 +128,8 @@ internal sealed class Trainer
             ActivationFunctions.Parse(s.Activation), s.Seed, dtype, device);
 
     /// <param name="suite">The probe suite, already restored when resuming; Execute owns and disposes it.</param>
-    private int Execute(RunDirectory run, Mlp model, CifarDataset data, Device device, ProbeSuite suite, Checkpoint? resumeFrom)
+    private int Execute(RunDirectory run, Mlp model, CifarDataset data, Device device, ProbeSuite suite, Optimizers.Optimizer optimizer,
+        Checkpoint? resumeFrom)
     {
         using var owned = suite;
         using var log = RunLogger.Create(run.File("log.clef"), run.File("log.txt"), ProgressDisplay.Interactive);
@@ -155,7 +157,7 @@ internal sealed class Trainer
                 stop.Acknowledge = progress.Notice;
                 try
                 {
-                    using var loop = new TrainingLoop(_s, model, data, run, log, suite, stop, progress);
+                    using var loop = new TrainingLoop(_s, model, data, run, log, suite, optimizer, stop, progress);
                     return loop.Run(start, seconds);
                 }
                 finally { stop.Acknowledge = Console.Error.WriteLine; }
@@ -192,7 +194,7 @@ internal sealed class Trainer
         string probes = _s.Probes.Count == 0 || when.Count == 0 ? "no probes"
             : $"probes ({string.Join(", ", _s.Probes)}) {string.Join(" and ", when)}";
         return $"probes train → {path}{(start > 0 ? $" (resuming at step {start})" : "")}\n"
-            + $"  n = {_s.N}, P = {parameters:N0}, η = {_s.Lr}, {_s.Steps:N0} steps, {_s.Dtype}, "
+            + $"  n = {_s.N}, P = {parameters:N0}, {(_s.Optimizer == "gd" ? "GD" : _s.Optimizer)} with η = {_s.Lr}, {_s.Steps:N0} steps, {_s.Dtype}, "
             + $"{get_num_threads()} thread{(get_num_threads() == 1 ? "" : "s")}; {probes}; "
             + "Ctrl-C stops with a checkpoint";
     }

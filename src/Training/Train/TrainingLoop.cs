@@ -19,7 +19,7 @@ namespace Training.Train;
 /// (<see cref="Record"/>), decide whether to stop (<see cref="Ending"/>), update θ and checkpoint.
 /// </summary>
 internal sealed class TrainingLoop(TrainSettings s, Mlp model, CifarDataset data, RunDirectory run, ILogger log,
-    ProbeSuite suite, StopSignal stop, IProgress progress) : IDisposable
+    ProbeSuite suite, Optimizers.Optimizer optimizer, StopSignal stop, IProgress progress) : IDisposable
 {
     private readonly CsvTrace _train = new(run.File("train.csv"), TrainStepMetrics.Columns);
     private readonly CsvTrace _probes = new(run.File("probes.csv"), ProbeRecord.Columns(s.ProbeK));
@@ -42,7 +42,7 @@ internal sealed class TrainingLoop(TrainSettings s, Mlp model, CifarDataset data
     {
         _secondsBefore = secondsBefore;
         _clock.Start();
-        if (start == 0) Checkpoint.Save(run, 0, 0, model, suite, Checkpoint.Lengths(Traces), completed: false);
+        if (start == 0) Checkpoint.Save(run, 0, 0, model, suite, optimizer, Checkpoint.Lengths(Traces), completed: false);
         for (int step = start; ; step++)
         {
             using var scope = NewDisposeScope();
@@ -61,7 +61,7 @@ internal sealed class TrainingLoop(TrainSettings s, Mlp model, CifarDataset data
                 if (probe is null)
                 {
                     // θ_step, the suite as before the probe, the traces as before this step: a resume redoes it all.
-                    Checkpoint.Save(run, step, Seconds, model, suite, lengthsBeforeStep, completed: false);
+                    Checkpoint.Save(run, step, Seconds, model, suite, optimizer, lengthsBeforeStep, completed: false);
                     log.Warning("Interrupted during the probe of step {Step}; checkpoint written: a resume starts at step {Step}", step);
                     return new Outcome("interrupted", step - 1, metrics, ExitCodes.Interrupted);
                 }
@@ -71,20 +71,20 @@ internal sealed class TrainingLoop(TrainSettings s, Mlp model, CifarDataset data
             {
                 // θ_step with the traces as before this step's rows, so that an extension redoes this step exactly.
                 if (ending.ExitCode == ExitCodes.Ok)
-                    Checkpoint.Save(run, step, metrics.Seconds, model, suite, lengthsBeforeStep, completed: true);
+                    Checkpoint.Save(run, step, metrics.Seconds, model, suite, optimizer, lengthsBeforeStep, completed: true);
                 return ending;
             }
-            GradientDescent.Step(model, s.Lr);
+            optimizer.Step(model);
             _eta.Trained(stepClock.Elapsed.TotalSeconds - probeSeconds);
             if (stop.Requested)
             {
-                Checkpoint.Save(run, step + 1, Seconds, model, suite, Checkpoint.Lengths(Traces), completed: false);
+                Checkpoint.Save(run, step + 1, Seconds, model, suite, optimizer, Checkpoint.Lengths(Traces), completed: false);
                 log.Warning("Interrupted after step {Step}; checkpoint written: a resume starts at step {Next}", step, step + 1);
                 return new Outcome("interrupted", step, metrics, ExitCodes.Interrupted);
             }
             if ((step + 1) % s.CheckpointEvery == 0)
             {
-                Checkpoint.Save(run, step + 1, Seconds, model, suite, Checkpoint.Lengths(Traces), completed: false);
+                Checkpoint.Save(run, step + 1, Seconds, model, suite, optimizer, Checkpoint.Lengths(Traces), completed: false);
                 RunSummary.Write(run, "running", s.Steps, metrics);
             }
         }

@@ -119,9 +119,13 @@ public class ResumeTests(Xunit.Abstractions.ITestOutputHelper output)
                     Assert.True(attempt < 3, "every attempt finished before its kill: nothing was tested");
                     continue;
                 }
-                // Killed after its last checkpoint (while writing the weights and summary), the run is complete and a resume says so.
+                // Killed after its last checkpoint, the run's steps are complete: a resume writes the weights files if the kill
+                // came before they were both written (exit 0), and says the run is complete if they were (exit 2).
                 bool completed = File.ReadAllText(Path.Combine(killed, "checkpoint.json")).Contains("\"completed\": true");
-                Assert.Equal(completed ? 2 : 0, RunToEnd(["train", "--resume", killed]));
+                bool weights = File.Exists(Path.Combine(killed, "weights.safetensors")) && File.Exists(Path.Combine(killed, "weights.pt"));
+                Assert.Equal(completed && weights ? 2 : 0, RunToEnd(["train", "--resume", killed]));
+                if (completed) Assert.Equal(File.ReadAllBytes(Path.Combine(baseline, "weights.safetensors")),
+                    File.ReadAllBytes(Path.Combine(killed, "weights.safetensors")));
                 AssertSameTraces(baseline, killed);
                 break;
             }

@@ -1,0 +1,55 @@
+using Training.Config;
+using Training.Model;
+using static TorchSharp.torch;
+
+namespace Training.Optimizers;
+
+/// <summary>
+/// A full-batch optimizer with PyTorch's semantics (torch.optim.SGD, RMSprop, Adam at their defaults unless set), stepping
+/// θ in place from the gradient that <see cref="Train.GradientDescent.Gradient"/> left in each parameter's .grad. Its state
+/// (momentum buffers, second moments, the step count) is named float64 vectors, so a checkpoint holds it exactly and a
+/// resumed run equals an uninterrupted one bit for bit. Each optimizer is one file; <see cref="For"/> is the one place
+/// names map to them.
+/// </summary>
+internal abstract class Optimizer
+{
+    /// <summary>The names --optimizer takes.</summary>
+    public static readonly string[] Names = ["gd", "momentum", "nesterov", "rmsprop", "adam"];
+
+    public static Optimizer For(TrainSettings s) => s.Optimizer switch
+    {
+        "gd" => new Sgd(s.Lr, 0, nesterov: false),
+        "momentum" => new Sgd(s.Lr, s.Momentum, nesterov: false),
+        "nesterov" => new Sgd(s.Lr, s.Momentum, nesterov: true),
+        "rmsprop" => new RmsProp(s.Lr, s.Beta2 ?? RmsProp.DefaultAlpha, s.Eps),
+        "adam" => new Adam(s.Lr, s.Beta1, s.Beta2 ?? Adam.DefaultBeta2, s.Eps),
+        var other => throw new ProbesError($"unknown optimizer '{other}' (known: {string.Join(", ", Names)})."),
+    };
+
+    /// <summary>θ ← the optimizer's update of θ with the gradient in .grad, in place.</summary>
+    public abstract void Step(Mlp model);
+
+    /// <summary>
+    /// The stability threshold of the optimizer's (preconditioned) sharpness on a quadratic: the value of λ₁(P⁻¹H) above which
+    /// its linear recurrence diverges (docs/optimizers.md derives each).
+    /// </summary>
+    public abstract double Threshold { get; }
+
+    /// <summary>The state a checkpoint keeps, as named float64 vectors (empty for plain GD).</summary>
+    public abstract Dictionary<string, double[][]> Export();
+
+    /// <summary>Puts the state back; <paramref name="model"/> gives each buffer its shape, dtype and device.</summary>
+    public abstract void Import(IReadOnlyDictionary<string, double[][]> state, Mlp model);
+
+    protected static double[][] Vectors(IEnumerable<Tensor> buffers) =>
+        [.. buffers.Select(b => b.detach().cpu().to(float64).data<double>().ToArray())];
+
+    protected static List<Tensor> Buffers(IReadOnlyDictionary<string, double[][]> state, string key, Mlp model)
+    {
+        var parameters = model.parameters().ToList();
+        if (!state.TryGetValue(key, out var vectors) || vectors.Length != parameters.Count)
+            throw new ProbesError($"the checkpoint's optimizer state has no '{key}' for every parameter; nothing was changed.");
+        return [.. parameters.Zip(vectors).Select(p => tensor(p.Second, float64).reshape(p.First.shape).to(p.First.dtype)
+            .to(p.First.device).DetachFromDisposeScope())];
+    }
+}

@@ -1,0 +1,145 @@
+using Training.Config;
+using Training.Model;
+using Training.Optimizers;
+using Training.Train;
+using Xunit;
+using static TorchSharp.torch;
+
+namespace Probes.Tests;
+
+/// <summary>
+/// Each optimizer against its update rule written out in float64 arrays exactly as PyTorch's torch.optim applies it
+/// (SGD with momentum and Nesterov, RMSprop, Adam with bias correction), over 20 full-batch steps of a small tanh network;
+/// and the stability thresholds of GD, heavy ball and Nesterov on a quadratic, just below and just above.
+/// </summary>
+public class OptimizerTests
+{
+    private static TrainSettings Settings(string optimizer, double lr = 0.05) => new()
+    {
+        Optimizer = optimizer, Lr = lr, Width = 6, Depth = 1, Dtype = "float64", Momentum = 0.7, Beta1 = 0.85, Beta2 = 0.95, Eps = 1e-3,
+    };
+
+    /// <summary>A small regression problem: 5 random inputs of CIFAR's size, random targets.</summary>
+    private static (Tensor X, Tensor Y, Tensor Labels) Data()
+    {
+        var g = new Generator(3);
+        var x = randn([5, 3072], float64, generator: g) * 0.05;
+        var y = randn([5, 10], float64, generator: g);
+        return (x, y, y.argmax(1));
+    }
+
+    [Theory]
+    [InlineData("gd")]
+    [InlineData("momentum")]
+    [InlineData("nesterov")]
+    [InlineData("rmsprop")]
+    [InlineData("adam")]
+    public void TwentyStepsEqualPyTorchsUpdateRuleWrittenOut(string name)
+    {
+        var s = Settings(name);
+        var (x, y, labels) = Data();
+        using var model = Trainer.Build(s, ScalarType.Float64, CPU);
+        using var reference = Trainer.Build(s, ScalarType.Float64, CPU);
+        var optimizer = Optimizer.For(s);
+        var theta = reference.parameters().Select(p => p.data<double>().ToArray()).ToArray();
+        var initial = theta.SelectMany(t => t).ToArray();
+        var buf = theta.Select(t => new double[t.Length]).ToArray();
+        var m = theta.Select(t => new double[t.Length]).ToArray();
+        var v = theta.Select(t => new double[t.Length]).ToArray();
+        for (int step = 1; step <= 20; step++)
+        {
+            GradientDescent.Gradient(model, x, y, labels);
+            optimizer.Step(model);
+            GradientDescent.Gradient(reference, x, y, labels);
+            var grads = reference.parameters().Select(p => p.grad!.data<double>().ToArray()).ToArray();
+            for (int i = 0; i < theta.Length; i++)
+                for (int j = 0; j < theta[i].Length; j++)
+                {
+                    double g = grads[i][j];
+                    switch (name)
+                    {
+                        case "gd": theta[i][j] -= s.Lr * g; break;
+                        case "momentum" or "nesterov":
+                            buf[i][j] = step == 1 ? g : s.Momentum * buf[i][j] + g;
+                            theta[i][j] -= s.Lr * (name == "nesterov" ? g + s.Momentum * buf[i][j] : buf[i][j]);
+                            break;
+                        case "rmsprop":
+                            v[i][j] = s.Beta2!.Value * v[i][j] + (1 - s.Beta2.Value) * g * g;
+                            theta[i][j] -= s.Lr * g / (Math.Sqrt(v[i][j]) + s.Eps);
+                            break;
+                        case "adam":
+                            m[i][j] = s.Beta1 * m[i][j] + (1 - s.Beta1) * g;
+                            v[i][j] = s.Beta2!.Value * v[i][j] + (1 - s.Beta2.Value) * g * g;
+                            double mHat = m[i][j] / (1 - Math.Pow(s.Beta1, step)), vHat = v[i][j] / (1 - Math.Pow(s.Beta2.Value, step));
+                            theta[i][j] -= s.Lr * mHat / (Math.Sqrt(vHat) + s.Eps);
+                            break;
+                    }
+                }
+            using (no_grad())
+                foreach (var (p, t) in reference.parameters().Zip(theta)) p.copy_(tensor(t, float64).reshape(p.shape));
+        }
+        var ours = model.parameters().SelectMany(p => p.data<double>().ToArray()).ToArray();
+        var written = theta.SelectMany(t => t).ToArray();
+        double scale = written.Max(Math.Abs), gap = ours.Zip(written).Max(p => Math.Abs(p.First - p.Second));
+        Assert.True(gap <= 1e-12 * scale, $"{name}: largest difference {gap:E3} against |θ| {scale:E3}");
+        double moved = ours.Zip(initial).Max(p => Math.Abs(p.First - p.Second));
+        Assert.True(moved > 1e-4 * scale, $"{name}: θ moved only {moved:E3}, so the comparison says little");
+    }
+
+    /// <summary>
+    /// A linear model on one input is a quadratic whose Hessian's top eigenvalue is ‖x‖² + 1 (the bias); with η set so that
+    /// it sits 3% below or above the optimizer's threshold, the loss stays bounded or blows up.
+    /// </summary>
+    [Theory]
+    [InlineData("gd")]
+    [InlineData("momentum")]
+    [InlineData("nesterov")]
+    public void OnAQuadraticTheIterationIsBoundedBelowTheThresholdAndDivergesAbove(string name)
+    {
+        var x = full([1, 3072], 0.02, float64);
+        double lambda = x.pow(2).sum().item<double>() + 1;                     // ‖x‖² + 1 = 2.2288
+        var y = zeros([1, 10], float64);
+        var labels = zeros([1], int64);
+        foreach (var (factor, diverges) in new[] { (0.97, false), (1.03, true) })
+        {
+            var s = Settings(name) with { Depth = 0, Lr = 1 };
+            double lr = factor * Optimizer.For(s).Threshold / lambda;        // the threshold scales as 1/η: λ = factor·T(η)
+            s = s with { Lr = lr };
+            using var model = Trainer.Build(s, ScalarType.Float64, CPU);
+            var optimizer = Optimizer.For(s);
+            Assert.Equal(factor, lambda / optimizer.Threshold, 12);
+            double first = GradientDescent.Gradient(model, x, y, labels).Loss, last = first;
+            for (int t = 0; t < 3000 && double.IsFinite(last) && last < 1e6 * first; t++)
+            {
+                optimizer.Step(model);
+                last = GradientDescent.Gradient(model, x, y, labels).Loss;
+            }
+            Assert.True(diverges ? !(last < 1e3 * first) : last < first, $"{name} at {factor}·threshold: loss {first:E3} → {last:E3}");
+        }
+    }
+}
+
+/// <summary>A momentum or Adam run stopped and resumed equals the same run straight through: the checkpoint keeps the buffers.</summary>
+public class OptimizerResumeTests
+{
+    [Theory]
+    [InlineData("momentum")]
+    [InlineData("adam")]
+    public void AResumedRunEqualsAnUninterruptedOneBitForBit(string optimizer)
+    {
+        using var cifar = new SyntheticCifar(train: 16, test: 0);
+        using var dir = new TempDirectory();
+        string[] Args(string run, int steps) => ["train", "--data", cifar.Folder, "--n", "8", "--n-test", "0", "--width", "8", "--steps",
+            steps.ToString(System.Globalization.CultureInfo.InvariantCulture), "--optimizer", optimizer, "--lr", "0.01", "--probe-every", "0",
+            "--threads", "1", "--out", run];
+        Assert.Equal(0, CommandLineTests.Probes(Args(dir.Combine("straight"), 12)).Exit);
+        Assert.Equal(0, CommandLineTests.Probes(Args(dir.Combine("resumed"), 6)).Exit);
+        Assert.Single(Directory.GetFiles(dir.Combine("resumed"), "optimizer-*.bin"));
+        var (exit, _, err) = CommandLineTests.Probes("train", "--resume", dir.Combine("resumed"), "--steps", "12");
+        Assert.True(exit == 0, err);
+        string[] Trace(string run) => [.. File.ReadAllLines(Path.Combine(run, "train.csv")).Select(l => l[..l.LastIndexOf(',')])];
+        Assert.Equal(Trace(dir.Combine("straight")), Trace(dir.Combine("resumed")));
+        Assert.Equal(File.ReadAllBytes(Path.Combine(dir.Combine("straight"), "weights.safetensors")),
+            File.ReadAllBytes(Path.Combine(dir.Combine("resumed"), "weights.safetensors")));
+    }
+}
