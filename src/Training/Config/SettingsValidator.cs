@@ -29,8 +29,7 @@ internal static class SettingsValidator
         Require(s.Dtype is "float32" or "float64", $"dtype must be float32 or float64, got '{s.Dtype}'.");
         Require(s.Device is "cpu" or "cuda" || s.Device.StartsWith("cuda:"), $"device must be cpu or cuda, got '{s.Device}'.");
         Require(s.Threads is null or > 0, $"threads must be positive, got {s.Threads}.");
-        Require(s.Threads is null or <= MaxThreads, $"threads must be at most {MaxThreads} (OpenMP's pool; this machine has "
-            + $"{Environment.ProcessorCount} cores), got {s.Threads}.");
+        if (ThreadsError(s.Threads) is { } threads) throw new ProbesError(threads);
         // float32 stores η as a float: 1e39 becomes ∞ (θ is NaN after one step) and 1e-320 becomes 0 (θ never moves).
         double smallest = s.Dtype == "float64" ? 2.2250738585072014e-308 : 1.1754943508222875e-38;
         double largest = s.Dtype == "float64" ? double.MaxValue : float.MaxValue;
@@ -82,15 +81,21 @@ internal static class SettingsValidator
     /// </summary>
     public static void RequireRunnable(TrainSettings s)
     {
-        double inputs = Data.CifarRecords.PixelsPerImage, width = s.Width, parameters = inputs * width + Math.Max(s.Depth - 1, 0) * width * width
-            + width * s.Outputs + s.Depth * width + s.Outputs;
-        if (s.Depth == 0) parameters = inputs * s.Outputs + s.Outputs;
+        double inputs = Data.CifarRecords.PixelsPerImage, width = s.Width, parameters = ParameterCount(s);
         int bytes = s.Dtype == "float64" ? 8 : 4;
         int basis = s.Probes.Count == 0 || s.ProbeEvery == 0 && s.SpectraAt.Count == 0 ? 0 : 4 * (s.ProbeK + s.ProbeDeflate) + 4 * s.SpectraM;
         double need = parameters * (4.0 * bytes + 8.0 * basis) + (s.N + (s.NTest ?? 0)) * (inputs + 3.0 * width * Math.Max(s.Depth, 1)) * bytes;
         double have = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
         Require(need < have, $"this run needs at least {need / 1e9:G3} GB (P = {parameters:G4} parameters, n = {s.N}, probe basis {basis} "
             + $"vectors) and this machine has {have / 1e9:G3} GB: lower --width, --n, --probe-k or --spectra-m.");
+    }
+
+    /// <summary>P of the network the settings describe, computed without building it (as a double: it may not fit a long).</summary>
+    public static double ParameterCount(TrainSettings s)
+    {
+        double inputs = Data.CifarRecords.PixelsPerImage, width = s.Width;
+        return s.Depth == 0 ? inputs * s.Outputs + s.Outputs
+            : inputs * width + width + (s.Depth - 1) * (width * width + width) + width * s.Outputs + s.Outputs;
     }
 
     /// <summary>The one check of a thread count, for every command that takes --threads (libtorch aborts on 0, libgomp on 2³¹ − 1).</summary>

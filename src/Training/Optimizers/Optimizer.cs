@@ -47,8 +47,9 @@ internal abstract class Optimizer
     protected static List<Tensor> Buffers(IReadOnlyDictionary<string, double[][]> state, string key, Mlp model)
     {
         var parameters = model.parameters().ToList();
-        if (!state.TryGetValue(key, out var vectors) || vectors.Length != parameters.Count)
-            throw new ProbesError($"the checkpoint's optimizer state has no '{key}' for every parameter; nothing was changed.");
+        if (!state.TryGetValue(key, out var vectors) || vectors.Length != parameters.Count
+            || parameters.Zip(vectors).Any(p => p.First.numel() != p.Second.Length))
+            throw new ProbesError($"the checkpoint's optimizer state has no '{key}' of the network's shape; nothing was changed.");
         return [.. parameters.Zip(vectors).Select(p => tensor(p.Second, float64).reshape(p.First.shape).to(p.First.dtype)
             .to(p.First.device).DetachFromDisposeScope())];
     }

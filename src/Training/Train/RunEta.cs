@@ -26,8 +26,15 @@ internal sealed class RunEta(int every, IReadOnlyList<(int From, int To)> window
         if (above is { } threshold && lastSharpness > threshold) probesLeft = left;
         else
         {
-            probesLeft = every > 0 ? steps / every - step / every : 0;
-            foreach (var (from, to) in windows) probesLeft += Math.Max(0, to - Math.Max(from, step + 1) + 1);
+            // The periodic steps in (step, steps], then each window's steps there that are not periodic ones (windows are disjoint
+            // in practice; an overlap of two is counted twice, which only lengthens the estimate).
+            int Periodic(int a, int b) => every > 0 && b >= a ? b / every - (a - 1) / every : 0;      // multiples of every in [a, b]
+            probesLeft = Periodic(step + 1, steps);
+            foreach (var (from, to) in windows)
+            {
+                int a = Math.Max(from, step + 1), b = Math.Min(to, steps);
+                if (b >= a) probesLeft += b - a + 1 - Periodic(a, b);
+            }
             probesLeft = Math.Min(probesLeft, left);
         }
         double perProbe = _probes > 0 ? _probeSeconds / _probes : 0;

@@ -27,10 +27,9 @@ internal sealed class TrainingLoop(TrainSettings s, Mlp model, CifarDataset data
     // Only where densities are asked for: an empty density.csv in every run said nothing.
     private readonly CsvTrace? _density = s.SpectraDensity > 0 ? new(run.File("density.csv"), [.. DensityColumns.Schema.Select(c => c.Name)])
         : null;
-    private readonly ProbeSchedule _schedule =
-        new(s.ProbeEvery, s.ProbeWindow.Select(w => SettingsValidator.ParseWindow(w, s.Steps)).ToList(), s.ProbeAbove);
-    private readonly RunEta _eta =
-        new(s.ProbeEvery, s.ProbeWindow.Select(w => SettingsValidator.ParseWindow(w, s.Steps)).ToList(), s.ProbeAbove);
+    private static List<(int From, int To)> Windows(TrainSettings s) => [.. s.ProbeWindow.Select(w => SettingsValidator.ParseWindow(w, s.Steps))];
+    private readonly ProbeSchedule _schedule = new(s.ProbeEvery, Windows(s), s.ProbeAbove);
+    private readonly RunEta _eta = new(s.ProbeEvery, Windows(s), s.ProbeAbove);
     private readonly WarningThrottle _warnings = new(log);
     private readonly Stopwatch _clock = new();
     private double _secondsBefore;

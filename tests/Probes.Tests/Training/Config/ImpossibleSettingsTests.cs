@@ -79,3 +79,19 @@ public class ImpossibleSettingsTests(Xunit.Abstractions.ITestOutputHelper output
         Assert.False(Directory.Exists(dir.Combine("run")));
     }
 }
+
+/// <summary>The memory check's parameter count is the network's own, counted without building it.</summary>
+public class ParameterCountTests
+{
+    [Theory]
+    [InlineData(0, 1)]
+    [InlineData(1, 7)]
+    [InlineData(2, 16)]
+    [InlineData(3, 5)]
+    public void TheFormulaCountsWhatTheNetworkHolds(int depth, int width)
+    {
+        var s = new TrainSettings { Depth = depth, Width = width };
+        using var model = Training.Train.Trainer.Build(s, TorchSharp.torch.ScalarType.Float32, TorchSharp.torch.CPU);
+        Assert.Equal(model.ParameterCount, SettingsValidator.ParameterCount(s));
+    }
+}

@@ -141,5 +141,17 @@ public class OptimizerResumeTests
         Assert.Equal(Trace(dir.Combine("straight")), Trace(dir.Combine("resumed")));
         Assert.Equal(File.ReadAllBytes(Path.Combine(dir.Combine("straight"), "weights.safetensors")),
             File.ReadAllBytes(Path.Combine(dir.Combine("resumed"), "weights.safetensors")));
+
+        // A damaged optimizer file is refused with one line before anything is cut, like a damaged model or probe state.
+        var state = Directory.GetFiles(dir.Combine("straight"), "optimizer-*.bin").Single();
+        var bytes = File.ReadAllBytes(state);
+        bytes[bytes.Length / 2] ^= 0x5a;
+        File.WriteAllBytes(state, bytes);
+        var before = Directory.GetFiles(dir.Combine("straight")).ToDictionary(f => f, File.ReadAllBytes);
+        (exit, _, err) = CommandLineTests.Probes("train", "--resume", dir.Combine("straight"), "--steps", "14");
+        Assert.Equal(2, exit);
+        Assert.Contains("is damaged", err);
+        Assert.Single(err.Trim().Split('\n'));
+        Assert.All(before, f => Assert.Equal(f.Value, File.ReadAllBytes(f.Key)));
     }
 }
