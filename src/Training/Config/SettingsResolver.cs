@@ -25,10 +25,11 @@ internal static class SettingsResolver
         .Where(p => p.GetCustomAttributes(typeof(JsonIgnoreAttribute), false).Length == 0)
         .Select(p => SettingKeys.Policy.ConvertName(p.Name)).ToHashSet();
 
-    public static TrainSettings Resolve(string? configFile, JsonObject flags)
+    /// <param name="flagsSource">What the top layer is, for its error lines ("the command line", or a sweep's settings).</param>
+    public static TrainSettings Resolve(string? configFile, JsonObject flags, string flagsSource = "the command line")
     {
         var merged = new JsonObject();
-        string? preset = PresetOf(flags, "the command line");
+        string? preset = PresetOf(flags, flagsSource);
         JsonObject? file = null;
         if (configFile is not null)
         {
@@ -37,7 +38,7 @@ internal static class SettingsResolver
         }
         if (preset is not null) Overlay(merged, Presets.Get(preset), $"preset {preset}");
         if (file is not null) Overlay(merged, file, configFile!);
-        Overlay(merged, flags, "the command line");
+        Overlay(merged, flags, flagsSource);
         if (preset is not null) merged["preset"] = preset;
         TrainSettings settings;
         try { settings = merged.Deserialize<TrainSettings>(Json)!; }

@@ -43,7 +43,7 @@ internal sealed record SweepManifest(JsonObject Base, IReadOnlyList<string> Axes
         foreach (var (key, value) in point.Settings) layer[SettingKeys.Of(key)] = value?.DeepClone();
         layer["out"] = runPath;
         layer["name"] ??= $"sweep-{point.Index:D4}";
-        try { return SettingsResolver.Resolve(null, layer); }
+        try { return SettingsResolver.Resolve(null, layer, "its settings (--set, --config, --grid)"); }
         catch (ProbesError e) { throw new ProbesError($"sweep point {point.Index} ({point.Settings.ToJsonString()}): {e.Message}"); }
     }
 
