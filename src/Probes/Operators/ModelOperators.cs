@@ -18,6 +18,13 @@ public static class ModelOperators
     public static FunctionOperator LossHessian(IDifferentiablePoint point) =>
         Scoped(point.ParameterSize, point.Device, point.LossHessian);
 
+    /// <summary>
+    /// P^(-1/2) H P^(-1/2) for a diagonal P given as <paramref name="scale"/> = P^(-1/2), P × P: similar to P⁻¹H, so it has
+    /// its eigenvalues, and symmetric, so Lanczos applies. One Hessian product per matvec.
+    /// </summary>
+    public static FunctionOperator PreconditionedHessian(IDifferentiablePoint point, Tensor scale) =>
+        Scoped(point.ParameterSize, point.Device, w => point.LossHessian(w.mul(scale)).mul_(scale));
+
     /// <summary>Q_u = Σ_α u_α ∇²f_α, P × P, indefinite in general (u = v₁ gives the paper's Q₁).</summary>
     public static FunctionOperator OutputHessian(IDifferentiablePoint point, Tensor u) =>
         Scoped(point.ParameterSize, point.Device, w => point.OutputHessian(u, w));

@@ -22,17 +22,19 @@ public static class ProbeColumns
     public static string Residual(string op) => $"{op}_resid";
     public static string DeflationIterations(string op) => $"{op}_deflation_iters";
     public const string WarmLag = "warm_lag", ProbeSeconds = "probe_seconds";
+    public static string EffectiveHessian(int i) => $"eff_hess_{i}";
+    public const string Threshold = "threshold", Edge = "edge";
 
     /// <summary>The operators whose solver costs are traced, as they prefix their columns.</summary>
-    public static readonly string[] Operators = ["ntk", "hess", "q1", "qr"];
+    public static readonly string[] Operators = ["ntk", "hess", "q1", "qr", "eff_hess"];
 
     /// <summary>Every column for k eigenpairs, in file order.</summary>
     public static IReadOnlyList<TraceColumn> Schema(int k) =>
     [
         new(Step, "GD step t"),
         .. Enumerable.Range(1, k).Select(i => new TraceColumn(Ntk(i), $"λ{i} of the NTK Gram K = J Jᵀ / n")),
-        new(EtaNtk1, "η·λ₁ (2 is the stability threshold)"),
-        new(Y, "y = η·λ₁ − 2"),
+        new(EtaNtk1, "η·λ₁ (2 is GD's stability threshold)"),
+        new(Y, "y = η·λ₁ − 2 (GD only)"),
         new(Z1, "z₁ = v₁·z, v₁'s sign aligned with the previous probe's"),
         new(Z2, "z₂ = v₂·z"),
         new(ZNorm, "‖z‖, z = f(X) − Y flattened"),
@@ -42,7 +44,7 @@ public static class ProbeColumns
         new(Q1Min, "smallest eigenvalue of Q₁"),
         new(QrMax, "largest eigenvalue of Q_r, r a fixed random unit vector in R^D"),
         new(QrMin, "smallest eigenvalue of Q_r"),
-        new(Z1Linear, "linear part of Δz₁: −η·λ₁·z₁"),
+        new(Z1Linear, "linear part of Δz₁: −η·λ₁·z₁ (this and the next seven: GD only)"),
         new(Z1Second, "second-order part of Δz₁ along v₁: ½(η/n)²·z₁²·Q₁(Jᵀv₁, Jᵀv₁)"),
         new(NonlinearityRatio, "z1_nl / z1_lin (the paper's Figure 6 plots it without the ½)"),
         new(Z1Realised, "realised Δz₁ = v₁·z(θ − (η/n)Jᵀz) − z₁ of an actual GD step"),
@@ -52,16 +54,22 @@ public static class ProbeColumns
         new(NonlinearityRatioTwoStepFull, "z1_nl_full / (y·z₁)"),
         new(EtaNtk2, "η·λ₂ of the NTK"),
         new(EtaHessian1, "η·λ₁ of the loss Hessian"),
+        .. Enumerable.Range(1, k).Select(i => new TraceColumn(EffectiveHessian(i),
+            $"λ{i}(P⁻¹H), on P^(-1/2) H P^(-1/2): the optimizer's preconditioned sharpness (P = I, so hess_{i}, for GD and momentum)")),
+        new(Threshold, "the optimizer's stability threshold for eff_hess_1: 2/η, (2 + 2β)/η, … (docs/optimizers.md)"),
+        new(Edge, "eff_hess_1 / threshold: 1 at the optimizer's edge of stability"),
         new(V1Overlap, "|⟨v₁, previous v₁⟩|"),
         new(Crossing, "1 when v₁ matches the previous probe's v₂ (or lower) best: a λ₁/λ₂ swap"),
         .. Operators.SelectMany(op => (IEnumerable<TraceColumn>)
         [
             new(Iterations(op), $"matvecs of the {op} solve, deflation estimate included", "matvecs"),
             new(Residual(op), $"largest relative residual ‖A v − λ v‖/|λ| of the {op} pairs"),
-            .. op is "ntk" or "hess" ? [new TraceColumn(DeflationIterations(op), $"part of {op}_iters spent estimating the deflation space",
+            .. op is "ntk" or "hess" or "eff_hess" ? [new TraceColumn(DeflationIterations(op),
+                $"part of {op}_iters spent estimating the deflation space",
                 "matvecs")] : Array.Empty<TraceColumn>(),
         ]),
-        new(WarmLag, "the warm start used: 0 cold, 1 last probe, 2 from t − 2, 4 extrapolated 2·v(t−2) − v(t−4)"),
+        new(WarmLag, "the warm start used: 0 cold, 1 last probe, 2 from t − 2, 3 the trend 2·v(t−s) − v(t−2s) of probes s > 1 steps apart, "
+            + "4 extrapolated 2·v(t−2) − v(t−4)"),
         new(ProbeSeconds, "wall time of the probe", "s"),
     ];
 

@@ -5,6 +5,18 @@ public sealed record ProbeOptions
 {
     /// <summary>The GD step size η the probes refer to (y = η·λ₁ − 2).</summary>
     public required double LearningRate { get; init; }
+    /// <summary>
+    /// The optimizer's stability threshold for λ₁(P⁻¹H), the denominator of the edge column; null: GD's 2/η. The
+    /// optimizer derives it (docs/optimizers.md); the probes only divide by it.
+    /// </summary>
+    public double? Threshold { get; init; }
+    /// <summary>The threshold the edge column divides by.</summary>
+    public double StabilityThreshold => Threshold ?? 2 / LearningRate;
+    /// <summary>
+    /// Whether the run's steps are plain GD, θ ← θ − (η/n)Jᵀz: y and the one-step split (z1_lin … dz1_next) are
+    /// derived from that step and are left empty for any other optimizer, whose step they do not describe.
+    /// </summary>
+    public bool GradientDescent { get; init; } = true;
     public ProbeKinds Kinds { get; init; } = ProbeKinds.Ntk | ProbeKinds.Hessian | ProbeKinds.Q1 | ProbeKinds.Ratio;
     /// <summary>Eigenpairs of the NTK and the Hessian.</summary>
     public int K { get; init; } = DefaultK;

@@ -29,8 +29,8 @@ namespace Probes.Probing;
 public sealed partial class ProbeSuite : IDisposable
 {
     private readonly ProbeOptions _options;
-    private readonly WarmStarts _ntk = new(), _hessian = new(), _q1 = new(capacity: 1), _qr = new(capacity: 1);
-    private readonly DeflationTracker _ntkDeflation = new(), _hessianDeflation = new();
+    private readonly WarmStarts _ntk = new(), _hessian = new(), _effHessian = new(), _q1 = new(capacity: 1), _qr = new(capacity: 1);
+    private readonly DeflationTracker _ntkDeflation = new(), _hessianDeflation = new(), _effDeflation = new();
     private readonly List<(int Step, double Z1)> _probes = [];      // the last probes' (step, z₁), newest first
     private long _probeCount;                                         // probes run so far: Q's schedule counts them
     private Tensor? _direction;
@@ -40,7 +40,11 @@ public sealed partial class ProbeSuite : IDisposable
     /// <summary>The previous probe's NTK eigenvectors (sign-aligned), for checkpoints and tests.</summary>
     public IReadOnlyList<Tensor> NtkVectors => _ntk.Last;
 
-    /// <summary>η·λ₁ of the last probe, for the schedule's "above" rule.</summary>
+    /// <summary>
+    /// The last probe's sharpness on GD's scale (2 at the edge), for the schedule's "above" rule and the progress display:
+    /// η·λ₁ of the NTK under GD; 2·edge under any other optimizer (its NTK does not set its edge), from the last probe
+    /// that ran the Hessian.
+    /// </summary>
     public double? LastSharpness { get; private set; }
 
     /// <summary>
@@ -49,11 +53,14 @@ public sealed partial class ProbeSuite : IDisposable
     /// signal, through <see cref="CancellablePoint"/>) leaves the suite exactly as before it, and a checkpoint
     /// written then resumes as if the probe had never started.
     /// </summary>
-    public ProbeRecord Run(IDifferentiablePoint point, int step, bool spectra = false)
+    /// <param name="preconditioner">The optimizer's diagonal P at this step in the point's coordinates (null: P = I), for eff_hess_i.</param>
+    public ProbeRecord Run(IDifferentiablePoint point, int step, bool spectra = false, Tensor? preconditioner = null)
     {
+        if (preconditioner is not null && (preconditioner.numel() != point.ParameterSize || point.DroppedDirections != 0))
+            throw new ArgumentException("a preconditioner needs the point's full coordinates: one entry per parameter, none dropped.");
         var clock = Stopwatch.StartNew();
         using var scope = NewDisposeScope();
-        var probe = new Probe(point, step, spectra, new ProbeRecord { Step = step }, ChooseLag(step));
+        var probe = new Probe(point, step, spectra, new ProbeRecord { Step = step }, ChooseLag(step)) { Preconditioner = preconditioner };
         try
         {
             probe.Record.Set(ProbeColumns.Step, step);
@@ -68,7 +75,7 @@ public sealed partial class ProbeSuite : IDisposable
                 ProbeOutputHessian(probe, probe.V1, "q1", _q1, m, 3);
                 ProbeOutputHessian(probe, _direction, "qr", _qr, m, 4);
             }
-            if (kinds.HasFlag(ProbeKinds.Ratio) && probe.V1 is not null) ProbeRatio(probe);
+            if (kinds.HasFlag(ProbeKinds.Ratio) && probe.V1 is not null && _options.GradientDescent) ProbeRatio(probe);
         }
         catch
         {
@@ -94,6 +101,7 @@ public sealed partial class ProbeSuite : IDisposable
         public ProbeRecord Record => record;
         public WarmLag? UsedLag { get; private set; }          // the lag the first operator really used (warm_lag)
         public Tensor? V1 { get; set; }                        // unrounded, aligned; in the probe's dispose scope
+        public Tensor? Preconditioner { get; init; }           // the optimizer's diagonal P, or null for P = I
         public double Lambda1 { get; set; } = double.NaN;
         public double Z1 { get; set; } = double.NaN;
         public List<Action> Commits { get; } = [];
@@ -119,7 +127,7 @@ public sealed partial class ProbeSuite : IDisposable
         for (int i = 0; i < ntk.Top.Count; i++) record.Set(ProbeColumns.Ntk(i + 1), ntk.Top[i].Value);
         probe.Lambda1 = ntk.Top[0].Value;
         record.Set(ProbeColumns.EtaNtk1, eta * probe.Lambda1);
-        record.Set("y", eta * probe.Lambda1 - 2);
+        if (_options.GradientDescent) record.Set(ProbeColumns.Y, eta * probe.Lambda1 - 2);
         probe.Z1 = vectors[0].dot(point.Residual).item<double>();
         record.Set(ProbeColumns.Z1, probe.Z1);
         if (vectors.Length > 1)
@@ -133,7 +141,7 @@ public sealed partial class ProbeSuite : IDisposable
         probe.V1 = vectors[0].clone();              // unrounded; ntk and its vectors are disposed below
         probe.Commits.Add(() => _ntk.Push(kept));
         double sharpness = eta * probe.Lambda1;
-        probe.Commits.Add(() => LastSharpness = sharpness);
+        if (_options.GradientDescent) probe.Commits.Add(() => LastSharpness = sharpness);
     }
 
     /// <summary>Loss Hessian top-k: hess_i, eta_hess_1.</summary>
@@ -149,6 +157,29 @@ public sealed partial class ProbeSuite : IDisposable
         if (!hessian.Converged) record.Unconverged.Add("hessian");
         var kept = hessian.Top.Select(p => WarmStarts.Stored(p.Vector)).ToArray();
         probe.Commits.Add(() => _hessian.Push(kept));
+        var effective = probe.Preconditioner is { } p ? ProbeEffectiveHessian(probe, p) : top;
+        for (int i = 0; i < effective.Length; i++) record.Set(ProbeColumns.EffectiveHessian(i + 1), effective[i]);
+        double threshold = _options.StabilityThreshold, edge = effective[0] / threshold;
+        record.Set(ProbeColumns.Threshold, threshold);
+        record.Set(ProbeColumns.Edge, edge);
+        if (!_options.GradientDescent) probe.Commits.Add(() => LastSharpness = 2 * edge);
+    }
+
+    /// <summary>
+    /// λᵢ(P⁻¹H) from the symmetric P^(-1/2) H P^(-1/2), solved as the Hessian is (warm starts, its own deflation space) at
+    /// the Hessian's tolerance; one Hessian product per matvec, so it costs what the Hessian probe costs.
+    /// </summary>
+    private double[] ProbeEffectiveHessian(Probe probe, Tensor preconditioner)
+    {
+        var (point, record) = (probe.Point, probe.Record);
+        using var scale = preconditioner.to(float64).rsqrt().to(point.Device);
+        using var result = SolveTop(ModelOperators.PreconditionedHessian(point, scale), "eff_hess", _effDeflation, probe,
+            probe.Start(_effHessian, point.ParameterSize, _options.HessianEvery), 9, _options.HessianTolerance);
+        record.Set(ProbeColumns.Residual("eff_hess"), result.MaxResidual);
+        if (!result.Converged) record.Unconverged.Add("eff_hess");
+        var kept = result.Top.Select(p => WarmStarts.Stored(p.Vector)).ToArray();
+        probe.Commits.Add(() => _effHessian.Push(kept));
+        return [.. result.Top.Select(p => p.Value)];
     }
 
     /// <summary>
@@ -205,17 +236,19 @@ public sealed partial class ProbeSuite : IDisposable
     }
 
     /// <summary>
-    /// The top-k eigenpairs of the NTK or the Hessian: by deflated Davidson when the last probe was at t − 1
-    /// (step by step, where the start is good and the space pays) and its schedule allows, by Lanczos
-    /// otherwise. {name}_iters counts every matvec, {name}_deflation_iters the part spent estimating the space.
+    /// The top-k eigenpairs of the NTK or the Hessian: by deflated Davidson from a warm start when the
+    /// operator's schedule allows, by Lanczos otherwise. The space pays step by step and on sparse schedules
+    /// alike: on the paper's network, probes every 50 steps of progressive sharpening took 20–28 Lanczos matvecs
+    /// per operator and take 6–10 by Davidson once the space has been refreshed (bench --probe-stride 50).
+    /// {name}_iters counts every matvec, {name}_deflation_iters the part spent estimating the space.
     /// </summary>
     private LanczosResult SolveTop(ILinearOperator op, string name, DeflationTracker deflation, Probe probe, Tensor[] start,
         int seedOffset, double tolerance)
     {
         int size = (int)Math.Min(_options.Deflation, op.Size - _options.K - 1);
-        bool stepByStep = _probes.Count > 0 && _probes[0].Step == probe.Step - 1 && start.Length == _options.K;
+        bool warm = _probes.Count > 0 && start.Length == _options.K;
         LanczosResult Lanczos() => Solve(op, SpectrumEnd.Largest, _options.K, start, seedOffset, tolerance);
-        if (!(size >= 1 && stepByStep))
+        if (!(size >= 1 && warm))
         {
             var lanczos = Lanczos();
             probe.Record.Set(ProbeColumns.DeflationIterations(name), 0);
@@ -271,8 +304,9 @@ public sealed partial class ProbeSuite : IDisposable
 
     /// <summary>
     /// Period-2 motion (the last probes at t − 1, t − 2, … with z₁ flipping between each pair): start from
-    /// the extrapolated 2·v(t−2) − v(t−4) when four such probes exist, from t − 2 when two do; otherwise
-    /// from the last probe.
+    /// the extrapolated 2·v(t−2) − v(t−4) when four such probes exist, from t − 2 when two do. Probes s &gt; 1
+    /// steps apart (a sparse schedule, whose Hessian ran at each): the trend 2·v(t−s) − v(t−2s). Otherwise the
+    /// last probe.
     /// </summary>
     private WarmLag ChooseLag(int step)
     {
@@ -281,12 +315,16 @@ public sealed partial class ProbeSuite : IDisposable
             && Enumerable.Range(0, count - 1).All(i => _probes[i].Z1 * _probes[i + 1].Z1 < 0);
         if (Flipping(4)) return WarmLag.Extrapolated;
         if (Flipping(2)) return WarmLag.TwoBack;
+        if (_probes.Count >= 2 && _probes[0].Step - _probes[1].Step is var stride && stride > 1 && step - _probes[0].Step == stride
+            && stride % _options.HessianEvery == 0 && step % _options.HessianEvery == 0)
+            return WarmLag.Trend;
         return WarmLag.Last;          // WarmStarts falls back to a cold start where there is nothing yet
     }
 
     /// <summary>
     /// The seed of each random draw, derived once from the run's seed: 1–4 the NTK, Hessian, Q₁ and Q_r
-    /// Lanczos starts (and SLQ vectors), 5 the direction r, 7–8 the NTK's and the Hessian's deflation estimates.
+    /// Lanczos starts (and SLQ vectors), 5 the direction r, 7–8 the NTK's and the Hessian's deflation estimates, 9 the
+    /// preconditioned Hessian's start, 15 its deflation estimate.
     /// </summary>
     private long SeedFor(int offset) => _options.Seed * 31 + offset;
 
@@ -296,9 +334,11 @@ public sealed partial class ProbeSuite : IDisposable
         return r.div_(r.norm()).DetachFromDisposeScope();
     }
 
-    private IEnumerable<(string Name, DeflationTracker Tracker)> Deflations => [("ntk", _ntkDeflation), ("hessian", _hessianDeflation)];
+    private IEnumerable<(string Name, DeflationTracker Tracker)> Deflations =>
+        [("ntk", _ntkDeflation), ("hessian", _hessianDeflation), ("eff-hessian", _effDeflation)];
 
-    private IEnumerable<(string Name, WarmStarts Warm)> Operators => [("ntk", _ntk), ("hessian", _hessian), ("q1", _q1), ("qr", _qr)];
+    private IEnumerable<(string Name, WarmStarts Warm)> Operators =>
+        [("ntk", _ntk), ("hessian", _hessian), ("q1", _q1), ("qr", _qr), ("eff-hessian", _effHessian)];
 
     /// <summary>Sets the previous NTK eigenvectors (tests: sign alignment and crossings).</summary>
     public void Restore(IReadOnlyList<Tensor> ntkVectors, double? lastSharpness)

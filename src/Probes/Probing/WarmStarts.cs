@@ -41,6 +41,9 @@ public sealed class WarmStarts(int capacity = WarmStarts.Depth) : IDisposable
     /// </summary>
     public (Tensor[] Vectors, WarmLag Lag) For(WarmLag lag, int every = 1)
     {
+        if (lag == WarmLag.Trend)
+            return Back(2).Length == Last.Length && Last.Length > 0 ? (Extrapolate(Last, Back(2)), lag)
+                : Last.Length > 0 ? (Last, WarmLag.Last) : ([], WarmLag.Cold);
         if (every == 2 && lag >= WarmLag.TwoBack && Last.Length > 0)
             return lag == WarmLag.Extrapolated && Back(2).Length == Last.Length
                 ? (Extrapolate(Last, Back(2)), lag)

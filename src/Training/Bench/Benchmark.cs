@@ -1,3 +1,4 @@
+using Training.Config;
 using TorchSharp;
 using System.Diagnostics;
 using Probes.Eigensolvers;
@@ -46,10 +47,39 @@ internal static class Benchmark
                 });
             Console.WriteLine($"{dtype,-8} forward {Ms(forward)}  forward+backward (bare autograd) {Ms(backward)}  training step {Ms(step)}  " +
                               $"step overhead over forward+backward {100 * (step / backward - 1):F1}%");
-            if (dtype == ScalarType.Float32) ProbeCosts(model, data);
+            if (dtype == ScalarType.Float32)
+            {
+                OptimizerCosts(model, data);
+                ProbeCosts(model, data);
+            }
         }
         Console.WriteLine($"peak resident memory (VmHWM) {PeakMemory.Text()}");
         return 0;
+    }
+
+    /// <summary>
+    /// Each optimizer's training step (gradient and update) against a GD step timed alongside it: the update's P-sized
+    /// operations (buffers, moments, the division by √v̂ + ε) over the forward and backward pass. η is tiny: the
+    /// network barely moves.
+    /// </summary>
+    private static void OptimizerCosts(Mlp model, CifarDataset data)
+    {
+        Action StepOf(string name)
+        {
+            var optimizer = Optimizers.Optimizer.For(new TrainSettings { Optimizer = name, Lr = 1e-12 });
+            return () =>
+            {
+                GradientDescent.Gradient(model, data.TrainInputs, data.TrainTargets, data.TrainLabels);
+                optimizer.Step(model);
+            };
+        }
+        var gd = StepOf("gd");
+        var parts = Optimizers.Optimizer.Names.Where(n => n != "gd").Select(name =>
+        {
+            var (plain, other) = TimePair(gd, StepOf(name));
+            return $"{name} {other / plain:F3}× ({Ms(other)} against {Ms(plain)})";
+        });
+        Console.WriteLine($"float32 training step by optimizer, against GD's step timed alongside: {string.Join("; ", parts)}");
     }
 
     private static void ProbeCosts(Mlp model, CifarDataset data)

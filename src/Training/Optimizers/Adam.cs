@@ -38,6 +38,19 @@ internal sealed class Adam(double lr, double beta1, double beta2, double eps) : 
         }
     }
 
+    /// <summary>
+    /// P = √v̂ + ε with v̂ = v/(1 − β₂ᵗ) the bias-corrected second moment after this step's gradient has been added (t the
+    /// step about to be taken): the one the step divides by.
+    /// </summary>
+    public override Tensor? Preconditioner(Mlp model)
+    {
+        using var _ = no_grad();
+        var parameters = model.parameters().ToList();
+        double correction2 = 1 - Math.Pow(beta2, _step + 1);
+        var next = parameters.Select((p, i) => (_second?[i] ?? zeros_like(p)) * beta2 + p.grad! * p.grad! * (1 - beta2));
+        return Flat(next).div_(correction2).sqrt_().add_(eps);
+    }
+
     public override Dictionary<string, double[][]> Export() => _first is null ? [] : new()
     {
         ["exp_avg"] = Vectors(_first), ["exp_avg_sq"] = Vectors(_second!), ["step"] = [[_step]],

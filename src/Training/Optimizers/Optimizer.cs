@@ -35,6 +35,18 @@ internal abstract class Optimizer
     /// </summary>
     public abstract double Threshold { get; }
 
+    /// <summary>
+    /// The diagonal preconditioner P of the step from θₜ, whose gradient is in .grad (not yet stepped): flattened in
+    /// parameter order, float64; null for P = I (GD and the momentum methods). The probes' eff_hess_i are λᵢ(P⁻¹H).
+    /// </summary>
+    public virtual Tensor? Preconditioner(Mlp model) => null;
+
+    /// <summary>Whether the step is plain GD, θ ← θ − η∇L: the columns derived from the GD step apply only then.</summary>
+    public virtual bool IsGradientDescent => false;
+
+    /// <summary>The parameters' buffers flattened into one float64 vector, in parameter order (the points' order).</summary>
+    protected static Tensor Flat(IEnumerable<Tensor> buffers) => cat([.. buffers.Select(b => b.detach().flatten().to(float64))]);
+
     /// <summary>The state a checkpoint keeps, as named float64 vectors (empty for plain GD).</summary>
     public abstract Dictionary<string, double[][]> Export();
 

@@ -29,6 +29,15 @@ internal sealed class RmsProp(double lr, double alpha, double eps) : Optimizer
         }
     }
 
+    /// <summary>P = √v + ε with v the average after this step's gradient has been added: the one the step divides by.</summary>
+    public override Tensor? Preconditioner(Mlp model)
+    {
+        using var _ = no_grad();
+        var parameters = model.parameters().ToList();
+        var next = parameters.Select((p, i) => (_squares?[i] ?? zeros_like(p)) * alpha + p.grad! * p.grad! * (1 - alpha));
+        return Flat(next).sqrt_().add_(eps);
+    }
+
     public override Dictionary<string, double[][]> Export() => _squares is null ? [] : new() { ["square_avg"] = Vectors(_squares) };
 
     public override void Import(IReadOnlyDictionary<string, double[][]> state, Mlp model) =>

@@ -14,6 +14,8 @@ internal sealed class Sgd(double lr, double momentum, bool nesterov) : Optimizer
 
     public override double Threshold => nesterov ? (2 + 2 * momentum) / (lr * (1 + 2 * momentum)) : (2 + 2 * momentum) / lr;
 
+    public override bool IsGradientDescent => momentum == 0;
+
     public override void Step(Mlp model)
     {
         using var scope = NewDisposeScope();

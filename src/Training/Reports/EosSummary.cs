@@ -6,7 +6,8 @@ namespace Training.Reports;
 
 /// <summary>
 /// The numbers that matter about a run's edge-of-stability phase, from its traces: when η·λ₁ first reaches
-/// 2, how it behaves afterwards, how often η·λ₁ and η·λ₂ cross 2, the two-step fit, and Q₁ against Q_r.
+/// 2 (and the optimizer's edge, edge = λ₁(P⁻¹H)/threshold, first reaches 1), how each behaves afterwards, how often η·λ₁
+/// and η·λ₂ cross 2, the two-step fit, and Q₁ against Q_r.
 /// All statistics use the probed steps only.
 /// </summary>
 internal sealed record EosSummary
@@ -31,12 +32,55 @@ internal sealed record EosSummary
     public double? MaxSharpness { get; init; }
     public int? MaxSharpnessStep { get; init; }
 
-    /// <summary>One line when the run was probed but never reached η·λ₁ = 2, for report, fit and summary.json; else null.</summary>
-    public string? NeverReachedEdge => ProbedSteps > 0 && OnsetStep is null
+    /// <summary>The run's --optimizer: under GD the edge is read from η·λ₁ of the NTK, under any other from the edge column.</summary>
+    public string Optimizer { get; init; } = "gd";
+    public bool GradientDescent => Optimizer == "gd";
+    /// <summary>The optimizer's own edge, edge = λ₁(P⁻¹H) / threshold (1 at the edge), over the probes that ran the Hessian.</summary>
+    public EdgeStatistics? Edge { get; init; }
+
+    /// <summary>Whether the run reached its optimizer's edge: η·λ₁ ≥ 2 under GD, edge ≥ 1 under any other.</summary>
+    public bool ReachedEdge => GradientDescent ? OnsetStep is not null : Edge?.OnsetStep is not null;
+
+    /// <summary>One line when the run was probed but never reached its edge, for report, fit and summary.json; else null.</summary>
+    public string? NeverReachedEdge => ProbedSteps == 0 || ReachedEdge ? null
+        : GradientDescent || Edge is null
         ? string.Create(System.Globalization.CultureInfo.InvariantCulture,
             $"never reached the edge of stability: η·λ₁ peaked at {MaxSharpness:F4} (step {MaxSharpnessStep}) over {ProbedSteps} probes")
             + "; run longer (--steps) or with a larger --lr"
-        : null;
+        : string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"never reached the edge of stability of {Optimizer}: edge = λ₁(P⁻¹H)/threshold peaked at {Edge.Max:F4} (step {Edge.MaxStep}) ")
+            + $"over {Edge.Probes} probes; run longer (--steps) or with a larger --lr";
+
+    /// <summary>A level-crossing series after its onset: the first probed step at or above 1, and the values from there.</summary>
+    public sealed record EdgeStatistics(int Probes, int? OnsetStep, double? Mean, double? Std, double? FractionWithin5Percent, double Max,
+        int MaxStep);
+
+    /// <summary>
+    /// Onset (the first value ≥ level, or with <paramref name="fromBelow"/> the first that reaches it from below), mean and
+    /// population std from there, and the fraction within ±5% of the level.
+    /// </summary>
+    private static (int Onset, double? Mean, double? Std, double? Within) AfterOnset(double[] values, double level, bool fromBelow = false)
+    {
+        int onset = fromBelow
+            ? Enumerable.Range(1, Math.Max(values.Length - 1, 0)).FirstOrDefault(i => values[i] >= level && values[i - 1] < level, -1)
+            : Array.FindIndex(values, v => v >= level);
+        var after = onset >= 0 ? values[onset..] : [];
+        double? mean = after.Length > 0 ? after.Average() : null;
+        double? std = after.Length > 1 ? Math.Sqrt(after.Select(v => (v - mean!.Value) * (v - mean.Value)).Sum() / after.Length) : null;
+        double? within = after.Length > 0 ? after.Count(v => Math.Abs(v - level) <= 0.05 * level) / (double)after.Length : null;
+        return (onset, mean, std, within);
+    }
+
+    private static EdgeStatistics? EdgeOf(RunTraces run)
+    {
+        if (run.Probes is not { } p || !p.Has(ProbeColumns.Edge)) return null;       // a run from before the edge column
+        var (steps, edge) = run.Probe(ProbeColumns.Edge);
+        if (edge.Length == 0) return null;
+        // From below: Adam's first steps divide by P ≈ |g| (v̂ = g² at step 1), so edge starts far above 1 and falls before it sharpens.
+        var (onset, mean, std, within) = AfterOnset(edge, 1, fromBelow: true);
+        int peak = Array.IndexOf(edge, edge.Max());
+        return new EdgeStatistics(edge.Length, onset >= 0 ? (int)steps[onset] : null, mean, std, within, edge[peak], (int)steps[peak]);
+    }
 
     public static EosSummary Of(RunTraces run)
     {
@@ -47,24 +91,23 @@ internal sealed record EosSummary
             FinalLoss = loss.DefaultIfEmpty(double.NaN).Last(),
             FinalAccuracy = run.Train["accuracy"].DefaultIfEmpty(double.NaN).Last(),
             Diverged = loss.Any(v => !double.IsFinite(v)),
+            Optimizer = run.Settings["optimizer"] is System.Text.Json.Nodes.JsonValue o && o.TryGetValue(out string? name) ? name : "gd",
         };
         if (!run.HasProbes) return summary;
         var (steps, s1) = run.Probe(ProbeColumns.EtaNtk1);
         var (_, s2) = run.Probe(ProbeColumns.EtaNtk2);
-        int onsetIndex = Array.FindIndex(s1, v => v >= 2);
-        var after = onsetIndex >= 0 ? s1[onsetIndex..] : [];
-        double? mean = after.Length > 0 ? after.Average() : null;
+        var (onsetIndex, mean, std, within) = AfterOnset(s1, 2);
         var (zSteps, z1) = (run.Probes!["step"], run.Probes[ProbeColumns.Z1]);
         var y = run.Probes["y"];
         int from = onsetIndex >= 0 ? (int)steps[onsetIndex] : int.MaxValue;
         return summary with
         {
             ProbedSteps = steps.Length,
+            Edge = EdgeOf(run),
             OnsetStep = onsetIndex >= 0 ? (int)steps[onsetIndex] : null,
             MeanSharpnessAfterOnset = mean,
-            StdSharpnessAfterOnset = after.Length > 1 ? Math.Sqrt(after.Select(v => (v - mean!.Value) * (v - mean.Value)).Sum() / after.Length) :
-                null,
-            FractionWithin5Percent = after.Length > 0 ? after.Count(v => Math.Abs(v - 2) <= 0.1) / (double)after.Length : null,
+            StdSharpnessAfterOnset = std,
+            FractionWithin5Percent = within,
             CrossingsLambda1 = Crossings(s1, 2),
             CrossingsLambda2 = Crossings(s2, 2),
             MaxSharpnessLambda2 = s2.Length > 0 ? s2.Max() : null,

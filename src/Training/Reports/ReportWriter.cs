@@ -70,6 +70,10 @@ internal static class ReportWriter
             ("η·λ₁ after onset: mean ± std", s.MeanSharpnessAfterOnset is null ? "—" :
                 $"{F(s.MeanSharpnessAfterOnset, "F4")} ± {F(s.StdSharpnessAfterOnset, "F4")}"),
             ("fraction of probed steps after onset within ±5% of 2", F(s.FractionWithin5Percent, "P1")),
+            ("optimizer; first step with edge = λ₁(P⁻¹H)/threshold ≥ 1", $"{s.Optimizer}; " + (s.Edge is not { } e ? "—"
+                : e.OnsetStep?.ToString() ?? $"never (edge peaked at {F(e.Max, "F4")}, step {e.MaxStep})")),
+            ("edge after its onset: mean ± std; fraction within ±5% of 1", s.Edge is { Mean: not null } after
+                ? $"{F(after.Mean, "F4")} ± {F(after.Std, "F4")}; {F(after.FractionWithin5Percent, "P1")}" : "—"),
             ("crossings of 2 by η·λ₁ / by η·λ₂", $"{s.CrossingsLambda1} / {s.CrossingsLambda2}"),
             ("largest η·λ₂", F(s.MaxSharpnessLambda2, "F4")),
             ("two-step fit (z₁)ₜ₊₂−(z₁)ₜ on 2yₜ(z₁)ₜ: slope, intercept, R², pairs, steps",

@@ -72,7 +72,8 @@ internal static class RunSummary
         return new JsonObject
         {
             ["probed_steps"] = s.ProbedSteps,
-            ["reached_edge"] = s.OnsetStep is not null,
+            ["optimizer"] = s.Optimizer,
+            ["reached_edge"] = s.ReachedEdge,
             ["max_sharpness"] = Number(s.MaxSharpness),
             ["max_sharpness_step"] = s.MaxSharpnessStep,
             ["note"] = s.NeverReachedEdge,
@@ -80,6 +81,11 @@ internal static class RunSummary
             ["mean_sharpness_after_onset"] = Number(s.MeanSharpnessAfterOnset),
             ["std_sharpness_after_onset"] = Number(s.StdSharpnessAfterOnset),
             ["fraction_within_5_percent"] = Number(s.FractionWithin5Percent),
+            ["edge_onset_step"] = s.Edge?.OnsetStep,
+            ["mean_edge_after_onset"] = Number(s.Edge?.Mean),
+            ["std_edge_after_onset"] = Number(s.Edge?.Std),
+            ["edge_fraction_within_5_percent"] = Number(s.Edge?.FractionWithin5Percent),
+            ["max_edge"] = Number(s.Edge?.Max),
             ["crossings_lambda1"] = s.CrossingsLambda1,
             ["crossings_lambda2"] = s.CrossingsLambda2,
             ["two_step_slope"] = Number(s.TwoStep?.Slope),

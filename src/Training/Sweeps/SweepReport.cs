@@ -6,7 +6,7 @@ namespace Training.Sweeps;
 /// <summary>
 /// One row per sweep point: the settings that vary, its status, and from its summary.json the final loss and
 /// accuracy, the EOS numbers (onset step, mean ± std of η·λ₁ after onset, fraction within ±5% of 2, crossings,
-/// the two-step slope and R²) and the wall time; written as sweep-report.csv and sweep-report.html.
+/// the two-step slope and R², the optimizer's edge after its onset) and the wall time; written as sweep-report.csv and sweep-report.html.
 /// </summary>
 internal static class SweepReport
 {
@@ -18,6 +18,9 @@ internal static class SweepReport
         ("mean_eta_lambda1_after_onset", s => Eos(s)?["mean_sharpness_after_onset"]),
         ("std_eta_lambda1_after_onset", s => Eos(s)?["std_sharpness_after_onset"]),
         ("fraction_within_5_percent", s => Eos(s)?["fraction_within_5_percent"]), ("crossings", s => Eos(s)?["crossings_lambda1"]),
+        ("edge_onset_step", s => Eos(s)?["edge_onset_step"]), ("mean_edge_after_onset", s => Eos(s)?["mean_edge_after_onset"]),
+        ("std_edge_after_onset", s => Eos(s)?["std_edge_after_onset"]),
+        ("edge_fraction_within_5_percent", s => Eos(s)?["edge_fraction_within_5_percent"]),
         ("two_step_slope", s => Eos(s)?["two_step_slope"]), ("two_step_r_squared", s => Eos(s)?["two_step_r_squared"]),
         ("wall_seconds", s => s?["wall_seconds"]), ("threads", s => s?["threads"]),
     ];

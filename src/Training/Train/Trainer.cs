@@ -96,13 +96,18 @@ internal sealed class Trainer
     }
 
     /// <summary>The probe suite's settings from a run's: the one place they are mapped, for training, bench and fit.</summary>
-    internal static ProbeOptions ProbeOptionsOf(TrainSettings s) => new()
+    internal static ProbeOptions ProbeOptionsOf(TrainSettings s)
     {
-        LearningRate = s.Lr, Kinds = ProbeOptions.ParseKinds(s.Probes), K = s.ProbeK, Tolerance = s.ProbeTol, HessianTolerance = s.ProbeHessTol,
-        QTolerance = s.ProbeQTol, MaxIterations = s.ProbeMaxIter, Deflation = s.ProbeDeflate, QEvery = s.ProbeQEvery,
-        HessianEvery = s.ProbeHessEvery, SpectrumSize = s.SpectraM, Seed = s.Seed,
-        DensityVectors = s.SpectraDensity, DensitySteps = s.SpectraDensitySteps,
-    };
+        var optimizer = Optimizers.Optimizer.For(s);
+        return new()
+        {
+            LearningRate = s.Lr, Threshold = optimizer.Threshold, GradientDescent = optimizer.IsGradientDescent,
+            Kinds = ProbeOptions.ParseKinds(s.Probes), K = s.ProbeK, Tolerance = s.ProbeTol, HessianTolerance = s.ProbeHessTol,
+            QTolerance = s.ProbeQTol, MaxIterations = s.ProbeMaxIter, Deflation = s.ProbeDeflate, QEvery = s.ProbeQEvery,
+            HessianEvery = s.ProbeHessEvery, SpectrumSize = s.SpectraM, Seed = s.Seed,
+            DensityVectors = s.SpectraDensity, DensitySteps = s.SpectraDensitySteps,
+        };
+    }
 
     /// <summary>
     /// θ₀ of a run: the seeded init, or the --init-weights file. A replay (fit --taylor-at) passes the digest config.json

@@ -104,10 +104,12 @@ internal sealed class TrainingLoop(TrainSettings s, Mlp model, CifarDataset data
     /// <summary>The probe of θ_t with its rows written and its warnings raised; null when a stop signal cancelled it.</summary>
     private ProbeRecord? Probe(int step)
     {
-        using var point = new MlpPoint(model, data.TrainInputs, data.TrainTargets, data.TrainSpan);
+        // A diagonal preconditioner is diagonal only in the network's own coordinates: no reduction to the inputs' span then.
+        using var preconditioner = optimizer.Preconditioner(model);
+        using var point = new MlpPoint(model, data.TrainInputs, data.TrainTargets, preconditioner is null ? data.TrainSpan : null);
         CrashPoint.SignalMaybe("probe", step, () => stop.Requested);
         ProbeRecord probe;
-        try { probe = suite.Run(new CancellablePoint(point, stop.Token), step, spectra: s.SpectraAt.Contains(step)); }
+        try { probe = suite.Run(new CancellablePoint(point, stop.Token), step, spectra: s.SpectraAt.Contains(step), preconditioner); }
         catch (OperationCanceledException) { return null; }
         CrashPoint.Maybe("probe", step);
         _probes.Write(probe.Values);
@@ -121,7 +123,7 @@ internal sealed class TrainingLoop(TrainSettings s, Mlp model, CifarDataset data
             _warnings.Warn("crossing", "Step {Step}: the top NTK eigenvector now matches the previous second one (λ₁/λ₂ crossing)", step);
         foreach (var op in probe.Unconverged)
             _warnings.Warn("cap-" + op, "Step {Step}: the eigensolver for {Operator} hit the cap of {Cap} matvecs", step, op, s.ProbeMaxIter);
-        foreach (var op in new[] { "ntk", "hess" })
+        foreach (var op in new[] { "ntk", "hess", "eff_hess" })
             if (probe[ProbeColumns.DeflationIterations(op)] is > 0 and var cost)
                 log.Information("Step {Step}: estimated the {Operator} deflation space ({Matvecs} matvecs)", step, op, cost);
         return probe;
@@ -136,7 +138,7 @@ internal sealed class TrainingLoop(TrainSettings s, Mlp model, CifarDataset data
             log.Information("step {Step}/{Steps} loss {Loss:G6} acc {Accuracy:P1}{Test:l} |g| {GradNorm:G4}{Sharpness}",
                 m.Step, s.Steps, m.Loss, m.Accuracy,
                 m.TestAccuracy is { } test ? string.Create(CultureInfo.InvariantCulture, $" test {test:P1}") : "",
-                m.GradNorm, suite.LastSharpness is { } sh ? string.Create(CultureInfo.InvariantCulture, $" η·λ₁ {sh:F4}") : "");
+                m.GradNorm, suite.LastSharpness is { } sh ? string.Create(CultureInfo.InvariantCulture, $" {Sharpness(sh, "F4")}") : "");
         progress.Report(m.Step, s.Steps, Status(m));
     }
 
@@ -165,8 +167,13 @@ internal sealed class TrainingLoop(TrainSettings s, Mlp model, CifarDataset data
         var sharpness = suite.LastSharpness;
         string eta = _eta.SecondsLeft(m.Step, s.Steps, sharpness) is { } left ? $" · {RunEta.Format(left)} left" : "";
         // Short, most important first: it shares an 80-column row with the bar, and Spectre drops a description that does not fit.
-        return $"step {m.Step:N0}/{s.Steps:N0}{eta} · loss {m.Loss:G4}" + (sharpness is { } sh ? $" · η·λ₁ {sh:F3}" : "");
+        return $"step {m.Step:N0}/{s.Steps:N0}{eta} · loss {m.Loss:G4}" + (sharpness is { } sh ? $" · {Sharpness(sh, "F3")}" : "");
     }
+
+    /// <summary>The last probe's sharpness as the run's optimizer reads it: η·λ₁ under GD, edge (1 at the edge) under any other.</summary>
+    private string Sharpness(double sharpness, string format) => optimizer.IsGradientDescent
+        ? "η·λ₁ " + sharpness.ToString(format, CultureInfo.InvariantCulture)
+        : "edge " + (sharpness / 2).ToString(format, CultureInfo.InvariantCulture);
 
     public void Dispose()
     {

@@ -410,12 +410,96 @@ public class ProbeSuiteTests
         // A fresh space whose first solve is "too costly" pauses deflation for 8 probes (Lanczos, no
         // estimate: a deflated solve would have estimated the stale space), then estimates again.
         Assert.Equal([0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1], estimates.Select(e => e.Pausing));
-        // A probe after a gap is not step by step: Lanczos again, with no estimate.
+        // A probe after a gap (a sparse schedule) is deflated too, from the same space, and agrees with Lanczos.
         using (var point = net.Fast())
         {
             var late = deflated.Run(point, 20);
+            var reference = plain.Run(point, 20);
             Assert.Equal(0, late["ntk_deflation_iters"] + late["hess_deflation_iters"]);
+            foreach (var column in new[] { "ntk_1", "ntk_2", "hess_1", "hess_2" })
+                Close(late[column], reference[column], 1e-9, $"{column} after a gap");
         }
+    }
+
+    /// <summary>
+    /// eff_hess_i = λᵢ(P⁻¹H) against the dense nonsymmetric P⁻¹H, on both points; threshold and edge; with P = I (GD) eff_hess
+    /// is hess; an optimizer that is not GD leaves y and the one-step split empty and keeps the NTK.
+    /// </summary>
+    [Fact]
+    public void TheEffectiveHessianIsTheSpectrumOfPInverseHAndTheEdgeItsRatioToTheThreshold()
+    {
+        using var net = new TinyNetwork(n: 5);
+        var dense = Explicit.Of(net);
+        var diagonal = Enumerable.Range(0, dense.H.RowCount).Select(i => 0.2 + 1.7 * ((i * 7919) % 101) / 101.0).ToArray();
+        var pInverseH = Matrix<double>.Build.DiagonalOfDiagonalArray(diagonal.Select(d => 1 / d).ToArray()) * dense.H;
+        var expected = pInverseH.Evd().EigenValues.Select(c => c.Real).OrderByDescending(v => v).ToArray();
+        Assert.True(pInverseH.Evd().EigenValues.All(c => Math.Abs(c.Imaginary) < 1e-9), "P⁻¹H is similar to a symmetric matrix");
+        double threshold = 38 / Eta;
+        var options = new ProbeOptions
+        {
+            LearningRate = Eta, K = 2, Tolerance = 1e-12, HessianTolerance = 1e-12, QTolerance = 1e-12, MaxIterations = 300,
+            Threshold = threshold, GradientDescent = false,
+        };
+        foreach (var generic in new[] { false, true })
+        {
+            using var suite = new ProbeSuite(options);
+            using IDifferentiablePoint point = generic ? net.Generic() : net.Fast();
+            using var p = tensor(diagonal, float64);
+            var r = suite.Run(point, 0, preconditioner: p);
+            Close(r["eff_hess_1"], expected[0], 1e-9, "λ₁(P⁻¹H)");
+            Close(r["eff_hess_2"], expected[1], 1e-9, "λ₂(P⁻¹H)");
+            Assert.Equal(threshold, r["threshold"]);
+            Close(r["edge"], expected[0] / threshold, 1e-9, "edge");
+            Assert.True(r["eff_hess_iters"] > 0 && r["eff_hess_resid"] <= 1e-12);
+            Close(r["ntk_1"], Descending(dense.K).Values[0], 1e-9, "the NTK is still probed");
+            foreach (var gdOnly in new[] { "y", "z1_lin", "z1_nl", "nl_ratio", "dz1_next", "nl_ratio_2step" })
+                Assert.True(double.IsNaN(r[gdOnly]), $"{gdOnly} is GD's and stays empty");
+            Assert.Equal(2 * r["edge"], suite.LastSharpness!.Value, 12);
+        }
+        using (var gd = new ProbeSuite(options with { Threshold = null, GradientDescent = true }))
+        using (var point = net.Fast())
+        {
+            var r = gd.Run(point, 0);
+            Assert.Equal(r["hess_1"], r["eff_hess_1"]);
+            Assert.Equal(r["hess_2"], r["eff_hess_2"]);
+            Assert.Equal(2 / Eta, r["threshold"], 12);
+            Close(r["edge"], Eta * Descending(dense.H).Values[0] / 2, 1e-9, "GD's edge is η·λ₁(H)/2");
+            Assert.True(double.IsNaN(r["eff_hess_iters"]) && double.IsFinite(r["y"]) && double.IsFinite(r["nl_ratio"]));
+            Assert.Equal(r["eta_ntk_1"], gd.LastSharpness);
+        }
+    }
+
+    [Fact]
+    public void SparseProbesStartFromTheTrendOfTheLastTwoAndMatchTheDenseSpectra()
+    {
+        using var net = new TinyNetwork(n: 6);
+        var options = new ProbeOptions
+        {
+            LearningRate = Eta, K = 2, Tolerance = 1e-12, HessianTolerance = 1e-12, QTolerance = 1e-12, MaxIterations = 200,
+            Kinds = ProbeKinds.Ntk | ProbeKinds.Hessian,
+        };
+        using var suite = new ProbeSuite(options);
+        var lags = new List<double>();
+        int[] steps = [0, 5, 10, 15, 17];
+        foreach (int step in steps)
+        {
+            var dense = Explicit.Of(net);
+            using var point = net.Fast();
+            var r = suite.Run(point, step);
+            lags.Add(r["warm_lag"]);
+            var (kValues, _) = Descending(dense.K);
+            var (hValues, _) = Descending(dense.H);
+            Close(r["ntk_1"], kValues[0], 1e-9, $"NTK λ₁ at step {step}");
+            Close(r["ntk_2"], kValues[1], 1e-9, $"NTK λ₂ at step {step}");
+            Close(r["hess_1"], hValues[0], 1e-9, $"Hessian λ₁ at step {step}");
+            Close(r["hess_2"], hValues[1], 1e-9, $"Hessian λ₂ at step {step}");
+            for (int k = 0; k < 5; k++)          // GD moves θ between the probes (the last gap's length does not matter)
+                using (var moving = net.Fast())
+                    DifferentiablePointTests.Shift(net.Model, moving.JacobianTransposed(moving.Residual) * (-Eta / net.N));
+        }
+        // Cold, then the last probe, then the trend of the last two 5 steps apart; a probe 2 steps after a 5-step gap
+        // is not on that trend: the last probe.
+        Assert.Equal([0, 1, 3, 3, 1], lags);
     }
 
     [Fact]

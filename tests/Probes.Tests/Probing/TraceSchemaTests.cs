@@ -1,3 +1,4 @@
+using static TorchSharp.torch;
 using Probes.Probing;
 using Training.Studies;
 using Training.Train;
@@ -69,6 +70,18 @@ public class TraceSchemaTests
             Assert.Empty(suite.Run(first, 0).Values.Select(v => v.Key).Except(ProbeColumns.Names(2)));
         using var point = net.Fast();
         var record = suite.Run(point, 1);              // a second probe: the crossing and overlap columns too
-        Assert.Equal(ProbeColumns.Names(2).Order(), record.Values.Select(v => v.Key).Order());
+        // GD's P = I needs no solve of its own: eff_hess_i = hess_i, so the preconditioned solve's costs stay empty.
+        string[] preconditionedOnly =
+            [ProbeColumns.Iterations("eff_hess"), ProbeColumns.Residual("eff_hess"), ProbeColumns.DeflationIterations("eff_hess")];
+        Assert.Equal(ProbeColumns.Names(2).Except(preconditionedOnly).Order(), record.Values.Select(v => v.Key).Order());
+        using var adam = new ProbeSuite(new ProbeOptions { LearningRate = 0.5, K = 2, QEvery = 1, GradientDescent = false, Threshold = 76 });
+        using var p = ones(point.ParameterSize, float64);
+        _ = adam.Run(point, 0, preconditioner: p);
+        var preconditioned = adam.Run(point, 1, preconditioner: p);
+        // Not GD: y and the one-step split describe GD's step and stay empty; everything else is written.
+        string[] gdOnly = [ProbeColumns.Y, ProbeColumns.Z1Linear, ProbeColumns.Z1Second, ProbeColumns.NonlinearityRatio, ProbeColumns.Z1Realised,
+            ProbeColumns.Z1SecondFull, ProbeColumns.NonlinearityRatioFull, ProbeColumns.NonlinearityRatioTwoStep,
+            ProbeColumns.NonlinearityRatioTwoStepFull];
+        Assert.Equal(ProbeColumns.Names(2).Except(gdOnly).Order(), preconditioned.Values.Select(v => v.Key).Order());
     }
 }

@@ -46,4 +46,26 @@ public class WarmStartsTests
         using var empty = new WarmStarts();
         Assert.Equal(WarmLag.Cold, empty.For(WarmLag.Extrapolated, every: 2).Lag);
     }
+
+    [Fact]
+    public void TheTrendExtrapolatesTheLastTwoEntriesAndFallsBackToTheLastOrCold()
+    {
+        using var warm = new WarmStarts();
+        Assert.Equal(WarmLag.Cold, warm.For(WarmLag.Trend).Lag);
+        using var older = Unit(1, 0, 0.5);
+        warm.Push([older]);
+        var (one, lag1) = warm.For(WarmLag.Trend);
+        Assert.Equal(WarmLag.Last, lag1);
+        Same(warm.Last[0], one[0]);
+        using var newer = Unit(-0.8, -0.1, -0.6);          // the opposite sign: aligned before extrapolating
+        warm.Push([newer]);
+        var (trend, lag) = warm.For(WarmLag.Trend);
+        Assert.Equal(WarmLag.Trend, lag);
+        var a = warm.Last[0].data<double>().ToArray();
+        var b = warm.Back(2)[0].data<double>().ToArray();
+        var v = a.Zip(b, (x, y) => 2 * x + y).ToArray();     // b's sign flipped to align with a
+        double norm = Math.Sqrt(v.Sum(x => x * x));
+        var t = trend[0].data<double>().ToArray();
+        for (int i = 0; i < v.Length; i++) Assert.Equal(v[i] / norm, t[i], 14);
+    }
 }

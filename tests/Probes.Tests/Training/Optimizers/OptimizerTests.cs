@@ -10,7 +10,8 @@ namespace Probes.Tests;
 /// <summary>
 /// Each optimizer against its update rule written out in float64 arrays exactly as PyTorch's torch.optim applies it
 /// (SGD with momentum and Nesterov, RMSprop, Adam with bias correction), over 20 full-batch steps of a small tanh network;
-/// and the stability thresholds of GD, heavy ball and Nesterov on a quadratic, just below and just above.
+/// and the stability thresholds of every optimizer on a quadratic (RMSProp's and Adam's with the preconditioner frozen),
+/// just below and just above; and the preconditioner the probes read.
 /// </summary>
 public class OptimizerTests
 {
@@ -117,6 +118,64 @@ public class OptimizerTests
             Assert.True(diverges ? !(last < 1e3 * first) : last < first, $"{name} at {factor}·threshold: loss {first:E3} → {last:E3}");
         }
     }
+
+    /// <summary>
+    /// RMSProp and Adam with their preconditioner frozen (P fixed, as the threshold's derivation assumes) on a quadratic of
+    /// curvature λ: x ← x − η·m̂/P with m̂ the bias-corrected average of λx (Adam) or m̂ = λx (RMSProp). With λ/P set 3% below or
+    /// above the optimizer's threshold, the iteration stays bounded or blows up.
+    /// </summary>
+    [Theory]
+    [InlineData("rmsprop")]
+    [InlineData("adam")]
+    public void WithThePreconditionerFrozenTheIterationIsBoundedBelowTheThresholdAndDivergesAbove(string name)
+    {
+        var s = Settings(name);
+        double threshold = Optimizer.For(s).Threshold, p = 0.37;
+        foreach (var (factor, diverges) in new[] { (0.97, false), (1.03, true) })
+        {
+            // Adam's bias correction kicks the first steps far past the threshold (m̂₁ = g), so compare envelopes late on.
+            double lambda = factor * threshold * p, x = 1, m = 0, earlier = 0, later = 0;
+            for (int t = 1; t <= 600; t++)
+            {
+                double g = lambda * x;
+                double step = name == "adam" ? (m = s.Beta1 * m + (1 - s.Beta1) * g) / (1 - Math.Pow(s.Beta1, t)) : g;
+                x -= s.Lr * step / p;
+                if (t > 400) (earlier, later) = t <= 500 ? (Math.Max(earlier, Math.Abs(x)), later) : (earlier, Math.Max(later, Math.Abs(x)));
+            }
+            Assert.True(double.IsFinite(later) && (diverges ? later > 10 * earlier : later < 0.1 * earlier),
+                $"{name} at {factor}·threshold: largest |x| over steps 401–500 {earlier:E3}, over 501–600 {later:E3}");
+        }
+    }
+
+    /// <summary>The preconditioner the probes read at θₜ is the one the step from θₜ divides by: Δθ = −η·g/P (RMSProp), −η·m̂/P (Adam).</summary>
+    [Theory]
+    [InlineData("rmsprop")]
+    [InlineData("adam")]
+    public void ThePreconditionerIsTheOneTheNextStepDividesBy(string name)
+    {
+        var s = Settings(name);
+        var (x, y, labels) = Data();
+        using var model = Trainer.Build(s, ScalarType.Float64, CPU);
+        var optimizer = Optimizer.For(s);
+        Assert.Null(Optimizer.For(Settings("momentum")).Preconditioner(model));
+        for (int step = 1; step <= 4; step++)
+        {
+            GradientDescent.Gradient(model, x, y, labels);
+            using var preconditioner = optimizer.Preconditioner(model)!;
+            var before = Flat(model);
+            var gradient = cat(model.parameters().Select(q => q.grad!.flatten()).ToArray());
+            optimizer.Step(model);
+            var moved = Flat(model) - before;
+            var direction = name == "adam"
+                ? tensor(optimizer.Export()["exp_avg"].SelectMany(v => v).ToArray(), float64) / (1 - Math.Pow(s.Beta1, step))
+                : gradient;
+            var expected = direction.div(preconditioner).mul(-s.Lr);
+            double gap = (moved - expected).abs().max().item<double>(), scale = expected.abs().max().item<double>();
+            Assert.True(gap <= 1e-12 * scale, $"{name} step {step}: Δθ differs from −η·d/P by {gap:E3} (|Δθ| {scale:E3})");
+        }
+    }
+
+    private static Tensor Flat(Mlp model) => cat(model.parameters().Select(q => q.detach().flatten().clone()).ToArray());
 }
 
 /// <summary>A momentum or Adam run stopped and resumed equals the same run straight through: the checkpoint keeps the buffers.</summary>

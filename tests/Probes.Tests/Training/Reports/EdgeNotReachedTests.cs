@@ -50,3 +50,49 @@ public class EdgeNotReachedTests
         Assert.False(File.Exists(Path.Combine(run, "density.csv")));              // no --spectra-density, no empty file
     }
 }
+
+/// <summary>
+/// An Adam run end to end: probes.csv has eff_hess_1 = λ₁(P⁻¹H) against Adam's threshold and leaves GD's columns empty, and
+/// summary.json, the report and the sweep report read its edge from the edge column (onset from below, mean ± std after it).
+/// </summary>
+public class OptimizerEdgeTests
+{
+    [Fact]
+    public void AnAdamRunSpeaksInItsOwnEdge()
+    {
+        using var cifar = new SyntheticCifar(train: 16, test: 0);
+        using var dir = new TempDirectory();
+        var run = dir.Combine("run");
+        const double lr = 0.05, beta1 = 0.9;
+        var (exit, _, err) = CommandLineTests.Probes("train", "--data", cifar.Folder, "--n", "8", "--n-test", "0", "--width", "8", "--steps",
+            "60", "--lr", "0.05", "--beta2", "0.9", "--optimizer", "adam", "--probe-every", "1", "--probes", "ntk,hessian", "--threads", "1",
+            "--out", run);
+        Assert.True(exit == 0, err);
+        var probes = CsvRows(Path.Combine(run, "probes.csv"));
+        Assert.All(probes, r => Assert.Equal("", r["y"]));
+        Assert.All(probes, r => Assert.Equal((2 + 2 * beta1) / (lr * (1 - beta1)), Parse(r["threshold"]), 9));
+        var edge = probes.Select(r => Parse(r["edge"])).ToArray();
+        Assert.All(probes, r => Assert.Equal(Parse(r["eff_hess_1"]) / Parse(r["threshold"]), Parse(r["edge"]), 12));
+        Assert.Contains(probes, r => Math.Abs(Parse(r["eff_hess_1"]) - Parse(r["hess_1"])) > 1e-3 * Parse(r["hess_1"]));   // P ≠ I
+        int onset = Enumerable.Range(1, edge.Length - 1).FirstOrDefault(i => edge[i] >= 1 && edge[i - 1] < 1, -1);
+        var eos = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(run, "summary.json")))!["eos"]!;
+        Assert.Equal("adam", eos["optimizer"]!.GetValue<string>());
+        Assert.Equal(onset >= 0, eos["reached_edge"]!.GetValue<bool>());
+        var trace = string.Join(", ", edge.Select(e => e.ToString("F3", System.Globalization.CultureInfo.InvariantCulture)));
+        Assert.True(onset >= 0, $"the tiny Adam run should reach its edge: edge {trace}");
+        Assert.Equal(onset, eos["edge_onset_step"]!.GetValue<int>());
+        Assert.Equal(edge[onset..].Average(), eos["mean_edge_after_onset"]!.GetValue<double>(), 12);
+        var (code, stdout, error) = CommandLineTests.Probes("report", run);
+        Assert.True(code == 0, error);
+        Assert.Contains($"adam: edge onset {onset}", stdout);
+    }
+
+    private static double Parse(string s) => double.Parse(s, System.Globalization.CultureInfo.InvariantCulture);
+
+    private static List<Dictionary<string, string>> CsvRows(string path)
+    {
+        var lines = File.ReadAllLines(path);
+        var header = lines[0].Split(',');
+        return [.. lines.Skip(1).Select(l => header.Zip(l.Split(',')).ToDictionary(p => p.First, p => p.Second))];
+    }
+}
