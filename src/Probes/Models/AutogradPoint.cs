@@ -22,12 +22,15 @@ public sealed class AutogradPoint : IDifferentiablePoint
     private readonly Tensor _targets;
     private readonly ScalarType _dtype;
     private readonly Tensor _residual;
+    private readonly ILoss _loss;
+    private readonly Tensor _outputs, _gradient;            // f [n, outputs] and g = ∂ℓ/∂f flattened, both float64
 
     /// <param name="forward">Computes f(X; θ) from the current <paramref name="parameters"/>, any shape.</param>
     /// <param name="parameters">The leaves θ, each with requires_grad.</param>
     /// <param name="targets">Y, the same shape as f.</param>
     /// <param name="sampleCount">n.</param>
-    public AutogradPoint(Func<Tensor> forward, IReadOnlyList<Tensor> parameters, Tensor targets, int sampleCount)
+    /// <param name="loss">The loss on the outputs (default the squared loss).</param>
+    public AutogradPoint(Func<Tensor> forward, IReadOnlyList<Tensor> parameters, Tensor targets, int sampleCount, ILoss? loss = null)
     {
         if (parameters.Count == 0) throw new ArgumentException("an autograd point needs at least one parameter.");
         foreach (var p in parameters)
@@ -46,6 +49,10 @@ public sealed class AutogradPoint : IDifferentiablePoint
                 throw new
                     ArgumentException($"model output shape [{string.Join(",", f.shape)}] differs from targets [{string.Join(",", targets.shape)}].");
             _residual = (f - targets).flatten().to(float64).DetachFromDisposeScope();
+            _loss = loss ?? SquaredLoss.Instance;
+            _outputs = f.to(float64).view(sampleCount, -1).DetachFromDisposeScope();
+            _gradient = (_loss is SquaredLoss ? _residual.alias()        // the squared loss's g is z, bit for bit
+                : _loss.OutputGradient(_outputs, targets.to(float64).view(sampleCount, -1)).flatten()).DetachFromDisposeScope();
         }
         OutputSize = _residual.numel();
     }
@@ -55,6 +62,13 @@ public sealed class AutogradPoint : IDifferentiablePoint
     public int SampleCount { get; }
     public Device Device { get; }
     public Tensor Residual => _residual;
+    public Tensor LossGradient => _gradient;
+
+    public Tensor LossCurvature(Tensor v)
+    {
+        CheckLength(v, OutputSize, "v");
+        return _loss.OutputCurvature(_outputs, v.view(_outputs.shape)).flatten();
+    }
 
     public Tensor JacobianTransposed(Tensor u)
     {
@@ -147,5 +161,10 @@ public sealed class AutogradPoint : IDifferentiablePoint
             throw new ArgumentException($"{name} must be a vector of length {expected}, got shape [{string.Join(",", v.shape)}].");
     }
 
-    public void Dispose() => _residual.Dispose();
+    public void Dispose()
+    {
+        _residual.Dispose();
+        _outputs.Dispose();
+        _gradient.Dispose();
+    }
 }

@@ -20,7 +20,7 @@ public interface IDifferentiablePoint : IDisposable
     /// <summary>P, the number of parameters.</summary>
     long ParameterSize { get; }
 
-    /// <summary>n, the number of examples: the NTK Gram is K = J Jᵀ / n and the loss is (1/n) Σ ½‖zᵢ‖².</summary>
+    /// <summary>n, the number of examples: the NTK Gram is K = J Jᵀ / n and the loss is (1/n) Σ ℓᵢ (½‖zᵢ‖² by default).</summary>
     int SampleCount { get; }
 
     /// <summary>
@@ -68,7 +68,19 @@ public interface IDifferentiablePoint : IDisposable
     /// <summary>The NTK Gram K u = J Jᵀ u / n. Override when a fused pass is cheaper.</summary>
     Tensor Ntk(Tensor u) => Jacobian(JacobianTransposed(u)).div_(SampleCount);
 
-    /// <summary>The loss Hessian H w = (JᵀJ w + Σ_α z_α ∇²f_α w) / n. Override when a fused pass is cheaper.</summary>
+    /// <summary>
+    /// g = ∂ℓ/∂f, length D, of the point's loss (<see cref="ILoss"/>): ∇L = (1/n)·Jᵀg. The residual z for the squared loss,
+    /// the default.
+    /// </summary>
+    Tensor LossGradient => Residual;
+
+    /// <summary>Λ v for v ∈ R^D, the loss's output-space Hessian (a block per example): v itself for the squared loss.</summary>
+    Tensor LossCurvature(Tensor v) => v.alias();
+
+    /// <summary>
+    /// The loss Hessian H w = (JᵀΛJ w + Σ_α g_α ∇²f_α w) / n (JᵀJ and z for the squared loss). Override when a fused pass is
+    /// cheaper.
+    /// </summary>
     Tensor LossHessian(Tensor w) =>
-        JacobianTransposed(Jacobian(w)).add_(OutputHessian(Residual, w)).div_(SampleCount);
+        JacobianTransposed(LossCurvature(Jacobian(w))).add_(OutputHessian(LossGradient, w)).div_(SampleCount);
 }

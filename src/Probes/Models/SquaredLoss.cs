@@ -3,12 +3,18 @@ using static TorchSharp.torch;
 namespace Probes.Models;
 
 /// <summary>
-/// The loss of the paper and of every run, declared once: L = (1/n) Σᵢ ½‖f(xᵢ) − yᵢ‖² of a residual
-/// z = f(X) − Y over n examples (z of any shape). Its gradient is (1/n)·Jᵀz, so the NTK Gram that sets the
-/// stability threshold η·λ₁ = 2 is K = J Jᵀ / n.
+/// The loss of the paper: L = (1/n) Σᵢ ½‖f(xᵢ) − yᵢ‖² of a residual z = f(X) − Y over n examples (z of any shape). Its
+/// output gradient is the residual itself and its output Hessian the identity, so ∇L = (1/n)·Jᵀz and the Gauss–Newton
+/// part of H is the NTK's JᵀJ/n: the stability threshold η·λ₁ = 2 is read on K = J Jᵀ / n.
 /// </summary>
-public static class SquaredLoss
+public sealed class SquaredLoss : ILoss
 {
+    public static readonly SquaredLoss Instance = new();
+
+    private SquaredLoss() { }
+
+    public string Name => "mse";
+
     /// <summary>L as a scalar tensor (differentiable when z is).</summary>
     public static Tensor Of(Tensor residual, long n) => residual.pow(2).sum().mul(0.5 / n);
 
@@ -18,4 +24,10 @@ public static class SquaredLoss
         using var l = Of(point.Residual, point.SampleCount);
         return l.item<double>();
     }
+
+    public Tensor Mean(Tensor outputs, Tensor targets) => Of(outputs - targets, outputs.shape[0]);
+
+    public Tensor OutputGradient(Tensor outputs, Tensor targets) => outputs - targets;
+
+    public Tensor OutputCurvature(Tensor outputs, Tensor v) => v.alias();
 }

@@ -35,11 +35,13 @@ public static class ProbeColumns
         .. Enumerable.Range(1, k).Select(i => new TraceColumn(Ntk(i), $"λ{i} of the NTK Gram K = J Jᵀ / n")),
         new(EtaNtk1, "η·λ₁ (2 is GD's stability threshold)"),
         new(Y, "y = η·λ₁ − 2 (GD only)"),
-        new(Z1, "z₁ = v₁·z, v₁'s sign aligned with the previous probe's"),
-        new(Z2, "z₂ = v₂·z"),
+        new(Z1, "z₁ = v₁·z, v₁'s sign aligned with the previous probe's (mse only)"),
+        new(Z2, "z₂ = v₂·z (mse only)"),
         new(ZNorm, "‖z‖, z = f(X) − Y flattened"),
         .. Enumerable.Range(1, k).Select(i =>
-            new TraceColumn(Hessian(i), $"λ{i} of the loss Hessian H = (JᵀJ + Σ_α z_α ∇²f_α)/n (every --probe-hess-every probed steps)")),
+            new TraceColumn(Hessian(i),
+                $"λ{i} of the loss Hessian H = (JᵀΛJ + Σ_α g_α ∇²f_α)/n, g = ∂ℓ/∂f and Λ = ∂²ℓ/∂f² (z and I for mse; every "
+                + "--probe-hess-every probed steps)")),
         new(Q1Max, "largest eigenvalue of Q₁ = Σ_α v₁_α ∇²f_α (every --probe-q-every-th probe)"),
         new(Q1Min, "smallest eigenvalue of Q₁"),
         new(QrMax, "largest eigenvalue of Q_r, r a fixed random unit vector in R^D"),

@@ -13,10 +13,16 @@ public sealed record ProbeOptions
     /// <summary>The threshold the edge column divides by.</summary>
     public double StabilityThreshold => Threshold ?? 2 / LearningRate;
     /// <summary>
-    /// Whether the run's steps are plain GD, θ ← θ − (η/n)Jᵀz: y and the one-step split (z1_lin … dz1_next) are
-    /// derived from that step and are left empty for any other optimizer, whose step they do not describe.
+    /// Whether the run's steps are plain GD on the squared loss, θ ← θ − (η/n)Jᵀz: y and the one-step split (z1_lin …
+    /// dz1_next) are derived from that step and are left empty for any other optimizer or loss, whose step they do not describe.
     /// </summary>
     public bool GradientDescent { get; init; } = true;
+    /// <summary>
+    /// Whether the loss's output gradient is the residual z = f − Y (the squared loss): z₁ = v₁·z and z₂ are then the
+    /// gradient's components on the NTK's eigenvectors, the paper's variables. Left empty for any other loss (cross-entropy),
+    /// where z is not what the step follows.
+    /// </summary>
+    public bool ResidualLoss { get; init; } = true;
     public ProbeKinds Kinds { get; init; } = ProbeKinds.Ntk | ProbeKinds.Hessian | ProbeKinds.Q1 | ProbeKinds.Ratio;
     /// <summary>Eigenpairs of the NTK and the Hessian.</summary>
     public int K { get; init; } = DefaultK;

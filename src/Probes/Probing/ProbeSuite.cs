@@ -128,11 +128,12 @@ public sealed partial class ProbeSuite : IDisposable
         probe.Lambda1 = ntk.Top[0].Value;
         record.Set(ProbeColumns.EtaNtk1, eta * probe.Lambda1);
         if (_options.GradientDescent) record.Set(ProbeColumns.Y, eta * probe.Lambda1 - 2);
-        probe.Z1 = vectors[0].dot(point.Residual).item<double>();
-        record.Set(ProbeColumns.Z1, probe.Z1);
+        // v₁·g flips sign under period-2 motion for any loss (g = z for the squared loss): it drives the warm-start lag.
+        probe.Z1 = vectors[0].dot(point.LossGradient).item<double>();
+        if (_options.ResidualLoss) record.Set(ProbeColumns.Z1, probe.Z1);
         if (vectors.Length > 1)
         {
-            record.Set(ProbeColumns.Z2, vectors[1].dot(point.Residual).item<double>());
+            if (_options.ResidualLoss) record.Set(ProbeColumns.Z2, vectors[1].dot(point.Residual).item<double>());
             record.Set(ProbeColumns.EtaNtk2, eta * ntk.Top[1].Value);
         }
         record.Set(ProbeColumns.Residual("ntk"), ntk.MaxResidual);

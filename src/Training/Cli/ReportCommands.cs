@@ -40,7 +40,8 @@ internal static class ReportCommands
                 summary.NeverReachedEdge is { } never ? $"report: {html} (this run {never})"
                 : summary.ProbedSteps == 0 ? $"report: {html} (no probes)"
                 : !summary.GradientDescent && summary.Edge is { } edge
-                    ? $"report: {html} ({summary.Optimizer}: edge onset {edge.OnsetStep}, edge after onset {edge.Mean:F4} ± {edge.Std:F4})"
+                    ? $"report: {html} ({summary.Optimizer} on {summary.Loss}: edge onset {edge.OnsetStep}, "
+                        + $"edge after onset {edge.Mean:F4} ± {edge.Std:F4})"
                 : $"report: {html} (onset {summary.OnsetStep}, η·λ₁ after onset {summary.MeanSharpnessAfterOnset:F4}"
                     + (summary.TwoStep is { } t ? $", two-step R² {t.RSquared:F3})" : ", two-step fit: too few pairs)"),
                 new { html, markdown = md, summary });

@@ -29,6 +29,8 @@ internal sealed class SettingsOptions
         Add<long>("--seed", "torch.manual_seed for the init and the probes' random vectors (default {default}).");
         Add<double>("--lr", "GD step size η (default {default}).");
         Add<int>("--steps", "GD steps (default {default}).");
+        Add<string>("--loss", "mse (½‖f − y‖², the paper's) or ce (softmax cross-entropy, PyTorch's cross_entropy), each a mean over "
+            + "examples (default {default}).");
         Add<string>("--optimizer", "gd, momentum, nesterov, rmsprop or adam, with PyTorch's update rules (default {default}).");
         Add<double>("--momentum", "β of momentum and nesterov, as torch.optim.SGD's momentum (default {default}).");
         Add<double>("--beta1", "Adam's β₁ (default {default}).");

@@ -16,6 +16,8 @@ internal static class SettingsValidator
         Require(s.NTest is null or >= 0, $"n-test must be ≥ 0, got {s.NTest}.");
         Require(s.Lr > 0 && double.IsFinite(s.Lr), $"lr must be a positive number, got {s.Lr}.");
         Require(s.Steps >= 0, $"steps must be ≥ 0, got {s.Steps}.");
+        Require(Probes.Models.ILoss.Named.ContainsKey(s.Loss),
+            $"unknown loss '{s.Loss}' (known: {string.Join(", ", Probes.Models.ILoss.Named.Keys)}).");
         Require(Optimizers.Optimizer.Names.Contains(s.Optimizer),
             $"unknown optimizer '{s.Optimizer}' (known: {string.Join(", ", Optimizers.Optimizer.Names)}).");
         Require(s.Momentum is >= 0 and < 1, $"momentum must be in [0, 1), got {s.Momentum}.");

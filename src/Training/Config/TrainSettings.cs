@@ -32,6 +32,8 @@ internal sealed record TrainSettings
     public int Steps { get; init; } = 600;
     /// <summary>gd, momentum, nesterov, rmsprop or adam, each with PyTorch's semantics (Training/Optimizers).</summary>
     public string Optimizer { get; init; } = "gd";
+    /// <summary>mse (the paper's ½‖f − y‖², mean over examples) or ce (softmax cross-entropy, mean over examples).</summary>
+    public string Loss { get; init; } = "mse";
     /// <summary>β of heavy-ball and Nesterov momentum (torch.optim.SGD's momentum).</summary>
     public double Momentum { get; init; } = 0.9;
     /// <summary>Adam's β₁.</summary>

@@ -34,8 +34,9 @@ internal static class TaylorComparison
         if (from < 0 || from > settings.Steps) throw new ProbesError($"--taylor-at {from} is outside the run's steps 0..{settings.Steps}.");
         if (steps is <= 0 or > MaxSteps)
             throw new ProbesError($"--taylor-steps must be in 1..{MaxSteps} (each step probes two NTKs), got {steps}.");
-        if (settings.Optimizer != "gd")
-            throw new ProbesError($"--taylor-at compares GD on the network and on its Taylor model; this run used {settings.Optimizer}.");
+        if (settings.Optimizer != "gd" || settings.Loss != "mse")
+            throw new ProbesError("--taylor-at compares GD on the squared loss on the network and on its Taylor model; this run used "
+                + $"{settings.Optimizer} on {settings.Loss}.");
         var (dtype, device) = Trainer.Prepare(settings);
         using var data = CifarDataset.Load(CifarLocator.Resolve(settings.Data), settings.N, 0, dtype, device);
         using var model = Trainer.Initial(settings, dtype, device, ConfigFile.InitWeights(runPath));

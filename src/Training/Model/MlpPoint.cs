@@ -25,12 +25,14 @@ internal sealed class MlpPoint : IDifferentiablePoint
     private readonly List<Tensor> _slope = new(), _curvature = new();   // σ'(a_l), σ''(a_l), l < L−1
     private readonly Tensor _targets;
     private readonly Tensor _residualNative;                // z in the network's dtype, [n, outputs]
+    private readonly ILoss _loss;
+    private readonly Tensor _outputsNative, _gradientNative;  // f and g = ∂ℓ/∂f in the network's dtype, [n, outputs]
     private readonly Tensor _tangentInputs;                 // what first-layer tangents multiply: X, or X U
     private readonly Tensor? _basis;                        // U, when W₁ is taken in the inputs' span
     private readonly long[][] _weightShapes;                // of the directions: W₁'s is width × r when reduced
     private readonly List<Tensor> _owned = new();
 
-    public MlpPoint(Mlp network, Tensor inputs, Tensor targets, InputSpan? span = null)
+    public MlpPoint(Mlp network, Tensor inputs, Tensor targets, InputSpan? span = null, ILoss? loss = null)
     {
         using var scope = NewDisposeScope();
         using var _ = no_grad();
@@ -59,12 +61,16 @@ internal sealed class MlpPoint : IDifferentiablePoint
         DroppedDirections = span?.DroppedDirections(_weights[0].shape[0]) ?? 0;
         _residualNative = h - targets;
         Residual = _residualNative.flatten().to(float64);
+        _loss = loss ?? SquaredLoss.Instance;
+        _outputsNative = h;
+        _gradientNative = _loss is SquaredLoss ? _residualNative.alias() : _loss.OutputGradient(h, targets);
+        LossGradient = _loss is SquaredLoss ? Residual.alias() : _gradientNative.flatten().to(float64);
         SampleCount = (int)inputs.shape[0];
         OutputSize = Residual.numel();
         ParameterSize = _weightShapes.Sum(s => s[0] * s[1]) + _biases.Sum(b => b.numel());
         Device = inputs.device;
         _owned.AddRange(_weights.Concat(_biases).Concat(_inputs.Skip(1)).Concat(_slope).Concat(_curvature)
-            .Append(_residualNative).Append(Residual));
+            .Append(_residualNative).Append(Residual).Append(_outputsNative).Append(_gradientNative).Append(LossGradient));
         foreach (var t in _owned) t.DetachFromDisposeScope();   // X and Y stay the caller's
     }
 
@@ -73,6 +79,9 @@ internal sealed class MlpPoint : IDifferentiablePoint
     public int SampleCount { get; }
     public Device Device { get; }
     public Tensor Residual { get; }
+    public Tensor LossGradient { get; }
+
+    public Tensor LossCurvature(Tensor v) => _loss.OutputCurvature(_outputsNative, Native(v, OutputSize)).flatten().to(float64);
     public long DroppedDirections { get; }
     private int Depth => _weights.Count;
 
@@ -100,13 +109,13 @@ internal sealed class MlpPoint : IDifferentiablePoint
     }
 
     /// <summary>
-    /// H w in one pass: the Gauss–Newton part Jᵀ(J w) and Q_z w share the backward recursion, the former
-    /// entering as the initial tangent cotangent J w.
+    /// H w in one pass: the Gauss–Newton part JᵀΛ(J w) and Q_g w share the backward recursion, the former
+    /// entering as the initial tangent cotangent Λ J w (J w for the squared loss, whose g is z).
     /// </summary>
     public Tensor LossHessian(Tensor w)
     {
         var (dW, db) = Split(Native(w, ParameterSize));
-        return Flatten(SecondOrderBackward(_residualNative, dW, db, gaussNewton: true)).div_(SampleCount);
+        return Flatten(SecondOrderBackward(_gradientNative, dW, db, gaussNewton: true)).div_(SampleCount);
     }
 
     public Tensor ResidualAt(Tensor delta)
@@ -188,14 +197,14 @@ internal sealed class MlpPoint : IDifferentiablePoint
 
     /// <summary>
     /// The directional derivative along (dW, db) of the backward pass of U: (Σ_α U_α ∇²f_α) w. With
-    /// <paramref name="gaussNewton"/>, J w is added as the initial cotangent tangent, giving Jᵀ J w + Q_U w.
+    /// <paramref name="gaussNewton"/>, Λ J w is added as the initial cotangent tangent, giving Jᵀ Λ J w + Q_U w.
     /// </summary>
     private List<Tensor> SecondOrderBackward(Tensor cotangent, IReadOnlyList<Tensor> dW, IReadOnlyList<Tensor> db, bool gaussNewton)
     {
         var (pre, input) = ForwardTangents(dW, db);
         var grads = new Tensor[2 * Depth];
         var delta = cotangent;
-        Tensor? deltaDot = gaussNewton ? pre[^1] : null;
+        Tensor? deltaDot = gaussNewton ? _loss.OutputCurvature(_outputsNative, pre[^1]) : null;
         for (int l = Depth - 1; l >= 0; l--)
         {
             Tensor? gW = deltaDot?.t().matmul(TangentInput(l));

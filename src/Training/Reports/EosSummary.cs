@@ -21,8 +21,8 @@ internal sealed record EosSummary
     public double? MeanSharpnessAfterOnset { get; init; }
     public double? StdSharpnessAfterOnset { get; init; }
     public double? FractionWithin5Percent { get; init; }
-    public int CrossingsLambda1 { get; init; }
-    public int CrossingsLambda2 { get; init; }
+    public int? CrossingsLambda1 { get; init; }
+    public int? CrossingsLambda2 { get; init; }
     public double? MaxSharpnessLambda2 { get; init; }
     public LineFit? TwoStep { get; init; }
     public LinearFit? TwoStepY { get; init; }
@@ -32,9 +32,13 @@ internal sealed record EosSummary
     public double? MaxSharpness { get; init; }
     public int? MaxSharpnessStep { get; init; }
 
-    /// <summary>The run's --optimizer: under GD the edge is read from η·λ₁ of the NTK, under any other from the edge column.</summary>
+    /// <summary>
+    /// The run's --optimizer and --loss: under GD on the squared loss the edge is read from η·λ₁ of the NTK, under any other
+    /// optimizer or loss from the edge column.
+    /// </summary>
     public string Optimizer { get; init; } = "gd";
-    public bool GradientDescent => Optimizer == "gd";
+    public string Loss { get; init; } = "mse";
+    public bool GradientDescent => Optimizer == "gd" && Loss == "mse";
     /// <summary>The optimizer's own edge, edge = λ₁(P⁻¹H) / threshold (1 at the edge), over the probes that ran the Hessian.</summary>
     public EdgeStatistics? Edge { get; init; }
 
@@ -48,7 +52,7 @@ internal sealed record EosSummary
             $"never reached the edge of stability: η·λ₁ peaked at {MaxSharpness:F4} (step {MaxSharpnessStep}) over {ProbedSteps} probes")
             + "; run longer (--steps) or with a larger --lr"
         : string.Create(System.Globalization.CultureInfo.InvariantCulture,
-            $"never reached the edge of stability of {Optimizer}: edge = λ₁(P⁻¹H)/threshold peaked at {Edge.Max:F4} (step {Edge.MaxStep}) ")
+            $"never reached the edge of stability of {Optimizer} on {Loss}: edge = λ₁(P⁻¹H)/threshold peaked at {Edge.Max:F4} (step {Edge.MaxStep}) ")
             + $"over {Edge.Probes} probes; run longer (--steps) or with a larger --lr";
 
     /// <summary>A level-crossing series after its onset: the first probed step at or above 1, and the values from there.</summary>
@@ -92,9 +96,19 @@ internal sealed record EosSummary
             FinalAccuracy = run.Train["accuracy"].DefaultIfEmpty(double.NaN).Last(),
             Diverged = loss.Any(v => !double.IsFinite(v)),
             Optimizer = run.Settings["optimizer"] is System.Text.Json.Nodes.JsonValue o && o.TryGetValue(out string? name) ? name : "gd",
+            Loss = run.Settings["loss"] is System.Text.Json.Nodes.JsonValue l && l.TryGetValue(out string? lossName) ? lossName : "mse",
         };
         if (!run.HasProbes) return summary;
         var (steps, s1) = run.Probe(ProbeColumns.EtaNtk1);
+        summary = summary with
+        {
+            ProbedSteps = steps.Length,
+            Edge = EdgeOf(run),
+            MeanQ1Norm = MeanNorm(run, "q1"),
+            MeanQrNorm = MeanNorm(run, "qr"),
+        };
+        // η·λ₁ = 2 of the NTK is the edge of GD on the squared loss only: for any other optimizer or loss its numbers would mislead.
+        if (!summary.GradientDescent) return summary;
         var (_, s2) = run.Probe(ProbeColumns.EtaNtk2);
         var (onsetIndex, mean, std, within) = AfterOnset(s1, 2);
         var (zSteps, z1) = (run.Probes!["step"], run.Probes[ProbeColumns.Z1]);
@@ -102,8 +116,6 @@ internal sealed record EosSummary
         int from = onsetIndex >= 0 ? (int)steps[onsetIndex] : int.MaxValue;
         return summary with
         {
-            ProbedSteps = steps.Length,
-            Edge = EdgeOf(run),
             OnsetStep = onsetIndex >= 0 ? (int)steps[onsetIndex] : null,
             MeanSharpnessAfterOnset = mean,
             StdSharpnessAfterOnset = std,
@@ -115,8 +127,6 @@ internal sealed record EosSummary
             MaxSharpnessStep = s1.Length > 0 ? (int)steps[Array.IndexOf(s1, s1.Max())] : null,
             TwoStep = TwoStepFit.Z1(zSteps, z1, y, from),
             TwoStepY = TwoStepFit.Y(zSteps, z1, y, from),
-            MeanQ1Norm = MeanNorm(run, "q1"),
-            MeanQrNorm = MeanNorm(run, "qr"),
         };
     }
 

@@ -65,7 +65,8 @@ internal static class ReportWriter
             ("step size η", F(run.LearningRate)),
             ("final train loss / accuracy", $"{F(s.FinalLoss)} / {F(s.FinalAccuracy, "P2")}"),
             ("probed steps", s.ProbedSteps.ToString()),
-            ("first step with η·λ₁ ≥ 2", s.OnsetStep?.ToString()
+            ("first step with η·λ₁ ≥ 2", !s.GradientDescent ? "— (GD's edge on the squared loss; this run's is the edge below)"
+                : s.OnsetStep?.ToString()
                 ?? (s.MaxSharpness is { } peak ? $"never (η·λ₁ peaked at {F(peak, "F4")}, step {s.MaxSharpnessStep})" : "never")),
             ("η·λ₁ after onset: mean ± std", s.MeanSharpnessAfterOnset is null ? "—" :
                 $"{F(s.MeanSharpnessAfterOnset, "F4")} ± {F(s.StdSharpnessAfterOnset, "F4")}"),
@@ -74,7 +75,7 @@ internal static class ReportWriter
                 : e.OnsetStep?.ToString() ?? $"never (edge peaked at {F(e.Max, "F4")}, step {e.MaxStep})")),
             ("edge after its onset: mean ± std; fraction within ±5% of 1", s.Edge is { Mean: not null } after
                 ? $"{F(after.Mean, "F4")} ± {F(after.Std, "F4")}; {F(after.FractionWithin5Percent, "P1")}" : "—"),
-            ("crossings of 2 by η·λ₁ / by η·λ₂", $"{s.CrossingsLambda1} / {s.CrossingsLambda2}"),
+            ("crossings of 2 by η·λ₁ / by η·λ₂", s.CrossingsLambda1 is null ? "—" : $"{s.CrossingsLambda1} / {s.CrossingsLambda2}"),
             ("largest η·λ₂", F(s.MaxSharpnessLambda2, "F4")),
             ("two-step fit (z₁)ₜ₊₂−(z₁)ₜ on 2yₜ(z₁)ₜ: slope, intercept, R², pairs, steps",
                 s.TwoStep is { } t ? $"{F(t.Slope, "F4")}, {F(t.Intercept, "G3")}, {F(t.RSquared, "F4")}, {t.Pairs}, {t.FirstStep}–{t.LastStep}" :

@@ -73,6 +73,7 @@ internal static class RunSummary
         {
             ["probed_steps"] = s.ProbedSteps,
             ["optimizer"] = s.Optimizer,
+            ["loss"] = s.Loss,
             ["reached_edge"] = s.ReachedEdge,
             ["max_sharpness"] = Number(s.MaxSharpness),
             ["max_sharpness_step"] = s.MaxSharpnessStep,

@@ -1,3 +1,4 @@
+using Probes.Models;
 using TorchSharp;
 using Training.Model;
 using static TorchSharp.torch;
@@ -5,29 +6,30 @@ using static TorchSharp.torch;
 namespace Training.Train;
 
 /// <summary>
-/// Full-batch GD on L(θ) = (1/n) Σᵢ ½‖f(xᵢ) − yᵢ‖²: θ ← θ − η ∇L. Each call runs in its own dispose scope.
+/// Full-batch GD on L(θ) = (1/n) Σᵢ ℓ(f(xᵢ), yᵢ), the squared loss ½‖f(xᵢ) − yᵢ‖² unless another <see cref="ILoss"/> is
+/// given: θ ← θ − η ∇L. Each call runs in its own dispose scope.
 /// </summary>
 internal static class GradientDescent
 {
-    /// <summary>½‖f − Y‖²/n and accuracy of f on (X, Y, labels), without gradients.</summary>
-    public static (double Loss, double Accuracy) Evaluate(Mlp model, Tensor x, Tensor y, Tensor labels)
+    /// <summary>The loss (½‖f − Y‖²/n by default) and accuracy of f on (X, Y, labels), without gradients.</summary>
+    public static (double Loss, double Accuracy) Evaluate(Mlp model, Tensor x, Tensor y, Tensor labels, ILoss? loss = null)
     {
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         var output = model.forward(x);
-        return (Loss(output, y).ToDouble(), Accuracy(output, labels));
+        return ((loss ?? SquaredLoss.Instance).Mean(output, y).ToDouble(), Accuracy(output, labels));
     }
 
-    /// <summary>Loss, accuracy and gradient at the current θ; leaves ∇L in each parameter's .grad.</summary>
-    public static (double Loss, double Accuracy, double GradNorm) Gradient(Mlp model, Tensor x, Tensor y, Tensor labels)
+    /// <summary>Loss (½‖f − Y‖²/n by default), accuracy and gradient at the current θ; leaves ∇L in each parameter's .grad.</summary>
+    public static (double Loss, double Accuracy, double GradNorm) Gradient(Mlp model, Tensor x, Tensor y, Tensor labels, ILoss? loss = null)
     {
         using var scope = NewDisposeScope();
         model.zero_grad();
         var output = model.forward(x);
-        var loss = Loss(output, y);
-        loss.backward();
+        var value = (loss ?? SquaredLoss.Instance).Mean(output, y);
+        value.backward();
         double gradSquares = model.parameters().Sum(p => p.grad!.pow(2).sum().ToDouble());
-        return (loss.ToDouble(), Accuracy(output, labels), Math.Sqrt(gradSquares));
+        return (value.ToDouble(), Accuracy(output, labels), Math.Sqrt(gradSquares));
     }
 
     /// <summary>θ ← θ − η·grad, in place.</summary>
@@ -43,8 +45,6 @@ internal static class GradientDescent
         using var scope = NewDisposeScope();
         return Math.Sqrt(model.parameters().Sum(p => p.detach().pow(2).sum().ToDouble()));
     }
-
-    private static Tensor Loss(Tensor output, Tensor y) => Probes.Models.SquaredLoss.Of(output - y, output.shape[0]);
 
     private static double Accuracy(Tensor output, Tensor labels) =>
         output.argmax(1).eq(labels).to(float64).mean().ToDouble();

@@ -10,7 +10,7 @@ internal sealed record TrainStepMetrics(int Step, double Loss, double Accuracy, 
     public static readonly IReadOnlyList<TraceColumn> Schema =
     [
         new("step", "GD step t; every value is at θ_t, before step t's update"),
-        new("loss", "L = (1/n) Σᵢ ½‖f(xᵢ) − yᵢ‖² on the n training examples"),
+        new("loss", "L = (1/n) Σᵢ ℓ(f(xᵢ), yᵢ) on the n training examples: ℓ = ½‖f − y‖² (--loss mse) or −log softmax(f)_label (ce)"),
         new("accuracy", "fraction of training examples whose largest output is the label"),
         new("test_loss", "L on the test examples (every --test-every steps)"),
         new("test_accuracy", "accuracy on the test examples"),

@@ -31,6 +31,7 @@ internal sealed class TrainingLoop(TrainSettings s, Mlp model, CifarDataset data
     private readonly ProbeSchedule _schedule = new(s.ProbeEvery, Windows(s), s.ProbeAbove);
     private readonly RunEta _eta = new(s.ProbeEvery, Windows(s), s.ProbeAbove);
     private readonly WarningThrottle _warnings = new(log);
+    private readonly ILoss _loss = ILoss.Named[s.Loss];
     private readonly Stopwatch _clock = new();
     private double _secondsBefore;
 
@@ -92,9 +93,9 @@ internal sealed class TrainingLoop(TrainSettings s, Mlp model, CifarDataset data
     /// <summary>Loss, accuracy and gradient at θ_t (the gradient stays for the update), and the test set when due.</summary>
     private TrainStepMetrics Measure(int step)
     {
-        var (loss, accuracy, gradNorm) = GradientDescent.Gradient(model, data.TrainInputs, data.TrainTargets, data.TrainLabels);
+        var (loss, accuracy, gradNorm) = GradientDescent.Gradient(model, data.TrainInputs, data.TrainTargets, data.TrainLabels, _loss);
         (double Loss, double Accuracy)? test = data.TestInputs is not null && (step % s.TestEvery == 0 || step == s.Steps)
-            ? GradientDescent.Evaluate(model, data.TestInputs, data.TestTargets!, data.TestLabels!) : null;
+            ? GradientDescent.Evaluate(model, data.TestInputs, data.TestTargets!, data.TestLabels!, _loss) : null;
         var metrics = new TrainStepMetrics(step, loss, accuracy, test?.Loss, test?.Accuracy, gradNorm,
             GradientDescent.ParameterNorm(model), Seconds);
         CrashPoint.Maybe("step", step);
@@ -106,7 +107,7 @@ internal sealed class TrainingLoop(TrainSettings s, Mlp model, CifarDataset data
     {
         // A diagonal preconditioner is diagonal only in the network's own coordinates: no reduction to the inputs' span then.
         using var preconditioner = optimizer.Preconditioner(model);
-        using var point = new MlpPoint(model, data.TrainInputs, data.TrainTargets, preconditioner is null ? data.TrainSpan : null);
+        using var point = new MlpPoint(model, data.TrainInputs, data.TrainTargets, preconditioner is null ? data.TrainSpan : null, _loss);
         CrashPoint.SignalMaybe("probe", step, () => stop.Requested);
         ProbeRecord probe;
         try { probe = suite.Run(new CancellablePoint(point, stop.Token), step, spectra: s.SpectraAt.Contains(step), preconditioner); }
@@ -170,8 +171,11 @@ internal sealed class TrainingLoop(TrainSettings s, Mlp model, CifarDataset data
         return $"step {m.Step:N0}/{s.Steps:N0}{eta} · loss {m.Loss:G4}" + (sharpness is { } sh ? $" · {Sharpness(sh, "F3")}" : "");
     }
 
-    /// <summary>The last probe's sharpness as the run's optimizer reads it: η·λ₁ under GD, edge (1 at the edge) under any other.</summary>
-    private string Sharpness(double sharpness, string format) => optimizer.IsGradientDescent
+    /// <summary>
+    /// The last probe's sharpness as the run reads it: η·λ₁ under GD on the squared loss, edge (1 at the edge) under any other
+    /// optimizer or loss.
+    /// </summary>
+    private string Sharpness(double sharpness, string format) => optimizer.IsGradientDescent && s.Loss == "mse"
         ? "η·λ₁ " + sharpness.ToString(format, CultureInfo.InvariantCulture)
         : "edge " + (sharpness / 2).ToString(format, CultureInfo.InvariantCulture);
 

@@ -84,7 +84,7 @@ public class OptimizerEdgeTests
         Assert.Equal(edge[onset..].Average(), eos["mean_edge_after_onset"]!.GetValue<double>(), 12);
         var (code, stdout, error) = CommandLineTests.Probes("report", run);
         Assert.True(code == 0, error);
-        Assert.Contains($"adam: edge onset {onset}", stdout);
+        Assert.Contains($"adam on mse: edge onset {onset}", stdout);
     }
 
     private static double Parse(string s) => double.Parse(s, System.Globalization.CultureInfo.InvariantCulture);
