@@ -4,8 +4,11 @@ using static TorchSharp.torch;
 
 namespace QuadraticFit.Simulation;
 
-/// <summary>One GD step of a model: z̃ = η·(the residual along the top eigenvector for D > 1), η·λ_max, loss.</summary>
-public sealed record TrajectoryPoint(int Step, double Z, double Sharpness, double Loss);
+/// <summary>
+/// One step of a model: z̃ = η·(the residual along the top eigenvector for D > 1), η·λ_max, loss, and under an optimizer
+/// other than the closed-form GD maps its edge λ₁(P⁻¹H)/threshold (NaN where not computed).
+/// </summary>
+public sealed record TrajectoryPoint(int Step, double Z, double Sharpness, double Loss, double Edge = double.NaN);
 
 /// <summary>Trajectories of the quadratic models, in the columns the CLI writes and plots.</summary>
 public static class Trajectory

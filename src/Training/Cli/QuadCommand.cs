@@ -2,6 +2,8 @@ using System.CommandLine;
 using System.Diagnostics;
 using QuadraticFit.Models;
 using QuadraticFit.Simulation;
+using Training.Config;
+using Training.Optimizers;
 using Training.Runs;
 using Training.Studies;
 using static TorchSharp.torch;
@@ -43,28 +45,44 @@ internal static class QuadCommand
         var seed = Opt("--seed", "random: the model's seed.", 0L);
         var lr = Opt("--lr", "η (random model; d1p2 works in rescaled variables).", 1.0);
         var steps = Opt("--steps", "GD steps.", 2000);
+        var optimizer = new Option<string?>("--optimizer")
+        {
+            Description = "Train the model in parameter space with one of train's optimizers (gd, momentum, nesterov, rmsprop, adam) at --lr, "
+                + "and trace its edge λ₁(P⁻¹H)/threshold; without it, GD's closed-form maps.",
+        };
+        var momentum = Opt("--momentum", "β of momentum and nesterov.", new TrainSettings().Momentum);
+        var beta1 = Opt("--beta1", "Adam's β₁.", new TrainSettings().Beta1);
+        var beta2 = new Option<double?>("--beta2") { Description = "Adam's β₂ (default 0.999) or RMSprop's α (default 0.99)." };
+        var optimizerEps = Opt("--opt-eps", "ε of Adam and RMSprop (train's --eps; --eps here is the D = 1, P = 2 model's ε).",
+            new TrainSettings().Eps);
         var output = new Option<string?>("--out") { Description = "Output directory (default runs/<UTC time>-quad-<model>)." };
         var json = new Option<bool>("--json") { Description = "Print a JSON object instead of the one-line summary." };
         var command = new Command("simulate", "GD on one quadratic model: trajectory CSV and plots of η·λ_max, z̃, loss and the two-step view.")
-            { model, eps, conserved, z0, t0, d, p, sigmaZ, sigmaJ, seed, lr, steps, output, json };
+            { model, eps, conserved, z0, t0, d, p, sigmaZ, sigmaJ, seed, lr, steps, optimizer, momentum, beta1, beta2, optimizerEps, output, json };
         command.SetAction(r =>
         {
             string kind = r.GetValue(model)!;
             if (r.GetValue(steps) is < 1 or > MaxSteps)
                 throw new ProbesError($"--steps must be in 1..{MaxSteps:N0} (a trajectory is kept in memory), got {r.GetValue(steps)}.");
             var d1p2 = kind == "d1p2" ? D1P2Model.WithEpsilon(Positive(r.GetValue(eps), "--eps"), Finite(r.GetValue(conserved), "--e-tilde")) : null;
-            List<TrajectoryPoint> path = kind switch
-            {
-                "d1p2" => Trajectory.D1P2(d1p2!, new D1P2State(Finite(r.GetValue(z0), "--z0"), Finite(r.GetValue(t0), "--t0")), r.GetValue(steps)),
-                "random" => RandomPath(r.GetValue(d), r.GetValue(p), Positive(r.GetValue(sigmaZ), "--sigma-z"),
-                    Positive(r.GetValue(sigmaJ), "--sigma-j"), r.GetValue(seed),
-                    Positive(r.GetValue(lr), "--lr"), r.GetValue(steps)),
-                _ => throw new ProbesError($"unknown model '{kind}' (expected d1p2 or random)."),
-            };
-            string title = d1p2 is not null ? $"D = 1, P = 2, ε = {r.GetValue(eps)}" : $"random model D = {r.GetValue(d)}, P = {r.GetValue(p)}";
+            var trained = r.GetValue(optimizer) is { } name ? OptimizerOf(r, name, lr, momentum, beta1, beta2, optimizerEps) : null;
+            List<TrajectoryPoint> path = trained is not null ? OptimizerPath(kind, d1p2, trained, r, z0, t0, d, p, sigmaZ, sigmaJ, seed, lr, steps)
+                : kind switch
+                {
+                    "d1p2" => Trajectory.D1P2(d1p2!, new D1P2State(Finite(r.GetValue(z0), "--z0"), Finite(r.GetValue(t0), "--t0")),
+                        r.GetValue(steps)),
+                    "random" => RandomPath(r.GetValue(d), r.GetValue(p), Positive(r.GetValue(sigmaZ), "--sigma-z"),
+                        Positive(r.GetValue(sigmaJ), "--sigma-j"), r.GetValue(seed),
+                        Positive(r.GetValue(lr), "--lr"), r.GetValue(steps)),
+                    _ => throw new ProbesError($"unknown model '{kind}' (expected d1p2 or random)."),
+                };
+            string title = (d1p2 is not null ? $"D = 1, P = 2, ε = {r.GetValue(eps)}" : $"random model D = {r.GetValue(d)}, P = {r.GetValue(p)}")
+                + (r.GetValue(optimizer) is { } used ? $", {used}" : "");
             using var run = RunDirectory.Create(r.GetValue(output) ?? RunDirectory.DefaultPath("quad-" + kind));
             QuadRunConfig.Write(run, r);
-            var outcome = TrajectoryStudy.Run(new TrajectoryStudy.Spec(path, d1p2, title), run);
+            // The nullcline planes and the two-step law are GD's: under another optimizer the figures show its edge instead.
+            bool gradientDescent = trained is null or { IsGradientDescent: true };
+            var outcome = TrajectoryStudy.Run(new TrajectoryStudy.Spec(path, gradientDescent ? d1p2 : null, title, gradientDescent), run);
             if (outcome.Divergence is { } blowUp)
             {
                 Console.Error.WriteLine($"probes: {kind} diverged at step {blowUp.Step} (loss {blowUp.Loss:G3}, η·λ_max {blowUp.Sharpness:G3}, from "
@@ -82,6 +100,42 @@ internal static class QuadCommand
             return 0;
         });
         return command;
+    }
+
+    /// <summary>The optimizer --optimizer names, with train's settings and validation.</summary>
+    private static Optimizer OptimizerOf(ParseResult r, string name, Option<double> lr, Option<double> momentum, Option<double> beta1,
+        Option<double?> beta2, Option<double> eps)
+    {
+        var settings = new TrainSettings
+        {
+            Optimizer = name, Lr = r.GetValue(lr), Momentum = r.GetValue(momentum), Beta1 = r.GetValue(beta1), Beta2 = r.GetValue(beta2),
+            Eps = r.GetValue(eps),
+        };
+        SettingsValidator.Validate(settings);
+        return Optimizer.For(settings);
+    }
+
+    private static List<TrajectoryPoint> OptimizerPath(string kind, D1P2Model? d1p2, Optimizer optimizer, ParseResult r, Option<double> z0,
+        Option<double> t0, Option<int> d, Option<int> p, Option<double> sigmaZ, Option<double> sigmaJ, Option<long> seed, Option<double> lr,
+        Option<int> steps)
+    {
+        double eta = Positive(r.GetValue(lr), "--lr");
+        using var model = kind switch
+        {
+            "d1p2" => OptimizerTrajectory.D1P2(d1p2!, new D1P2State(Finite(r.GetValue(z0), "--z0"), Finite(r.GetValue(t0), "--t0")), eta),
+            "random" => RandomModel(r.GetValue(d), r.GetValue(p), Positive(r.GetValue(sigmaZ), "--sigma-z"), Positive(r.GetValue(sigmaJ),
+                "--sigma-j"), r.GetValue(seed)),
+            _ => throw new ProbesError($"unknown model '{kind}' (expected d1p2 or random)."),
+        };
+        return OptimizerTrajectory.Run(model, optimizer, eta, r.GetValue(steps));
+    }
+
+    private static QuadraticModel RandomModel(int d, int p, double sz, double sj, long seed)
+    {
+        if (d < 1 || p < 1) throw new ProbesError("--D and --P must be positive.");
+        FitsInMemory(d, p);
+        var (sigmaZ, sigmaJ) = QuadraticModel.Rescaled(sz, sj, d, p);
+        return QuadraticModel.Random(d, p, sigmaZ, sigmaJ, seed);
     }
 
     private static List<TrajectoryPoint> RandomPath(int d, int p, double sz, double sj, long seed, double eta, int steps)

@@ -1,4 +1,3 @@
-using Training.Model;
 using static TorchSharp.torch;
 
 namespace Training.Optimizers;
@@ -19,11 +18,10 @@ internal sealed class Adam(double lr, double beta1, double beta2, double eps) : 
 
     public override double Threshold => (2 + 2 * beta1) / (lr * (1 - beta1));
 
-    public override void Step(Mlp model)
+    public override void Step(IReadOnlyList<Tensor> parameters)
     {
         using var scope = NewDisposeScope();
         using var _ = no_grad();
-        var parameters = model.parameters().ToList();
         _first ??= [.. parameters.Select(p => zeros_like(p).DetachFromDisposeScope())];
         _second ??= [.. parameters.Select(p => zeros_like(p).DetachFromDisposeScope())];
         _step++;
@@ -42,10 +40,9 @@ internal sealed class Adam(double lr, double beta1, double beta2, double eps) : 
     /// P = √v̂ + ε with v̂ = v/(1 − β₂ᵗ) the bias-corrected second moment after this step's gradient has been added (t the
     /// step about to be taken): the one the step divides by.
     /// </summary>
-    public override Tensor? Preconditioner(Mlp model)
+    public override Tensor? Preconditioner(IReadOnlyList<Tensor> parameters)
     {
         using var _ = no_grad();
-        var parameters = model.parameters().ToList();
         double correction2 = 1 - Math.Pow(beta2, _step + 1);
         var next = parameters.Select((p, i) => (_second?[i] ?? zeros_like(p)) * beta2 + p.grad! * p.grad! * (1 - beta2));
         return Flat(next).div_(correction2).sqrt_().add_(eps);
@@ -56,10 +53,10 @@ internal sealed class Adam(double lr, double beta1, double beta2, double eps) : 
         ["exp_avg"] = Vectors(_first), ["exp_avg_sq"] = Vectors(_second!), ["step"] = [[_step]],
     };
 
-    public override void Import(IReadOnlyDictionary<string, double[][]> state, Mlp model)
+    public override void Import(IReadOnlyDictionary<string, double[][]> state, IReadOnlyList<Tensor> parameters)
     {
         if (!state.ContainsKey("exp_avg")) return;
-        (_first, _second) = (Buffers(state, "exp_avg", model), Buffers(state, "exp_avg_sq", model));
+        (_first, _second) = (Buffers(state, "exp_avg", parameters), Buffers(state, "exp_avg_sq", parameters));
         _step = state.TryGetValue("step", out var s) && s is [[var t]] ? (long)t : throw new ProbesError("the optimizer state has no step count.");
     }
 }

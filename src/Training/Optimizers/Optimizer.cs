@@ -26,8 +26,11 @@ internal abstract class Optimizer
         var other => throw new ProbesError($"unknown optimizer '{other}' (known: {string.Join(", ", Names)})."),
     };
 
-    /// <summary>θ ← the optimizer's update of θ with the gradient in .grad, in place.</summary>
-    public abstract void Step(Mlp model);
+    /// <summary>θ ← the optimizer's update of θ with the gradient in each parameter's .grad, in place.</summary>
+    public abstract void Step(IReadOnlyList<Tensor> parameters);
+
+    /// <summary>The network's step: its parameters in order.</summary>
+    public void Step(Mlp model) => Step(ParametersOf(model));
 
     /// <summary>
     /// The stability threshold of the optimizer's (preconditioned) sharpness on a quadratic: the value of λ₁(P⁻¹H) above which
@@ -39,7 +42,9 @@ internal abstract class Optimizer
     /// The diagonal preconditioner P of the step from θₜ, whose gradient is in .grad (not yet stepped): flattened in
     /// parameter order, float64; null for P = I (GD and the momentum methods). The probes' eff_hess_i are λᵢ(P⁻¹H).
     /// </summary>
-    public virtual Tensor? Preconditioner(Mlp model) => null;
+    public virtual Tensor? Preconditioner(IReadOnlyList<Tensor> parameters) => null;
+
+    public Tensor? Preconditioner(Mlp model) => Preconditioner(ParametersOf(model));
 
     /// <summary>Whether the step is plain GD, θ ← θ − η∇L: the columns derived from the GD step apply only then.</summary>
     public virtual bool IsGradientDescent => false;
@@ -50,15 +55,18 @@ internal abstract class Optimizer
     /// <summary>The state a checkpoint keeps, as named float64 vectors (empty for plain GD).</summary>
     public abstract Dictionary<string, double[][]> Export();
 
-    /// <summary>Puts the state back; <paramref name="model"/> gives each buffer its shape, dtype and device.</summary>
-    public abstract void Import(IReadOnlyDictionary<string, double[][]> state, Mlp model);
+    /// <summary>Puts the state back; <paramref name="parameters"/> give each buffer its shape, dtype and device.</summary>
+    public abstract void Import(IReadOnlyDictionary<string, double[][]> state, IReadOnlyList<Tensor> parameters);
+
+    public void Import(IReadOnlyDictionary<string, double[][]> state, Mlp model) => Import(state, ParametersOf(model));
+
+    private static Tensor[] ParametersOf(Mlp model) => [.. model.parameters()];
 
     protected static double[][] Vectors(IEnumerable<Tensor> buffers) =>
         [.. buffers.Select(b => b.detach().cpu().to(float64).data<double>().ToArray())];
 
-    protected static List<Tensor> Buffers(IReadOnlyDictionary<string, double[][]> state, string key, Mlp model)
+    protected static List<Tensor> Buffers(IReadOnlyDictionary<string, double[][]> state, string key, IReadOnlyList<Tensor> parameters)
     {
-        var parameters = model.parameters().ToList();
         if (!state.TryGetValue(key, out var vectors) || vectors.Length != parameters.Count
             || parameters.Zip(vectors).Any(p => p.First.numel() != p.Second.Length))
             throw new ProbesError($"the checkpoint's optimizer state has no '{key}' of the network's shape; nothing was changed.");

@@ -1,4 +1,3 @@
-using Training.Model;
 using static TorchSharp.torch;
 
 namespace Training.Optimizers;
@@ -16,11 +15,10 @@ internal sealed class RmsProp(double lr, double alpha, double eps) : Optimizer
 
     public override double Threshold => 2 / lr;
 
-    public override void Step(Mlp model)
+    public override void Step(IReadOnlyList<Tensor> parameters)
     {
         using var scope = NewDisposeScope();
         using var _ = no_grad();
-        var parameters = model.parameters().ToList();
         _squares ??= [.. parameters.Select(p => zeros_like(p).DetachFromDisposeScope())];
         foreach (var (v, p) in _squares.Zip(parameters))
         {
@@ -30,16 +28,15 @@ internal sealed class RmsProp(double lr, double alpha, double eps) : Optimizer
     }
 
     /// <summary>P = √v + ε with v the average after this step's gradient has been added: the one the step divides by.</summary>
-    public override Tensor? Preconditioner(Mlp model)
+    public override Tensor? Preconditioner(IReadOnlyList<Tensor> parameters)
     {
         using var _ = no_grad();
-        var parameters = model.parameters().ToList();
         var next = parameters.Select((p, i) => (_squares?[i] ?? zeros_like(p)) * alpha + p.grad! * p.grad! * (1 - alpha));
         return Flat(next).sqrt_().add_(eps);
     }
 
     public override Dictionary<string, double[][]> Export() => _squares is null ? [] : new() { ["square_avg"] = Vectors(_squares) };
 
-    public override void Import(IReadOnlyDictionary<string, double[][]> state, Mlp model) =>
-        _squares = state.ContainsKey("square_avg") ? Buffers(state, "square_avg", model) : null;
+    public override void Import(IReadOnlyDictionary<string, double[][]> state, IReadOnlyList<Tensor> parameters) =>
+        _squares = state.ContainsKey("square_avg") ? Buffers(state, "square_avg", parameters) : null;
 }

@@ -1,4 +1,3 @@
-using Training.Model;
 using static TorchSharp.torch;
 
 namespace Training.Optimizers;
@@ -16,11 +15,10 @@ internal sealed class Sgd(double lr, double momentum, bool nesterov) : Optimizer
 
     public override bool IsGradientDescent => momentum == 0;
 
-    public override void Step(Mlp model)
+    public override void Step(IReadOnlyList<Tensor> parameters)
     {
         using var scope = NewDisposeScope();
         using var _ = no_grad();
-        var parameters = model.parameters().ToList();
         if (momentum == 0)
         {
             foreach (var p in parameters) p.add_(p.grad!, -lr);
@@ -36,6 +34,6 @@ internal sealed class Sgd(double lr, double momentum, bool nesterov) : Optimizer
 
     public override Dictionary<string, double[][]> Export() => _buffers is null ? [] : new() { ["momentum_buffer"] = Vectors(_buffers) };
 
-    public override void Import(IReadOnlyDictionary<string, double[][]> state, Mlp model) =>
-        _buffers = momentum != 0 && state.ContainsKey("momentum_buffer") ? Buffers(state, "momentum_buffer", model) : null;
+    public override void Import(IReadOnlyDictionary<string, double[][]> state, IReadOnlyList<Tensor> parameters) =>
+        _buffers = momentum != 0 && state.ContainsKey("momentum_buffer") ? Buffers(state, "momentum_buffer", parameters) : null;
 }

@@ -17,12 +17,16 @@ internal sealed class Table<T>(string file, IReadOnlyList<Table<T>.Column> colum
 
     public IReadOnlyList<TraceColumn> Schema { get; } = [.. columns.Select(c => new TraceColumn(c.Name, c.Meaning, c.Unit))];
 
-    /// <summary>Writes every record, one row each, to <see cref="File"/> in <paramref name="run"/>; returns the path.</summary>
+    /// <summary>
+    /// Writes every record, one row each, to <see cref="File"/> in <paramref name="run"/> (NaN as an empty cell); returns the path.
+    /// </summary>
     public string Write(RunDirectory run, IEnumerable<T> records)
     {
         var path = run.File(file);
         using var csv = new CsvTrace(path, [.. columns.Select(c => c.Name)]);
-        foreach (var record in records) csv.Write(columns.Select(c => KeyValuePair.Create(c.Name, c.Value(record))));
+        // A NaN is a value not computed for that record: an empty cell, as in probes.csv.
+        foreach (var record in records)
+            csv.Write(columns.Select(c => KeyValuePair.Create(c.Name, c.Value(record))).Where(p => !double.IsNaN(p.Value)));
         return path;
     }
 }
