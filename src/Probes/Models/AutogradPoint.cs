@@ -101,6 +101,14 @@ public sealed class AutogradPoint : IDifferentiablePoint
         return Flat(hv);
     }
 
+    /// <summary>∇³L[u, v] by three reverse passes through the loss of the outputs (<see cref="ThirdOrder.ByAutograd"/>).</summary>
+    public Tensor LossThirdOrder(Tensor u, Tensor v)
+    {
+        CheckLength(u, ParameterSize, "u");
+        CheckLength(v, ParameterSize, "v");
+        return ThirdOrder.ByAutograd(() => _loss.Mean(_forward().view(SampleCount, -1), _targets.view(SampleCount, -1)), [.. _parameters], u, v);
+    }
+
     public Tensor ResidualAt(Tensor delta)
     {
         CheckLength(delta, ParameterSize, "delta");

@@ -65,6 +65,13 @@ public interface IDifferentiablePoint : IDisposable
         return w.dot(product).item<double>();
     }
 
+    /// <summary>
+    /// ∇_θ(uᵀ H(θ) v) for u, v ∈ R^P held fixed: the loss's third derivative ∇³L[u, v] (<see cref="ThirdOrder"/>). Points
+    /// that cannot give it say so.
+    /// </summary>
+    Tensor LossThirdOrder(Tensor u, Tensor v) =>
+        throw new NotSupportedException($"{GetType().Name} does not provide third-order products ∇³L[u, v].");
+
     /// <summary>The NTK Gram K u = J Jᵀ u / n. Override when a fused pass is cheaper.</summary>
     Tensor Ntk(Tensor u) => Jacobian(JacobianTransposed(u)).div_(SampleCount);
 

@@ -24,6 +24,8 @@ public static class ProbeColumns
     public const string WarmLag = "warm_lag", ProbeSeconds = "probe_seconds";
     public static string EffectiveHessian(int i) => $"eff_hess_{i}";
     public const string Threshold = "threshold", Edge = "edge";
+    public const string SGradNorm = "s_grad_norm", UGradS = "u_grad_s", Alpha = "alpha", Beta = "beta", Delta2 = "delta2", XU = "x_u";
+    public const string SelfStabilizationSeconds = "selfstab_seconds";
 
     /// <summary>The operators whose solver costs are traced, as they prefix their columns.</summary>
     public static readonly string[] Operators = ["ntk", "hess", "q1", "qr", "eff_hess"];
@@ -60,6 +62,13 @@ public static class ProbeColumns
             $"λ{i}(P⁻¹H), on P^(-1/2) H P^(-1/2): the optimizer's preconditioned sharpness (P = I, so hess_{i}, for GD and momentum)")),
         new(Threshold, "the optimizer's stability threshold for eff_hess_1: 2/η, (2 + 2β)/η, … (docs/optimizers.md)"),
         new(Edge, "eff_hess_1 / threshold: 1 at the optimizer's edge of stability"),
+        new(SGradNorm, "‖∇S‖, ∇S = ∇³L[u, u] the gradient of uᵀH(θ)u with u, H's top unit eigenvector, held fixed (--probes selfstab; GD)"),
+        new(UGradS, "u·∇S, u's sign aligned with the previous probe's"),
+        new(Alpha, "α = −∇L·∇S⊥, ∇S⊥ = ∇S − u(u·∇S): how fast GD sharpens (Damian et al. 2023)"),
+        new(Beta, "β = ‖∇S⊥‖²: how hard the instability pushes back"),
+        new(Delta2, "δ² = 2α/β, the predicted squared oscillation along u (empty when α ≤ 0)"),
+        new(XU, "x_u = ½η·u·∇L: the oscillation GD makes along u (θₜ = θ̄ ± x_u·u under period-2 motion); set x_u² against δ²"),
+        new(SelfStabilizationSeconds, "wall time of the self-stabilization columns, within probe_seconds", "s"),
         new(V1Overlap, "|⟨v₁, previous v₁⟩|"),
         new(Crossing, "1 when v₁ matches the previous probe's v₂ (or lower) best: a λ₁/λ₂ swap"),
         .. Operators.SelectMany(op => (IEnumerable<TraceColumn>)

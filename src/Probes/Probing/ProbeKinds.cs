@@ -13,4 +13,9 @@ public enum ProbeKinds
     Q1 = 4,
     /// <summary>The one-step z₁ split (linear, second order, ratio) and the realised Δz₁.</summary>
     Ratio = 8,
+    /// <summary>
+    /// Self-stabilization (Damian, Nichani &amp; Lee 2023) where the Hessian runs: ∇S = ∇³L[u, u] and α, β, δ² = 2α/β against
+    /// the oscillation x along u.
+    /// </summary>
+    SelfStabilization = 16,
 }

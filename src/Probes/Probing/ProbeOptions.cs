@@ -13,10 +13,14 @@ public sealed record ProbeOptions
     /// <summary>The threshold the edge column divides by.</summary>
     public double StabilityThreshold => Threshold ?? 2 / LearningRate;
     /// <summary>
-    /// Whether the run's steps are plain GD on the squared loss, θ ← θ − (η/n)Jᵀz: y and the one-step split (z1_lin …
-    /// dz1_next) are derived from that step and are left empty for any other optimizer or loss, whose step they do not describe.
+    /// Whether the run's steps are plain GD, θ ← θ − η∇L: with the squared loss (<see cref="ResidualLoss"/>) y and the one-step
+    /// split (z1_lin … dz1_next) are derived from that step, and on any loss self-stabilization's α, β, δ² and x_u; all are
+    /// left empty under any other optimizer, whose step they do not describe.
     /// </summary>
     public bool GradientDescent { get; init; } = true;
+
+    /// <summary>GD on the squared loss: the paper's setting, where η·λ₁ of the NTK is the edge and y, the split apply.</summary>
+    public bool PaperSetting => GradientDescent && ResidualLoss;
     /// <summary>
     /// Whether the loss's output gradient is the residual z = f − Y (the squared loss): z₁ = v₁·z and z₂ are then the
     /// gradient's components on the NTK's eigenvectors, the paper's variables. Left empty for any other loss (cross-entropy),
@@ -87,6 +91,7 @@ public sealed record ProbeOptions
     public static readonly IReadOnlyDictionary<string, ProbeKinds> KindNames = new Dictionary<string, ProbeKinds>
     {
         ["ntk"] = ProbeKinds.Ntk, ["hessian"] = ProbeKinds.Hessian, ["q1"] = ProbeKinds.Q1, ["ratio"] = ProbeKinds.Ratio,
+        ["selfstab"] = ProbeKinds.SelfStabilization,
     };
 
     public static ProbeKinds ParseKinds(IEnumerable<string> names) => names.Aggregate(ProbeKinds.None, (k, name) =>

@@ -75,7 +75,9 @@ public sealed partial class ProbeSuite : IDisposable
                 ProbeOutputHessian(probe, probe.V1, "q1", _q1, m, 3);
                 ProbeOutputHessian(probe, _direction, "qr", _qr, m, 4);
             }
-            if (kinds.HasFlag(ProbeKinds.Ratio) && probe.V1 is not null && _options.GradientDescent) ProbeRatio(probe);
+            if (kinds.HasFlag(ProbeKinds.Ratio) && probe.V1 is not null && _options.PaperSetting) ProbeRatio(probe);
+            if (kinds.HasFlag(ProbeKinds.SelfStabilization) && probe.HessianVector is not null && _options.GradientDescent)
+                ProbeSelfStabilization(probe);
         }
         catch
         {
@@ -102,6 +104,7 @@ public sealed partial class ProbeSuite : IDisposable
         public WarmLag? UsedLag { get; private set; }          // the lag the first operator really used (warm_lag)
         public Tensor? V1 { get; set; }                        // unrounded, aligned; in the probe's dispose scope
         public Tensor? Preconditioner { get; init; }           // the optimizer's diagonal P, or null for P = I
+        public Tensor? HessianVector { get; set; }             // u, the top Hessian eigenvector, sign-aligned with the last probe's
         public double Lambda1 { get; set; } = double.NaN;
         public double Z1 { get; set; } = double.NaN;
         public List<Action> Commits { get; } = [];
@@ -127,7 +130,7 @@ public sealed partial class ProbeSuite : IDisposable
         for (int i = 0; i < ntk.Top.Count; i++) record.Set(ProbeColumns.Ntk(i + 1), ntk.Top[i].Value);
         probe.Lambda1 = ntk.Top[0].Value;
         record.Set(ProbeColumns.EtaNtk1, eta * probe.Lambda1);
-        if (_options.GradientDescent) record.Set(ProbeColumns.Y, eta * probe.Lambda1 - 2);
+        if (_options.PaperSetting) record.Set(ProbeColumns.Y, eta * probe.Lambda1 - 2);
         // v₁·g flips sign under period-2 motion for any loss (g = z for the squared loss): it drives the warm-start lag.
         probe.Z1 = vectors[0].dot(point.LossGradient).item<double>();
         if (_options.ResidualLoss) record.Set(ProbeColumns.Z1, probe.Z1);
@@ -142,7 +145,7 @@ public sealed partial class ProbeSuite : IDisposable
         probe.V1 = vectors[0].clone();              // unrounded; ntk and its vectors are disposed below
         probe.Commits.Add(() => _ntk.Push(kept));
         double sharpness = eta * probe.Lambda1;
-        if (_options.GradientDescent) probe.Commits.Add(() => LastSharpness = sharpness);
+        if (_options.PaperSetting) probe.Commits.Add(() => LastSharpness = sharpness);
     }
 
     /// <summary>Loss Hessian top-k: hess_i, eta_hess_1.</summary>
@@ -163,7 +166,34 @@ public sealed partial class ProbeSuite : IDisposable
         double threshold = _options.StabilityThreshold, edge = effective[0] / threshold;
         record.Set(ProbeColumns.Threshold, threshold);
         record.Set(ProbeColumns.Edge, edge);
-        if (!_options.GradientDescent) probe.Commits.Add(() => LastSharpness = 2 * edge);
+        if (!_options.PaperSetting) probe.Commits.Add(() => LastSharpness = 2 * edge);
+        var u = hessian.Top[0].Vector;
+        probe.HessianVector = _hessian.Last is [var previous, ..] && previous.numel() == u.numel() && previous.dot(u).item<double>() < 0
+            ? u.neg() : u.clone();
+    }
+
+    /// <summary>
+    /// Self-stabilization at θₜ (Damian, Nichani &amp; Lee 2023), with S = λ₁(H) and u its unit eigenvector (sign-aligned with
+    /// the last probe's): ∇S = ∇³L[u, u] (u held fixed), its part ∇S⊥ = ∇S − u(u·∇S) off u, α = −∇L·∇S⊥ (how fast GD
+    /// sharpens), β = ‖∇S⊥‖² (how hard the instability pushes back), the predicted oscillation δ² = 2α/β (when α &gt; 0), and
+    /// the one GD makes, x_u = ½η·u·∇L (θₜ = θ̄ ± x·u under period-2 motion). One third-order product and one gradient.
+    /// </summary>
+    private void ProbeSelfStabilization(Probe probe)
+    {
+        var (point, record, u) = (probe.Point, probe.Record, probe.HessianVector!);
+        var clock = Stopwatch.StartNew();
+        var gradS = point.LossThirdOrder(u, u);
+        var gradL = point.JacobianTransposed(point.LossGradient).div_(point.SampleCount);
+        double along = u.dot(gradS).item<double>();
+        var perpendicular = gradS - u * along;
+        double alpha = -gradL.dot(perpendicular).item<double>(), beta = perpendicular.dot(perpendicular).item<double>();
+        record.Set(ProbeColumns.SGradNorm, gradS.norm().item<double>());
+        record.Set(ProbeColumns.UGradS, along);
+        record.Set(ProbeColumns.Alpha, alpha);
+        record.Set(ProbeColumns.Beta, beta);
+        if (alpha > 0) record.Set(ProbeColumns.Delta2, 2 * alpha / beta);
+        record.Set(ProbeColumns.XU, 0.5 * _options.LearningRate * u.dot(gradL).item<double>());
+        record.Set(ProbeColumns.SelfStabilizationSeconds, clock.Elapsed.TotalSeconds);
     }
 
     /// <summary>

@@ -130,6 +130,7 @@ internal sealed class QuadraticPoint : IDifferentiablePoint
     public Tensor OutputHessian(Tensor u, Tensor w) => _m.Q.transpose(0, 2).matmul(u.to(float64)).mv(w.to(float64));
     public Tensor ResidualAt(Tensor delta) => _m.Residual(_theta + delta.to(float64));
     public Tensor SecondDirectional(Tensor a, Tensor b) => _m.Q.matmul(b.to(float64)).mv(a.to(float64));
+    public Tensor LossThirdOrder(Tensor u, Tensor v) => ThirdOrder.OfQuadraticOutputs(this, u, v);
 
     public void Dispose()
     {

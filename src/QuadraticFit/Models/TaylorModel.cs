@@ -60,6 +60,7 @@ public sealed class TaylorModel(IDifferentiablePoint basePoint) : IDisposable
         public Tensor OutputHessian(Tensor u, Tensor w) => B.OutputHessian(u, w);
         public Tensor ResidualAt(Tensor delta) => _m.Residual(_delta + delta);
         public Tensor SecondDirectional(Tensor a, Tensor b) => B.SecondDirectional(a, b);
+        public Tensor LossThirdOrder(Tensor u, Tensor v) => ThirdOrder.OfQuadraticOutputs(this, u, v);
 
         public void Dispose()
         {

@@ -38,7 +38,9 @@ internal static class EosProbeBenchmark
                 costs.Add((cost, r["q1_iters"] > 0));
                 Console.WriteLine($"{step,5} {r[ProbeColumns.EtaNtk1],7:F4} {r[ProbeColumns.Z1],11:E3} {r["ntk_iters"],5} "
                     + $"({r["ntk_deflation_iters"],3}) {r["hess_iters"],5} ({r["hess_deflation_iters"],3}) {r["q1_iters"],4} {r["qr_iters"],4}  "
-                        + $"{r[ProbeColumns.WarmLag],9} {r[ProbeColumns.ProbeSeconds],8:F2}  = {cost,6:F1}");
+                        + $"{r[ProbeColumns.WarmLag],9} {r[ProbeColumns.ProbeSeconds],8:F2}  = {cost,6:F1}"
+                        + (double.IsFinite(r[ProbeColumns.SelfStabilizationSeconds])
+                            ? $"  (selfstab {r[ProbeColumns.SelfStabilizationSeconds] / stepSeconds:F1})" : ""));
             }
             for (int k = 0; k < stride; k++) run.Step();
         }

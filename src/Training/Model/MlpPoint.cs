@@ -118,6 +118,35 @@ internal sealed class MlpPoint : IDifferentiablePoint
         return Flatten(SecondOrderBackward(_gradientNative, dW, db, gaussNewton: true)).div_(SampleCount);
     }
 
+    /// <summary>
+    /// ∇³L[u, v] by three reverse passes (<see cref="ThirdOrder.ByAutograd"/>) through the loss at θ + δ, δ = 0 the leaves, in
+    /// this point's coordinates (W₁'s in the inputs' span when reduced). Not by tangents: one more order of the analytic
+    /// recursion is left for later; this costs about what three Hessian products by autograd cost.
+    /// </summary>
+    public Tensor LossThirdOrder(Tensor u, Tensor v)
+    {
+        Native(u, ParameterSize);
+        Native(v, ParameterSize);
+        var leaves = new List<Tensor>();
+        for (int l = 0; l < Depth; l++)
+        {
+            leaves.Add(zeros(_weightShapes[l], _dtype, Device).requires_grad_(true));
+            leaves.Add(zeros_like(_biases[l]).requires_grad_(true));
+        }
+        Tensor Loss()
+        {
+            Tensor h = _inputs[0];
+            for (int l = 0; l < Depth; l++)
+            {
+                var dW = l == 0 && _basis is not null ? leaves[0].matmul(_basis.t()) : leaves[2 * l];
+                var a = h.matmul((_weights[l] + dW).t()).add(_biases[l] + leaves[2 * l + 1]);
+                h = l + 1 == Depth ? a : _activation.Apply(a);
+            }
+            return _loss.Mean(h, _targets);
+        }
+        return ThirdOrder.ByAutograd(Loss, leaves, u, v);
+    }
+
     public Tensor ResidualAt(Tensor delta)
     {
         var (dW, db) = Split(Native(delta, ParameterSize));

@@ -101,7 +101,7 @@ internal sealed class Trainer
         var optimizer = Optimizers.Optimizer.For(s);
         return new()
         {
-            LearningRate = s.Lr, Threshold = optimizer.Threshold, GradientDescent = optimizer.IsGradientDescent && s.Loss == "mse",
+            LearningRate = s.Lr, Threshold = optimizer.Threshold, GradientDescent = optimizer.IsGradientDescent,
             ResidualLoss = s.Loss == "mse",
             Kinds = ProbeOptions.ParseKinds(s.Probes), K = s.ProbeK, Tolerance = s.ProbeTol, HessianTolerance = s.ProbeHessTol,
             QTolerance = s.ProbeQTol, MaxIterations = s.ProbeMaxIter, Deflation = s.ProbeDeflate, QEvery = s.ProbeQEvery,

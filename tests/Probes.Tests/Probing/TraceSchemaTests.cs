@@ -65,7 +65,8 @@ public class TraceSchemaTests
     public void TheProbeSuiteWritesExactlyTheSchemasColumns()
     {
         using var net = new TinyNetwork(n: 4);
-        using var suite = new ProbeSuite(new ProbeOptions { LearningRate = 0.5, K = 2, QEvery = 1 });
+        var every = ProbeOptions.ParseKinds(ProbeOptions.KindNames.Keys);
+        using var suite = new ProbeSuite(new ProbeOptions { LearningRate = 0.5, K = 2, QEvery = 1, Kinds = every });
         using (var first = net.Fast())
             Assert.Empty(suite.Run(first, 0).Values.Select(v => v.Key).Except(ProbeColumns.Names(2)));
         using var point = net.Fast();
@@ -73,15 +74,21 @@ public class TraceSchemaTests
         // GD's P = I needs no solve of its own: eff_hess_i = hess_i, so the preconditioned solve's costs stay empty.
         string[] preconditionedOnly =
             [ProbeColumns.Iterations("eff_hess"), ProbeColumns.Residual("eff_hess"), ProbeColumns.DeflationIterations("eff_hess")];
-        Assert.Equal(ProbeColumns.Names(2).Except(preconditionedOnly).Order(), record.Values.Select(v => v.Key).Order());
-        using var adam = new ProbeSuite(new ProbeOptions { LearningRate = 0.5, K = 2, QEvery = 1, GradientDescent = false, Threshold = 76 });
+        // δ² = 2α/β is written only where α > 0.
+        string[] notHere = record["alpha"] > 0 ? preconditionedOnly : [.. preconditionedOnly, ProbeColumns.Delta2];
+        Assert.Equal(ProbeColumns.Names(2).Except(notHere).Order(), record.Values.Select(v => v.Key).Order());
+        using var adam = new ProbeSuite(new ProbeOptions
+        {
+            LearningRate = 0.5, K = 2, QEvery = 1, GradientDescent = false, Threshold = 76, Kinds = every,
+        });
         using var p = ones(point.ParameterSize, float64);
         _ = adam.Run(point, 0, preconditioner: p);
         var preconditioned = adam.Run(point, 1, preconditioner: p);
-        // Not GD: y and the one-step split describe GD's step and stay empty; everything else is written.
+        // Not GD: y, the one-step split and self-stabilization describe GD's step and stay empty; everything else is written.
         string[] gdOnly = [ProbeColumns.Y, ProbeColumns.Z1Linear, ProbeColumns.Z1Second, ProbeColumns.NonlinearityRatio, ProbeColumns.Z1Realised,
             ProbeColumns.Z1SecondFull, ProbeColumns.NonlinearityRatioFull, ProbeColumns.NonlinearityRatioTwoStep,
-            ProbeColumns.NonlinearityRatioTwoStepFull];
+            ProbeColumns.NonlinearityRatioTwoStepFull, ProbeColumns.SGradNorm, ProbeColumns.UGradS, ProbeColumns.Alpha, ProbeColumns.Beta,
+            ProbeColumns.Delta2, ProbeColumns.XU, ProbeColumns.SelfStabilizationSeconds];
         Assert.Equal(ProbeColumns.Names(2).Except(gdOnly).Order(), preconditioned.Values.Select(v => v.Key).Order());
     }
 }
