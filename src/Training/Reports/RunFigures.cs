@@ -21,7 +21,8 @@ internal static class RunFigures
         var probed = runs.Where(r => r.HasProbes).ToList();
         var figures = Loss(overlay);
         if (probed.Count > 0)
-            figures = figures.Concat(Sharpness(overlay, probed)).Concat(Z1(overlay, probed)).Concat(Z1EveryOtherStep(overlay, probed))
+            figures = figures.Concat(Sharpness(overlay, probed)).Concat(Edge(overlay, probed)).Concat(SelfStabilization(overlay, probed))
+                .Concat(Z1(overlay, probed)).Concat(Z1EveryOtherStep(overlay, probed))
                 .Append((QSpectrum(probed), "Q₁ = Σ v₁_α ∇²f_α against Q_r for a random unit output direction r: extreme eigenvalues "
                     + "(Figure 6, left)."))
                 .Concat(QDensity(overlay, probed)).Concat(TwoStep(overlay, probed)).Concat(Taylor(runs))
@@ -72,6 +73,32 @@ internal static class RunFigures
         yield return (sharpness,
             "η·λ₁ and η·λ₂ of the NTK Gram K = JJᵀ/n and η·λ₁ of the loss Hessian; the dashed line is the GD stability threshold 2 "
                 + "(Figure 5, right).");
+    }
+
+    private static IEnumerable<(Figure? Figure, string Caption)> Edge(Overlay o, List<RunTraces> probed)
+    {
+        var withEdge = probed.Where(r => r.Probes!.Has(ProbeColumns.Edge) && r.Probe(ProbeColumns.Edge).Values.Length > 0).ToList();
+        if (withEdge.Count == 0) yield break;
+        var edge = new Figure("edge", "The optimizer's edge: λ₁(P⁻¹H) / its stability threshold", "step", "edge");
+        foreach (var r in withEdge) Plotted(edge, r, ProbeColumns.Edge, o.Label(r, "edge"));
+        edge.StabilityLine(1, "edge = 1");
+        yield return (edge, "edge = eff_hess_1 / threshold: λ₁(P⁻¹H) (λ₁(H) for GD and momentum) over the optimizer's stability threshold "
+            + "(2/η, (2 + 2β)/η, …; docs/optimizers.md); the dashed line is the edge.");
+    }
+
+    private static IEnumerable<(Figure? Figure, string Caption)> SelfStabilization(Overlay o, List<RunTraces> probed)
+    {
+        var with = probed.Where(r => r.Probes!.Has(ProbeColumns.XU) && r.Probe(ProbeColumns.XU).Values.Length > 0).ToList();
+        if (with.Count == 0) yield break;
+        var f = new Figure("selfstab", "Self-stabilization: predicted δ² against the oscillation x_u²", "step", "squared displacement along u");
+        foreach (var r in with)
+        {
+            var (s, x) = r.Probe(ProbeColumns.XU);
+            f.Points(s, [.. x.Select(v => v * v)], o.Label(r, "x_u² (GD)"));
+            Plotted(f, r, ProbeColumns.Delta2, o.Label(r, "δ² = 2α/β"));
+        }
+        yield return (f, "The squared oscillation GD makes along the top Hessian eigenvector u, x_u² = (½η·u·∇L)², against "
+            + "self-stabilization's prediction δ² = 2α/β (Damian, Nichani & Lee 2023), where α > 0.");
     }
 
     /// <summary>Steps before the first onset that the EOS-window figures keep, to show the approach.</summary>
