@@ -5,7 +5,8 @@ namespace Probes.Models;
 /// <summary>
 /// A point whose every product first checks a cancellation token, so that a stop signal ends a probe within
 /// one matvec instead of after the whole probe (seconds at the paper's scale). The probe suite is
-/// transactional, so the <see cref="OperationCanceledException"/> this throws leaves it as before the probe.
+/// transactional, so the <see cref="OperationCanceledException"/> this throws leaves it as before the probe. Every member
+/// of the interface is forwarded, defaults included: a default here would silently replace the inner point's own (its loss).
 /// </summary>
 public sealed class CancellablePoint(IDifferentiablePoint inner, CancellationToken token) : IDifferentiablePoint
 {
@@ -29,6 +30,9 @@ public sealed class CancellablePoint(IDifferentiablePoint inner, CancellationTok
 
     public Tensor Ntk(Tensor u) => Checked(() => inner.Ntk(u));
     public Tensor LossHessian(Tensor w) => Checked(() => inner.LossHessian(w));
+    public Tensor LossGradient => inner.LossGradient;
+    public Tensor LossCurvature(Tensor v) => Checked(() => inner.LossCurvature(v));
+    public Tensor LossThirdOrder(Tensor u, Tensor v) => Checked(() => inner.LossThirdOrder(u, v));
 
     private Tensor Checked(Func<Tensor> product)
     {

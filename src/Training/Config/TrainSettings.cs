@@ -64,7 +64,8 @@ internal sealed record TrainSettings
     public int ProbeDeflate { get; init; } = ProbeOptions.DefaultDeflation;
     public int ProbeQEvery { get; init; } = ProbeOptions.DefaultQEvery;
     public int ProbeHessEvery { get; init; } = ProbeOptions.DefaultHessianEvery;
-    public List<string> Probes { get; init; } = [.. ProbeOptions.KindNames.Keys];
+    /// <summary>The probe kinds: all but selfstab by default (its third-order product is opt-in, for its cost).</summary>
+    public List<string> Probes { get; init; } = ["ntk", "hessian", "q1", "ratio"];
     public List<int> SpectraAt { get; init; } = new();
     public int SpectraM { get; init; } = ProbeOptions.DefaultSpectrumSize;
     public int SpectraDensity { get; init; } = 0;

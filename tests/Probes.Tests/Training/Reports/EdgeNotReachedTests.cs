@@ -87,6 +87,28 @@ public class OptimizerEdgeTests
         Assert.Contains($"adam on mse: edge onset {onset}", stdout);
     }
 
+    [Fact]
+    public void ACrossEntropyRunTrainsOnItAndReadsItsEdgeOnTheHessian()
+    {
+        using var cifar = new SyntheticCifar(train: 16, test: 0);
+        using var dir = new TempDirectory();
+        var run = dir.Combine("run");
+        var (exit, _, err) = CommandLineTests.Probes("train", "--data", cifar.Folder, "--n", "8", "--n-test", "0", "--width", "8", "--steps",
+            "20", "--lr", "0.5", "--loss", "ce", "--probe-every", "1", "--probes", "ntk,hessian,selfstab", "--threads", "1", "--out", run);
+        Assert.True(exit == 0, err);
+        var train = CsvRows(Path.Combine(run, "train.csv"));
+        // At θ₀ the outputs are small, so the mean cross-entropy is near log 10, far from the squared loss's ~0.5.
+        Assert.InRange(Parse(train[0]["loss"]), 1.5, 3.5);
+        Assert.True(Parse(train[^1]["loss"]) < Parse(train[0]["loss"]));
+        var probes = CsvRows(Path.Combine(run, "probes.csv"));
+        Assert.All(probes, r => Assert.True(r["z1"] == "" && r["y"] == "" && r["nl_ratio"] == "", "the residual's columns stay empty"));
+        Assert.All(probes, r => Assert.Equal(0.5 * Parse(r["hess_1"]) / 2, Parse(r["edge"]), 12));
+        Assert.All(probes, r => Assert.NotEqual("", r["beta"]));        // self-stabilization applies to GD on any loss
+        var eos = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(run, "summary.json")))!["eos"]!;
+        Assert.Equal("ce", eos["loss"]!.GetValue<string>());
+        Assert.Null(eos["mean_sharpness_after_onset"]);                     // η·λ₁ of the NTK is not this run's edge
+    }
+
     private static double Parse(string s) => double.Parse(s, System.Globalization.CultureInfo.InvariantCulture);
 
     private static List<Dictionary<string, string>> CsvRows(string path)
