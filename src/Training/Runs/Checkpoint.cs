@@ -37,8 +37,9 @@ internal sealed record Checkpoint(int Step, double Seconds, string Model, string
     }
 
     /// <param name="traceBytes">The traces' lengths when rows 0..step−1 were complete.</param>
+    /// <param name="probeState">The suite's state to store, if not its present one (a completed run: as before its last probe).</param>
     public static void Save(RunDirectory run, int step, double seconds, Mlp model, ProbeSuite suite, Optimizers.Optimizer optimizer,
-        Dictionary<string, long> traceBytes, bool completed)
+        Dictionary<string, long> traceBytes, bool completed, ProbeState? probeState = null)
     {
         var modelFile = $"model-{step:D6}.pt";
         var stateFile = $"probe-state-{step:D6}.bin";
@@ -57,7 +58,7 @@ internal sealed record Checkpoint(int Step, double Seconds, string Model, string
                     + $"intact).",
                 ExitCodes.WriteFailed);
         }
-        RunDirectory.WriteAtomically(run.File(stateFile), suite.Export().Write);
+        RunDirectory.WriteAtomically(run.File(stateFile), (probeState ?? suite.Export()).Write);
         // The optimizer's buffers (none for GD): without them a resumed momentum or Adam run would restart its averages.
         var optimizerState = optimizer.Export();
         string? optimizerFile = optimizerState.Count > 0 ? $"optimizer-{step:D6}.bin" : null;

@@ -51,7 +51,11 @@ internal sealed class TrainingLoop(TrainSettings s, Mlp model, CifarDataset data
             var metrics = Measure(step);
             ProbeRecord? probe = null;
             double probeSeconds = 0;
-            if (_schedule.IsDue(step, suite.LastSharpness) || s.SpectraAt.Contains(step))
+            bool due = _schedule.IsDue(step, suite.LastSharpness) || s.SpectraAt.Contains(step);
+            // A run that ends here keeps θ_step and the traces before this step, so that an extension redoes the step: its
+            // checkpoint must hold the suite as before this step's probe too, or the redone probe starts from its own vectors.
+            var stateBeforeProbe = due && Reached(metrics) is not null ? suite.Export() : null;
+            if (due)
             {
                 progress.Report(step, s.Steps, $"step {step:N0}/{s.Steps:N0} · probing" + (suite.LastSharpness is null ? " (cold start)" : ""));
                 var probeClock = Stopwatch.StartNew();
@@ -71,7 +75,7 @@ internal sealed class TrainingLoop(TrainSettings s, Mlp model, CifarDataset data
             {
                 // θ_step with the traces as before this step's rows, so that an extension redoes this step exactly.
                 if (ending.ExitCode == ExitCodes.Ok)
-                    Checkpoint.Save(run, step, metrics.Seconds, model, suite, optimizer, lengthsBeforeStep, completed: true);
+                    Checkpoint.Save(run, step, metrics.Seconds, model, suite, optimizer, lengthsBeforeStep, completed: true, stateBeforeProbe);
                 return ending;
             }
             optimizer.Step(model);
@@ -156,11 +160,14 @@ internal sealed class TrainingLoop(TrainSettings s, Mlp model, CifarDataset data
             log.Error("Diverged at step {Step}: probe value {Column} is not finite", m.Step, bad);
             return new Outcome("diverged", m.Step, m, ExitCodes.Diverged);
         }
-        string? reached = s.TargetLoss is { } tl && m.Loss <= tl ? $"reached target loss {tl}"
+        return Reached(m) is { } reached ? new Outcome(reached, m.Step, m, ExitCodes.Ok) : null;
+    }
+
+    /// <summary>Why the run ends well at this step, if it does: a target reached, or the last step.</summary>
+    private string? Reached(TrainStepMetrics m) =>
+        s.TargetLoss is { } tl && m.Loss <= tl ? $"reached target loss {tl}"
             : s.TargetAccuracy is { } ta && m.Accuracy >= ta ? $"reached target accuracy {ta}"
             : m.Step == s.Steps ? "completed" : null;
-        return reached is null ? null : new Outcome(reached, m.Step, m, ExitCodes.Ok);
-    }
 
     /// <summary>The bar's words: where the run is, what it measured last, and the time left with the probes to come.</summary>
     private string Status(TrainStepMetrics m)

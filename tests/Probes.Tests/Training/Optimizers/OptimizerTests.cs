@@ -213,4 +213,33 @@ public class OptimizerResumeTests
         Assert.Single(err.Trim().Split('\n'));
         Assert.All(before, f => Assert.Equal(f.Value, File.ReadAllBytes(f.Key)));
     }
+
+    /// <summary>
+    /// Probed every step, an Adam run on the cross-entropy with self-stabilization resumes to the same probes.csv (timings
+    /// aside): the effective Hessian's warm starts and deflation space are in the probe state.
+    /// </summary>
+    [Fact]
+    public void AProbedAdamRunOnTheCrossEntropyResumesToTheSameProbes()
+    {
+        using var cifar = new SyntheticCifar(train: 16, test: 0);
+        using var dir = new TempDirectory();
+        string[] Args(string run, int steps) => ["train", "--data", cifar.Folder, "--n", "8", "--n-test", "0", "--width", "8", "--steps",
+            steps.ToString(System.Globalization.CultureInfo.InvariantCulture), "--optimizer", "adam", "--loss", "ce", "--lr", "0.05",
+            "--probe-every", "1", "--probes", "ntk,hessian", "--threads", "1", "--out", run];
+        Assert.Equal(0, CommandLineTests.Probes(Args(dir.Combine("straight"), 10)).Exit);
+        Assert.Equal(0, CommandLineTests.Probes(Args(dir.Combine("resumed"), 5)).Exit);
+        var (exit, _, err) = CommandLineTests.Probes("train", "--resume", dir.Combine("resumed"), "--steps", "10");
+        Assert.True(exit == 0, err);
+        string[] Probes(string run)
+        {
+            var lines = File.ReadAllLines(Path.Combine(run, "probes.csv"));
+            var header = lines[0].Split(',');
+            var keep = Enumerable.Range(0, header.Length).Where(i => !header[i].EndsWith("seconds", StringComparison.Ordinal)).ToArray();
+            return [.. lines.Select(l => string.Join(',', keep.Select(i => l.Split(',')[i])))];
+        }
+        var straight = Probes(dir.Combine("straight"));
+        Assert.Equal(straight, Probes(dir.Combine("resumed")));
+        Assert.Contains("eff_hess_1", straight[0]);
+        Assert.True(straight.Skip(1).All(l => l.Split(',').Length == straight[0].Split(',').Length) && straight.Length == 12);
+    }
 }
