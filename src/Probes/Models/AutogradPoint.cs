@@ -146,22 +146,7 @@ public sealed class AutogradPoint : IDifferentiablePoint
         cat(grads.Select((g, i) => g.IsInvalid ? zeros(_parameters[i].numel(), _dtype, Device) : g.flatten()).ToList())
             .to(float64);
 
-    private Tensor Dot(IList<Tensor> grads, Tensor w)
-    {
-        Tensor? s = null;
-        long at = 0;
-        for (int i = 0; i < _parameters.Count; i++)
-        {
-            long size = _parameters[i].numel();
-            if (!grads[i].IsInvalid)
-            {
-                var term = grads[i].flatten().dot(w.narrow(0, at, size));
-                s = s is null ? term : s + term;
-            }
-            at += size;
-        }
-        return s ?? zeros(1, _dtype, Device).sum();
-    }
+    private Tensor Dot(IList<Tensor> grads, Tensor w) => ThirdOrder.Dot(grads, w, _parameters);
 
     private static void CheckLength(Tensor v, long expected, string name)
     {

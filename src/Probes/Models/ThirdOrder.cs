@@ -39,7 +39,8 @@ public static class ThirdOrder
         return point.OutputHessian(jv, u).add_(point.OutputHessian(ju, v)).add_(point.JacobianTransposed(quv)).div_(point.SampleCount);
     }
 
-    private static Tensor Dot(IList<Tensor> grads, Tensor w, IList<Tensor> leaves)
+    /// <summary>Σᵢ gradᵢ·w over the leaves (w flat over them); a leaf the output does not reach contributes 0.</summary>
+    internal static Tensor Dot(IList<Tensor> grads, Tensor w, IList<Tensor> leaves)
     {
         Tensor? s = null;
         long at = 0;

@@ -29,6 +29,23 @@ public static class Trajectory
     }
 
     /// <summary>
+    /// η·v₁·z and η·λ_max of J Jᵀ/n (dense: D is small), v₁'s sign aligned with <paramref name="previous"/>, which becomes the
+    /// new v₁; null when J or z overflowed (no eigenvalues to take: eigh fails on ∞, and the caller reports the divergence).
+    /// </summary>
+    public static (double Z, double Sharpness)? Top(Tensor j, Tensor z, int n, double eta, ref Tensor? previous)
+    {
+        using var scope = NewDisposeScope();
+        var gram = j.matmul(j.t()) / n;
+        if (!gram.isfinite().all().item<bool>() || !z.isfinite().all().item<bool>()) return null;
+        var (values, vectors) = linalg.eigh(gram);
+        var v1 = vectors[.., -1];
+        if (previous is not null && v1.dot(previous).item<double>() < 0) v1 = -v1;
+        previous?.Dispose();
+        previous = v1.clone().DetachFromDisposeScope();
+        return (eta * v1.dot(z).item<double>(), eta * values[-1].item<double>());
+    }
+
+    /// <summary>
     /// GD on a quadratic regression model in function space. Z is η·z₁ with z₁ = v₁·z, v₁ the top
     /// eigenvector of J Jᵀ (dense: D is small), its sign aligned step to step; Sharpness is η·λ_max.
     /// </summary>
@@ -42,20 +59,12 @@ public static class Trajectory
         for (int t = 0; t <= steps; t++)
         {
             using var inner = NewDisposeScope();
-            var gram = j.matmul(j.t()) / model.SampleCount;
-            if (!gram.isfinite().all().item<bool>() || !z.isfinite().all().item<bool>())
+            if (Top(j, z, model.SampleCount, eta, ref previous) is not { } top)
             {
-                // Overflowed: no eigenvalues to take (eigh fails on ∞), and the caller reports the divergence.
                 points.Add(new TrajectoryPoint(t, double.NaN, double.PositiveInfinity, double.PositiveInfinity));
                 break;
             }
-            var (values, vectors) = linalg.eigh(gram);
-            var v1 = vectors[.., -1];
-            if (previous is not null && v1.dot(previous).item<double>() < 0) v1 = -v1;
-            previous?.Dispose();
-            previous = v1.clone().DetachFromDisposeScope();
-            points.Add(new TrajectoryPoint(t, eta * v1.dot(z).item<double>(), eta * values[-1].item<double>(),
-                SquaredLoss.Of(z, model.SampleCount).item<double>()));
+            points.Add(new TrajectoryPoint(t, top.Z, top.Sharpness, SquaredLoss.Of(z, model.SampleCount).item<double>()));
             if (!double.IsFinite(points[^1].Loss) || points[^1].Loss > 1e12 || t == steps) break;
             var (z2, j2) = model.FunctionStep(z, j, eta);
             z = z2.MoveToOuterDisposeScope();

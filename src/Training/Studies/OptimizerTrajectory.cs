@@ -32,19 +32,12 @@ internal static class OptimizerTrajectory
             using var _ = no_grad();
             z = z.detach();
             var j = model.Jacobian(theta.detach());
-            var gram = j.matmul(j.t()) / n;
-            if (!gram.isfinite().all().item<bool>() || !z.isfinite().all().item<bool>())
+            if (Trajectory.Top(j, z, n, eta, ref previous) is not { } top)
             {
                 points.Add(new TrajectoryPoint(t, double.NaN, double.PositiveInfinity, double.PositiveInfinity, double.PositiveInfinity));
                 break;
             }
-            var (values, vectors) = linalg.eigh(gram);
-            var v1 = vectors[.., -1];
-            if (previous is not null && v1.dot(previous).item<double>() < 0) v1 = -v1;
-            previous?.Dispose();
-            previous = v1.clone().DetachFromDisposeScope();
-            points.Add(new TrajectoryPoint(t, eta * v1.dot(z).item<double>(), eta * values[-1].item<double>(), loss.item<double>(),
-                Edge(model, j, z, optimizer, parameters)));
+            points.Add(new TrajectoryPoint(t, top.Z, top.Sharpness, loss.item<double>(), Edge(model, j, z, optimizer, parameters)));
             if (!double.IsFinite(points[^1].Loss) || points[^1].Loss > 1e12 || t == steps) break;
             optimizer.Step(parameters);
         }
