@@ -50,7 +50,8 @@ internal sealed class SettingsOptions
         Add<int>("--probe-every", "Probe every k steps (default {default}; 0: only --probe-window steps, so no windows means no probes).");
         Add<string[]>("--probe-window", "A:B: probe every step from A to B (repeatable; '' drops a preset's windows).", many: true,
             commaSeparated: true);
-        Add<double>("--probe-above", "Probe every step while the last η·λ₁ exceeds this (default {default}; presets: off).");
+        Add<double>("--probe-above", "Probe every step while the last probe's sharpness exceeds this: η·λ₁ for GD on mse, 2·edge for any "
+            + "other optimizer or loss, 2 at the edge either way (default {default}; presets: off).");
         Add<int>("--probe-k", "Eigenpairs of the NTK and the Hessian (default {default}).");
         Add<double>("--probe-tol", "Relative residual tolerance of the NTK solves, which give v₁ and so z₁ (default {default}).");
         Add<double>("--probe-hess-tol",

@@ -28,6 +28,25 @@ internal sealed record EosSummary
     public LinearFit? TwoStepY { get; init; }
     public double? MeanQ1Norm { get; init; }
     public double? MeanQrNorm { get; init; }
+    /// <summary>Self-stabilization after the onset (where the selfstab columns exist): the measured x_u² against δ² = 2α/β.</summary>
+    public SelfStabilizationStatistics? SelfStabilization { get; init; }
+
+    /// <summary>
+    /// Over the probes from the onset on where δ² exists (α &gt; 0): their count, the means of x_u² and of δ², and the median of
+    /// x_u²/δ² (1 where the oscillation is the size self-stabilization predicts).
+    /// </summary>
+    public sealed record SelfStabilizationStatistics(int Probes, double MeanX2, double MeanDelta2, double MedianRatio);
+
+    private static SelfStabilizationStatistics? SelfStabilizationOf(RunTraces run, int from)
+    {
+        if (run.Probes is not { } p || !p.Has(ProbeColumns.XU) || !p.Has(ProbeColumns.Delta2)) return null;
+        var (steps, x, d) = (p["step"], p[ProbeColumns.XU], p[ProbeColumns.Delta2]);
+        var both = Enumerable.Range(0, steps.Length).Where(i => steps[i] >= from && double.IsFinite(x[i]) && double.IsFinite(d[i])).ToArray();
+        if (both.Length == 0) return null;
+        var ratios = both.Select(i => x[i] * x[i] / d[i]).Order().ToArray();
+        double median = ratios.Length % 2 == 1 ? ratios[ratios.Length / 2] : 0.5 * (ratios[ratios.Length / 2 - 1] + ratios[ratios.Length / 2]);
+        return new SelfStabilizationStatistics(both.Length, both.Average(i => x[i] * x[i]), both.Average(i => d[i]), median);
+    }
     /// <summary>The largest probed η·λ₁ and its step: how far a run that never reached the edge got.</summary>
     public double? MaxSharpness { get; init; }
     public int? MaxSharpnessStep { get; init; }
@@ -107,8 +126,11 @@ internal sealed record EosSummary
             MeanQ1Norm = MeanNorm(run, "q1"),
             MeanQrNorm = MeanNorm(run, "qr"),
         };
+        // Self-stabilization from the onset of the run's own edge (η·λ₁ ≥ 2 of the NTK for GD on mse, else edge ≥ 1).
+        int? edgeOnset = summary.GradientDescent ? null : summary.Edge?.OnsetStep;
+        if (!summary.GradientDescent)
+            return edgeOnset is { } eo ? summary with { SelfStabilization = SelfStabilizationOf(run, eo) } : summary;
         // η·λ₁ = 2 of the NTK is the edge of GD on the squared loss only: for any other optimizer or loss its numbers would mislead.
-        if (!summary.GradientDescent) return summary;
         var (_, s2) = run.Probe(ProbeColumns.EtaNtk2);
         var (onsetIndex, mean, std, within) = AfterOnset(s1, 2);
         var (zSteps, z1) = (run.Probes!["step"], run.Probes[ProbeColumns.Z1]);
@@ -127,6 +149,7 @@ internal sealed record EosSummary
             MaxSharpnessStep = s1.Length > 0 ? (int)steps[Array.IndexOf(s1, s1.Max())] : null,
             TwoStep = TwoStepFit.Z1(zSteps, z1, y, from),
             TwoStepY = TwoStepFit.Y(zSteps, z1, y, from),
+            SelfStabilization = onsetIndex >= 0 ? SelfStabilizationOf(run, from) : null,
         };
     }
 

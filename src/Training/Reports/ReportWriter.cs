@@ -82,6 +82,8 @@ internal static class ReportWriter
                     "—"),
             ("fit of yₜ₊₂−yₜ on 1, z₁², y·z₁²: coefficients, R²",
                 s.TwoStepY is { } y ? $"{string.Join(", ", y.Coefficients.Select(c => F(c, "G4")))}; R² {F(y.RSquared, "F3")}" : "—"),
+            ("self-stabilization after onset: mean x_u² / mean δ² = 2α/β; median x_u²/δ²; probes", s.SelfStabilization is { } ss
+                ? $"{F(ss.MeanX2, "G3")} / {F(ss.MeanDelta2, "G3")}; {F(ss.MedianRatio, "G3")}; {ss.Probes}" : "—"),
             ("mean max|eigenvalue| of Q₁ / of Q_r", $"{F(s.MeanQ1Norm)} / {F(s.MeanQrNorm)}" + (s.MeanQ1Norm is { } a && s.MeanQrNorm is { } b && b >
                 0 ? $" (ratio {a / b:F2})" : "")),
         };

@@ -196,11 +196,13 @@ internal sealed class Trainer
         var when = new List<string>();
         if (_s.ProbeEvery > 0) when.Add($"every {_s.ProbeEvery} steps");
         if (_s.ProbeWindow.Count > 0) when.Add($"every step in {string.Join(", ", _s.ProbeWindow)}");
-        if (_s.ProbeAbove is { } above) when.Add($"every step while η·λ₁ > {above}");
+        bool paper = _s.Optimizer == "gd" && _s.Loss == "mse";
+        if (_s.ProbeAbove is { } above) when.Add(paper ? $"every step while η·λ₁ > {above}" : $"every step while edge > {above / 2}");
         string probes = _s.Probes.Count == 0 || when.Count == 0 ? "no probes"
             : $"probes ({string.Join(", ", _s.Probes)}) {string.Join(" and ", when)}";
         return $"probes train → {path}{(start > 0 ? $" (resuming at step {start})" : "")}\n"
-            + $"  n = {_s.N}, P = {parameters:N0}, {(_s.Optimizer == "gd" ? "GD" : _s.Optimizer)} with η = {_s.Lr}, {_s.Steps:N0} steps, {_s.Dtype}, "
+            + $"  n = {_s.N}, P = {parameters:N0}, {(_s.Optimizer == "gd" ? "GD" : _s.Optimizer)} with η = {_s.Lr} on {_s.Loss}, "
+            + $"{_s.Steps:N0} steps, {_s.Dtype}, "
             + $"{get_num_threads()} thread{(get_num_threads() == 1 ? "" : "s")}; {probes}; "
             + "Ctrl-C stops with a checkpoint";
     }

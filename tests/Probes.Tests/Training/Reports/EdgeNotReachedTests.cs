@@ -109,6 +109,29 @@ public class OptimizerEdgeTests
         Assert.Null(eos["mean_sharpness_after_onset"]);                     // η·λ₁ of the NTK is not this run's edge
     }
 
+    [Fact]
+    public void SummaryAndReportSetTheMeasuredOscillationAgainstSelfStabilizationsPrediction()
+    {
+        using var cifar = new SyntheticCifar(train: 16, test: 0);
+        using var dir = new TempDirectory();
+        var run = dir.Combine("run");
+        var (exit, _, err) = CommandLineTests.Probes("train", "--data", cifar.Folder, "--n", "8", "--n-test", "0", "--width", "8", "--steps",
+            "60", "--lr", "0.8", "--probe-every", "1", "--probes", "ntk,hessian,selfstab", "--threads", "1", "--out", run);
+        Assert.True(exit == 0, err);
+        var probes = CsvRows(Path.Combine(run, "probes.csv"));
+        int onset = probes.FindIndex(r => Parse(r["eta_ntk_1"]) >= 2);
+        Assert.True(onset >= 0, "the run should reach η·λ₁ = 2");
+        var after = probes.Skip(onset).Where(r => r["delta2"] != "").ToList();
+        Assert.NotEmpty(after);
+        var eos = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(run, "summary.json")))!["eos"]!;
+        Assert.Equal(after.Count, eos["selfstab_probes"]!.GetValue<int>());
+        Assert.Equal(after.Average(r => Math.Pow(Parse(r["x_u"]), 2)), eos["selfstab_mean_x2"]!.GetValue<double>(), 12);
+        Assert.Equal(after.Average(r => Parse(r["delta2"])), eos["selfstab_mean_delta2"]!.GetValue<double>(), 12);
+        (exit, _, err) = CommandLineTests.Probes("report", run);
+        Assert.True(exit == 0, err);
+        Assert.Contains("| self-stabilization after onset:", File.ReadAllText(Path.Combine(run, "report.md")));
+    }
+
     private static double Parse(string s) => double.Parse(s, System.Globalization.CultureInfo.InvariantCulture);
 
     private static List<Dictionary<string, string>> CsvRows(string path)
