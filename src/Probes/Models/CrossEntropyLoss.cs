@@ -20,11 +20,11 @@ public sealed class CrossEntropyLoss : ILoss
         outputs.log_softmax(1).mul(targets).sum().div(-outputs.shape[0]);
 
     public Tensor OutputGradient(Tensor outputs, Tensor targets) =>
-        outputs.softmax(1).sub_(targets);
+        outputs.softmax(1) - targets;
 
     public Tensor OutputCurvature(Tensor outputs, Tensor v)
     {
         var p = outputs.softmax(1);
-        return (p * v).sub_(p * (p * v).sum(1, keepdim: true));
+        return p * v - p * (p * v).sum(1, keepdim: true);
     }
 }

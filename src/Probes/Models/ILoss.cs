@@ -6,7 +6,9 @@ namespace Probes.Models;
 /// A loss on a network's outputs, L(θ) = (1/n) Σᵢ ℓ(f(xᵢ; θ), yᵢ), declared by what the probes need of it: its value, the
 /// output-space gradient gᵢ = ∂ℓ/∂fᵢ and the output-space Hessian Λᵢ = ∂²ℓ/∂fᵢ² (a block per example). With J = ∂f/∂θ the
 /// gradient is ∇L = (1/n) Jᵀ g and the Hessian H = (1/n)(Jᵀ Λ J + Σ_α g_α ∇²f_α), so every operator on θ is written once
-/// for every loss (<see cref="IDifferentiablePoint.LossHessian"/>). Outputs and targets are [n, outputs].
+/// for every loss (<see cref="IDifferentiablePoint.LossHessian"/>). Outputs and targets are [n, outputs]. Every method must
+/// stay differentiable in the outputs (no in-place operation on a tensor autograd keeps: libtorch aborts the process), since
+/// third-order products differentiate g and Λv once more.
 /// </summary>
 public interface ILoss
 {

@@ -67,6 +67,26 @@ public class InputSpanTests
     }
 
     [Fact]
+    public void TheThirdOrderProductInReducedCoordinatesIsTheFullOneProjected()
+    {
+        using var net = new TinyNetwork(n: N, inputs: Inputs);
+        using var span = InputSpan.Of(net.X)!;
+        using var full = net.Fast();
+        using var reduced = new MlpPoint(net.Model, net.X, net.Y, span);
+        var w = net.Model.Layers.First().Weight;
+        long reducedFirst = w.shape[0] * N, fullFirst = w.numel();
+        // u, v in reduced coordinates, lifted: the first layer's A (width × r) becomes A Uᵀ (width × d), the rest is the same.
+        Tensor Lift(Tensor x) => cat([x.narrow(0, 0, reducedFirst).view(w.shape[0], N).matmul(span.Basis.t()).flatten(),
+            x.narrow(0, reducedFirst, x.numel() - reducedFirst)]);
+        var u = randn([reduced.ParameterSize], float64, generator: new TorchSharp.torch.Generator(3));
+        var v = randn([reduced.ParameterSize], float64, generator: new TorchSharp.torch.Generator(4));
+        var g = full.LossThirdOrder(Lift(u), Lift(v));
+        // The gradient in reduced coordinates is the full one's first layer times U, the rest the same.
+        var projected = cat([g.narrow(0, 0, fullFirst).view(w.shape).matmul(span.Basis).flatten(), g.narrow(0, fullFirst, g.numel() - fullFirst)]);
+        Close(reduced.LossThirdOrder(u, v), projected, 1e-10, "∇³L[u, v] reduced = the full one projected");
+    }
+
+    [Fact]
     public void DisplacedForwardPassExpandsTheReducedStep()
     {
         using var net = new TinyNetwork(n: N, inputs: Inputs);
