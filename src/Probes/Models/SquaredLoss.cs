@@ -15,8 +15,11 @@ public sealed class SquaredLoss : ILoss
 
     public string Name => "mse";
 
-    /// <summary>L as a scalar tensor (differentiable when z is).</summary>
-    public static Tensor Of(Tensor residual, long n) => residual.pow(2).sum().mul(0.5 / n);
+    /// <summary>
+    /// L as a scalar tensor (differentiable when z is). square(), not pow(2): the same kernel, without a managed Scalar that
+    /// the GC may free while libtorch still reads it (a CI run once failed "Unknown scalar type" inside pow).
+    /// </summary>
+    public static Tensor Of(Tensor residual, long n) => residual.square().sum().mul(0.5 / n);
 
     /// <summary>L at a point.</summary>
     public static double At(IDifferentiablePoint point)

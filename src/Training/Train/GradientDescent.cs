@@ -28,7 +28,7 @@ internal static class GradientDescent
         var output = model.forward(x);
         var value = (loss ?? SquaredLoss.Instance).Mean(output, y);
         value.backward();
-        double gradSquares = model.parameters().Sum(p => p.grad!.pow(2).sum().ToDouble());
+        double gradSquares = model.parameters().Sum(p => p.grad!.square().sum().ToDouble());
         return (value.ToDouble(), Accuracy(output, labels), Math.Sqrt(gradSquares));
     }
 
@@ -43,7 +43,7 @@ internal static class GradientDescent
     public static double ParameterNorm(Mlp model)
     {
         using var scope = NewDisposeScope();
-        return Math.Sqrt(model.parameters().Sum(p => p.detach().pow(2).sum().ToDouble()));
+        return Math.Sqrt(model.parameters().Sum(p => p.detach().square().sum().ToDouble()));
     }
 
     private static double Accuracy(Tensor output, Tensor labels) =>
