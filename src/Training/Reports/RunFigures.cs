@@ -101,15 +101,19 @@ internal static class RunFigures
     {
         var with = probed.Where(r => r.Probes!.Has(ProbeColumns.XU) && r.Probe(ProbeColumns.XU).Values.Length > 0).ToList();
         if (with.Count == 0) yield break;
-        var f = new Figure("selfstab", "Self-stabilization: predicted δ² against the oscillation x_u²", "step", "squared displacement along u");
+        // log₁₀: x_u² grows geometrically over many decades past 2/η before it meets δ², which a linear axis flattens to 0.
+        var f = new Figure("selfstab", "Self-stabilization: predicted δ² against the oscillation x_u²", "step",
+            "log₁₀ squared displacement along u");
         foreach (var r in with)
         {
             var (s, x) = r.Probe(ProbeColumns.XU);
-            f.Points(s, [.. x.Select(v => v * v)], o.Label(r, "x_u² (GD)"));
-            Plotted(f, r, ProbeColumns.Delta2, o.Label(r, "δ² = 2α/β"));
+            var kept = Enumerable.Range(0, s.Length).Where(i => x[i] != 0).ToArray();
+            f.Points([.. kept.Select(i => s[i])], [.. kept.Select(i => Math.Log10(x[i] * x[i]))], o.Label(r, "log₁₀ x_u² (GD)"));
+            var (sd, d) = r.Probe(ProbeColumns.Delta2);
+            f.Line(sd, [.. d.Select(Math.Log10)], o.Label(r, "log₁₀ δ², δ² = 2α/β"));
         }
         yield return (f, "The squared oscillation GD makes along the top Hessian eigenvector u, x_u² = (½η·u·∇L)², against "
-            + "self-stabilization's prediction δ² = 2α/β (Damian, Nichani & Lee 2023), where α > 0.");
+            + "self-stabilization's prediction δ² = 2α/β (Damian, Nichani & Lee 2023, where α > 0), both as log₁₀.");
     }
 
     /// <summary>Steps before the first onset that the EOS-window figures keep, to show the approach.</summary>
