@@ -18,6 +18,11 @@ internal sealed class Figure(string name, string title, string xLabel, string yL
     private readonly List<string> _levels = [];
 
     public string Name => name;
+
+    /// <summary>Whether any series has a point: a figure of columns a run leaves empty (GD's under Adam) is not drawn blank.</summary>
+    public bool HasData => _points > 0;
+
+    private int _points;
     public Plot Plot { get; } = Create(title, xLabel, yLabel);
 
     private static Plot Create(string title, string x, string y)
@@ -32,6 +37,7 @@ internal sealed class Figure(string name, string title, string xLabel, string yL
     public ScottPlot.Plottables.Scatter Line(double[] xs, double[] ys, string legend, Color? color = null, bool markers = false)
     {
         var (dx, dy) = Decimate(xs, ys);
+        _points += dx.Length;
         var s = Plot.Add.Scatter(dx, dy, color);
         s.LegendText = legend;
         if (!string.IsNullOrEmpty(legend)) _legendEntries++;

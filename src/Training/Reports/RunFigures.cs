@@ -34,7 +34,7 @@ internal static class RunFigures
             int from = Math.Max(onset - EosMargin, 0);
             figures = figures.Concat(Z1(overlay, probed, from)).Concat(NonlinearityRatio(overlay, probed, from));
         }
-        return [.. figures.Where(f => f.Figure is not null).Select(f => new SavedFigure(f.Figure!.Name, f.Caption, f.Figure.Save(folder)))];
+        return [.. figures.Where(f => f.Figure is { HasData: true }).Select(f => new SavedFigure(f.Figure!.Name, f.Caption, f.Figure.Save(folder)))];
     }
 
     /// <summary>The runs drawn together: a curve's legend names its run only when there are several.</summary>
@@ -45,7 +45,8 @@ internal static class RunFigures
 
     private static IEnumerable<(Figure? Figure, string Caption)> Loss(Overlay o)
     {
-        var loss = new Figure("loss", "Loss and accuracy", "step", "loss  ½‖f − y‖²/n");
+        bool squared = o.Runs.All(r => r.Settings["loss"] is not System.Text.Json.Nodes.JsonValue v || v.GetValue<string>() == "mse");
+        var loss = new Figure("loss", "Loss and accuracy", "step", squared ? "loss  ½‖f − y‖²/n" : "loss L (each run's --loss)");
         var accuracyAxis = loss.Plot.Axes.Right;
         accuracyAxis.Label.Text = "accuracy";
         foreach (var r in o.Runs)

@@ -37,6 +37,11 @@ public class OptimizerEdgeTests
         var (code, stdout, error) = CommandLineTests.Probes("report", run);
         Assert.True(code == 0, error);
         Assert.Contains($"adam on mse: edge onset {onset}", stdout);
+        // Figures of GD's columns, empty here, are not drawn blank; the edge figure is.
+        (code, _, error) = CommandLineTests.Probes("plot", run);
+        Assert.True(code == 0, error);
+        Assert.True(File.Exists(Path.Combine(run, "figures", "edge.png")));
+        Assert.False(File.Exists(Path.Combine(run, "figures", "nl-ratio.png")), "a figure of empty columns was drawn");
     }
 
     [Fact]
