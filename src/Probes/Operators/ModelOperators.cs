@@ -25,6 +25,14 @@ public static class ModelOperators
     public static FunctionOperator PreconditionedHessian(IDifferentiablePoint point, Tensor scale) =>
         Scoped(point.ParameterSize, point.Device, w => point.LossHessian(w.mul(scale)).mul_(scale));
 
+    /// <summary>
+    /// The preconditioned NTK J P⁻¹ Jᵀ / n for a diagonal P given as <paramref name="inverse"/> = P⁻¹, D × D, positive
+    /// semi-definite: the function-space operator of a step θ ← θ − ηP⁻¹∇L (RMSProp, Adam), as K is GD's. One Jᵀ and one J
+    /// product per matvec, like K.
+    /// </summary>
+    public static FunctionOperator PreconditionedNtk(IDifferentiablePoint point, Tensor inverse) =>
+        Scoped(point.OutputSize, point.Device, u => point.Jacobian(point.JacobianTransposed(u).mul_(inverse)).div_(point.SampleCount));
+
     /// <summary>Q_u = Σ_α u_α ∇²f_α, P × P, indefinite in general (u = v₁ gives the paper's Q₁).</summary>
     public static FunctionOperator OutputHessian(IDifferentiablePoint point, Tensor u) =>
         Scoped(point.ParameterSize, point.Device, w => point.OutputHessian(u, w));

@@ -23,12 +23,13 @@ public static class ProbeColumns
     public static string DeflationIterations(string op) => $"{op}_deflation_iters";
     public const string WarmLag = "warm_lag", ProbeSeconds = "probe_seconds";
     public static string EffectiveHessian(int i) => $"eff_hess_{i}";
+    public static string EffectiveNtk(int i) => $"eff_ntk_{i}";
     public const string Threshold = "threshold", Edge = "edge";
     public const string SGradNorm = "s_grad_norm", UGradS = "u_grad_s", Alpha = "alpha", Beta = "beta", Delta2 = "delta2", XU = "x_u";
     public const string SelfStabilizationSeconds = "selfstab_seconds";
 
     /// <summary>The operators whose solver costs are traced, as they prefix their columns.</summary>
-    public static readonly string[] Operators = ["ntk", "hess", "q1", "qr", "eff_hess"];
+    public static readonly string[] Operators = ["ntk", "hess", "q1", "qr", "eff_hess", "eff_ntk"];
 
     /// <summary>Every column for k eigenpairs, in file order.</summary>
     public static IReadOnlyList<TraceColumn> Schema(int k) =>
@@ -60,6 +61,8 @@ public static class ProbeColumns
         new(EtaHessian1, "η·λ₁ of the loss Hessian"),
         .. Enumerable.Range(1, k).Select(i => new TraceColumn(EffectiveHessian(i),
             $"λ{i}(P⁻¹H), on P^(-1/2) H P^(-1/2): the optimizer's preconditioned sharpness (P = I, so hess_{i}, for GD and momentum)")),
+        .. Enumerable.Range(1, k).Select(i => new TraceColumn(EffectiveNtk(i),
+            $"λ{i} of the preconditioned NTK J P⁻¹ Jᵀ / n, the function-space operator of the step −ηP⁻¹∇L (= ntk_{i} for GD and momentum)")),
         new(Threshold, "the optimizer's stability threshold for eff_hess_1: 2/η, (2 + 2β)/η, … (docs/optimizers.md)"),
         new(Edge, "eff_hess_1 / threshold: 1 at the optimizer's edge of stability"),
         new(SGradNorm, "‖∇S‖, ∇S = ∇³L[u, u] the gradient of uᵀH(θ)u with u, H's top unit eigenvector, held fixed (--probes selfstab; GD)"),
@@ -75,7 +78,7 @@ public static class ProbeColumns
         [
             new(Iterations(op), $"matvecs of the {op} solve, deflation estimate included", "matvecs"),
             new(Residual(op), $"largest relative residual ‖A v − λ v‖/|λ| of the {op} pairs"),
-            .. op is "ntk" or "hess" or "eff_hess" ? [new TraceColumn(DeflationIterations(op),
+            .. op is "ntk" or "hess" or "eff_hess" or "eff_ntk" ? [new TraceColumn(DeflationIterations(op),
                 $"part of {op}_iters spent estimating the deflation space",
                 "matvecs")] : Array.Empty<TraceColumn>(),
         ]),

@@ -29,8 +29,9 @@ namespace Probes.Probing;
 public sealed partial class ProbeSuite : IDisposable
 {
     private readonly ProbeOptions _options;
-    private readonly WarmStarts _ntk = new(), _hessian = new(), _effHessian = new(), _q1 = new(capacity: 1), _qr = new(capacity: 1);
-    private readonly DeflationTracker _ntkDeflation = new(), _hessianDeflation = new(), _effDeflation = new();
+    private readonly WarmStarts _ntk = new(), _hessian = new(), _effHessian = new(), _effNtk = new(), _q1 = new(capacity: 1), _qr = new(capacity: 1);
+    private readonly DeflationTracker _ntkDeflation = new(), _hessianDeflation = new(), _effDeflation = new(),
+        _effNtkDeflation = new();
     private readonly List<(int Step, double Z1)> _probes = [];      // the last probes' (step, z₁), newest first
     private long _probeCount;                                         // probes run so far: Q's schedule counts them
     private Tensor? _direction;
@@ -143,6 +144,8 @@ public sealed partial class ProbeSuite : IDisposable
         if (!ntk.Converged) record.Unconverged.Add("ntk");
         var kept = vectors.Select(v => WarmStarts.Stored(v)).ToArray();      // outlive ntk, disposed with the probe's scope
         probe.V1 = vectors[0].clone();              // unrounded; ntk and its vectors are disposed below
+        var effective = probe.Preconditioner is { } p ? ProbeEffectiveNtk(probe, p) : [.. ntk.Top.Select(t => t.Value)];
+        for (int i = 0; i < effective.Length; i++) record.Set(ProbeColumns.EffectiveNtk(i + 1), effective[i]);
         probe.Commits.Add(() => _ntk.Push(kept));
         double sharpness = eta * probe.Lambda1;
         if (_options.PaperSetting) probe.Commits.Add(() => LastSharpness = sharpness);
@@ -210,6 +213,23 @@ public sealed partial class ProbeSuite : IDisposable
         if (!result.Converged) record.Unconverged.Add("eff_hess");
         var kept = result.Top.Select(p => WarmStarts.Stored(p.Vector)).ToArray();
         probe.Commits.Add(() => _effHessian.Push(kept));
+        return [.. result.Top.Select(p => p.Value)];
+    }
+
+    /// <summary>
+    /// λᵢ(J P⁻¹ Jᵀ / n), the function-space operator of the preconditioned step, solved as the NTK is (warm starts, its own
+    /// deflation space, the NTK's tolerance); one NTK-sized matvec each, so it costs what the NTK probe costs.
+    /// </summary>
+    private double[] ProbeEffectiveNtk(Probe probe, Tensor preconditioner)
+    {
+        var (point, record) = (probe.Point, probe.Record);
+        using var inverse = preconditioner.to(float64).reciprocal().to(point.Device);
+        using var result = SolveTop(ModelOperators.PreconditionedNtk(point, inverse), "eff_ntk", _effNtkDeflation, probe,
+            probe.Start(_effNtk, point.OutputSize), 10, _options.Tolerance);
+        record.Set(ProbeColumns.Residual("eff_ntk"), result.MaxResidual);
+        if (!result.Converged) record.Unconverged.Add("eff_ntk");
+        var kept = result.Top.Select(p => WarmStarts.Stored(p.Vector)).ToArray();
+        probe.Commits.Add(() => _effNtk.Push(kept));
         return [.. result.Top.Select(p => p.Value)];
     }
 
@@ -359,7 +379,7 @@ public sealed partial class ProbeSuite : IDisposable
     /// <summary>
     /// The seed of each random draw, derived once from the run's seed: 1–4 the NTK, Hessian, Q₁ and Q_r
     /// Lanczos starts (and SLQ vectors), 5 the direction r, 7–8 the NTK's and the Hessian's deflation estimates, 9 the
-    /// preconditioned Hessian's start, 15 its deflation estimate.
+    /// preconditioned Hessian's start, 15 its deflation estimate, 10 and 16 the preconditioned NTK's.
     /// </summary>
     private long SeedFor(int offset) => _options.Seed * 31 + offset;
 
@@ -370,10 +390,10 @@ public sealed partial class ProbeSuite : IDisposable
     }
 
     private IEnumerable<(string Name, DeflationTracker Tracker)> Deflations =>
-        [("ntk", _ntkDeflation), ("hessian", _hessianDeflation), ("eff-hessian", _effDeflation)];
+        [("ntk", _ntkDeflation), ("hessian", _hessianDeflation), ("eff-hessian", _effDeflation), ("eff-ntk", _effNtkDeflation)];
 
     private IEnumerable<(string Name, WarmStarts Warm)> Operators =>
-        [("ntk", _ntk), ("hessian", _hessian), ("q1", _q1), ("qr", _qr), ("eff-hessian", _effHessian)];
+        [("ntk", _ntk), ("hessian", _hessian), ("q1", _q1), ("qr", _qr), ("eff-hessian", _effHessian), ("eff-ntk", _effNtk)];
 
     /// <summary>Sets the previous NTK eigenvectors (tests: sign alignment and crossings).</summary>
     public void Restore(IReadOnlyList<Tensor> ntkVectors, double? lastSharpness)

@@ -79,19 +79,32 @@ internal static class SettingsValidator
     public const int MaxThreads = 256, MaxProbeK = 64, MaxSpectrumSize = 500, MaxDensityVectors = 1000, MaxDensitySteps = 1000;
 
     /// <summary>
-    /// Whether this machine can hold the run: a lower bound on its memory (θ, its gradient and the probes' basis in float64,
-    /// the data and the activations), checked before a run directory is made or a resume touches one. Reading a run
+    /// Whether this machine can hold the run: a lower bound on its memory (θ, its gradient, the optimizer's buffers, the probes'
+    /// basis in float64 and, under a preconditioned optimizer, the preconditioned Hessian's warm starts and deflation space, the
+    /// data and the activations), checked before a run directory is made or a resume touches one. Reading a run
     /// (report, plot) never asks this, so a large run can still be read on a small machine.
     /// </summary>
     public static void RequireRunnable(TrainSettings s)
     {
+        var (need, basis, buffers) = Need(s);
+        double have = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        Require(need < have, $"this run needs at least {need / 1e9:G3} GB (P = {ParameterCount(s):G4} parameters, n = {s.N}, probe basis "
+            + $"{basis} vectors, {buffers} optimizer buffers) and this machine has {have / 1e9:G3} GB: lower --width, --n, --probe-k or "
+            + "--spectra-m.");
+    }
+
+    /// <summary>The lower bound <see cref="RequireRunnable"/> sets against the machine, in bytes, with the P-sized vectors it counts.</summary>
+    public static (double Bytes, int ProbeVectors, int OptimizerBuffers) Need(TrainSettings s)
+    {
         double inputs = Data.CifarRecords.PixelsPerImage, width = s.Width, parameters = ParameterCount(s);
         int bytes = s.Dtype == "float64" ? 8 : 4;
         int basis = s.Probes.Count == 0 || s.ProbeEvery == 0 && s.SpectraAt.Count == 0 ? 0 : 4 * (s.ProbeK + s.ProbeDeflate) + 4 * s.SpectraM;
-        double need = parameters * (4.0 * bytes + 8.0 * basis) + (s.N + (s.NTest ?? 0)) * (inputs + 3.0 * width * Math.Max(s.Depth, 1)) * bytes;
-        double have = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
-        Require(need < have, $"this run needs at least {need / 1e9:G3} GB (P = {parameters:G4} parameters, n = {s.N}, probe basis {basis} "
-            + $"vectors) and this machine has {have / 1e9:G3} GB: lower --width, --n, --probe-k or --spectra-m.");
+        var optimizer = Optimizers.Optimizer.For(s);
+        // P⁻¹H has its own warm starts (the last 4 probes' k vectors) and deflation space beside the Hessian's.
+        if (basis > 0 && optimizer.Preconditioned && s.Probes.Contains("hessian")) basis += 4 * s.ProbeK + s.ProbeDeflate;
+        double need = parameters * ((4.0 + optimizer.BufferCount) * bytes + 8.0 * basis)
+            + (s.N + (s.NTest ?? 0)) * (inputs + 3.0 * width * Math.Max(s.Depth, 1)) * bytes;
+        return (need, basis, optimizer.BufferCount);
     }
 
     /// <summary>P of the network the settings describe, computed without building it (as a double: it may not fit a long).</summary>

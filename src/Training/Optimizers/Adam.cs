@@ -18,6 +18,10 @@ internal sealed class Adam(double lr, double beta1, double beta2, double eps) : 
 
     public override double Threshold => (2 + 2 * beta1) / (lr * (1 - beta1));
 
+    public override int BufferCount => 2;
+
+    public override bool Preconditioned => true;
+
     public override void Step(IReadOnlyList<Tensor> parameters)
     {
         using var scope = NewDisposeScope();

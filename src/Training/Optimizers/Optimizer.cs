@@ -46,6 +46,12 @@ internal abstract class Optimizer
 
     public Tensor? Preconditioner(Mlp model) => Preconditioner(ParametersOf(model));
 
+    /// <summary>How many parameter-sized buffers the optimizer keeps (momentum, moments), for the memory a run needs.</summary>
+    public abstract int BufferCount { get; }
+
+    /// <summary>Whether the step divides by a diagonal P (<see cref="Preconditioner(IReadOnlyList{Tensor})"/> is not null).</summary>
+    public virtual bool Preconditioned => false;
+
     /// <summary>Whether the step is plain GD, θ ← θ − η∇L: the columns derived from the GD step apply only then.</summary>
     public virtual bool IsGradientDescent => false;
 

@@ -15,6 +15,10 @@ internal sealed class RmsProp(double lr, double alpha, double eps) : Optimizer
 
     public override double Threshold => 2 / lr;
 
+    public override int BufferCount => 1;
+
+    public override bool Preconditioned => true;
+
     public override void Step(IReadOnlyList<Tensor> parameters)
     {
         using var scope = NewDisposeScope();

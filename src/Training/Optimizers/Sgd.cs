@@ -15,6 +15,8 @@ internal sealed class Sgd(double lr, double momentum, bool nesterov) : Optimizer
 
     public override bool IsGradientDescent => momentum == 0;
 
+    public override int BufferCount => momentum == 0 ? 0 : 1;
+
     public override void Step(IReadOnlyList<Tensor> parameters)
     {
         using var scope = NewDisposeScope();

@@ -128,7 +128,7 @@ internal sealed class TrainingLoop(TrainSettings s, Mlp model, CifarDataset data
             _warnings.Warn("crossing", "Step {Step}: the top NTK eigenvector now matches the previous second one (λ₁/λ₂ crossing)", step);
         foreach (var op in probe.Unconverged)
             _warnings.Warn("cap-" + op, "Step {Step}: the eigensolver for {Operator} hit the cap of {Cap} matvecs", step, op, s.ProbeMaxIter);
-        foreach (var op in new[] { "ntk", "hess", "eff_hess" })
+        foreach (var op in ProbeColumns.Operators)
             if (probe[ProbeColumns.DeflationIterations(op)] is > 0 and var cost)
                 log.Information("Step {Step}: estimated the {Operator} deflation space ({Matvecs} matvecs)", step, op, cost);
         return probe;

@@ -470,6 +470,42 @@ public class ProbeSuiteTests
     }
 
     [Fact]
+    public void ThePreconditionedNtkIsTheSpectrumOfJPInverseJTransposedOverN()
+    {
+        using var net = new TinyNetwork(n: 5);
+        var dense = Explicit.Of(net);
+        var diagonal = Enumerable.Range(0, dense.J.ColumnCount).Select(i => 0.3 + 1.9 * ((i * 104729) % 97) / 97.0).ToArray();
+        var inverse = Matrix<double>.Build.DiagonalOfDiagonalArray(diagonal.Select(d => 1 / d).ToArray());
+        var expected = Descending(dense.J * inverse * dense.J.Transpose() / net.N).Values;
+        var options = new ProbeOptions
+        {
+            LearningRate = Eta, K = 2, Tolerance = 1e-12, HessianTolerance = 1e-12, MaxIterations = 300, Threshold = 38 / Eta,
+            GradientDescent = false, Kinds = ProbeKinds.Ntk,
+        };
+        foreach (var generic in new[] { false, true })
+        {
+            using var suite = new ProbeSuite(options);
+            using var p = tensor(diagonal, float64);
+            foreach (int step in new[] { 0, 10 })          // cold by Lanczos, then warm by the deflated Davidson solve
+            {
+                using IDifferentiablePoint point = generic ? net.Generic() : net.Fast();
+                var r = suite.Run(point, step, preconditioner: p);
+                Close(r["eff_ntk_1"], expected[0], 1e-9, $"λ₁(J P⁻¹ Jᵀ/n), step {step}");
+                Close(r["eff_ntk_2"], expected[1], 1e-9, $"λ₂(J P⁻¹ Jᵀ/n), step {step}");
+                Close(r["ntk_1"], Descending(dense.K).Values[0], 1e-9, "the plain NTK beside it");
+                Assert.True(r["eff_ntk_iters"] > 0 && r["eff_ntk_resid"] <= 1e-12);
+                Assert.Equal(step == 0 ? 0 : 1, r["eff_ntk_deflation_iters"] > 0 ? 1 : 0);
+            }
+        }
+        using var gd = new ProbeSuite(options with { Threshold = null, GradientDescent = true });
+        using var fast = net.Fast();
+        var plain = gd.Run(fast, 0);
+        Assert.Equal(plain["ntk_1"], plain["eff_ntk_1"]);
+        Assert.Equal(plain["ntk_2"], plain["eff_ntk_2"]);
+        Assert.True(double.IsNaN(plain["eff_ntk_iters"]), "P = I: nothing more is solved");
+    }
+
+    [Fact]
     public void SparseProbesStartFromTheTrendOfTheLastTwoAndMatchTheDenseSpectra()
     {
         using var net = new TinyNetwork(n: 6);

@@ -71,9 +71,9 @@ public class TraceSchemaTests
             Assert.Empty(suite.Run(first, 0).Values.Select(v => v.Key).Except(ProbeColumns.Names(2)));
         using var point = net.Fast();
         var record = suite.Run(point, 1);              // a second probe: the crossing and overlap columns too
-        // GD's P = I needs no solve of its own: eff_hess_i = hess_i, so the preconditioned solve's costs stay empty.
-        string[] preconditionedOnly =
-            [ProbeColumns.Iterations("eff_hess"), ProbeColumns.Residual("eff_hess"), ProbeColumns.DeflationIterations("eff_hess")];
+        // GD's P = I needs no solve of its own: eff_hess_i = hess_i and eff_ntk_i = ntk_i, so the preconditioned solves' costs stay empty.
+        string[] preconditionedOnly = [.. new[] { "eff_hess", "eff_ntk" }.SelectMany(op => new[]
+            { ProbeColumns.Iterations(op), ProbeColumns.Residual(op), ProbeColumns.DeflationIterations(op) })];
         // δ² = 2α/β is written only where α > 0.
         string[] notHere = record["alpha"] > 0 ? preconditionedOnly : [.. preconditionedOnly, ProbeColumns.Delta2];
         Assert.Equal(ProbeColumns.Names(2).Except(notHere).Order(), record.Values.Select(v => v.Key).Order());

@@ -48,6 +48,22 @@ public class ImpossibleSettingsTests(Xunit.Abstractions.ITestOutputHelper output
         Assert.True(failures.Count == 0, string.Join("\n", failures));
     }
 
+    [Fact]
+    public void TheMemoryNeededCountsTheOptimizersBuffersAndThePreconditionedHessiansVectors()
+    {
+        TrainSettings With(string optimizer) => SettingsResolver.Resolve(null, new JsonObject { ["optimizer"] = optimizer });
+        var (gd, gdBasis, gdBuffers) = SettingsValidator.Need(With("gd"));
+        double p = SettingsValidator.ParameterCount(With("gd"));
+        var s = With("adam");
+        Assert.Equal((0, 1, 1, 2), (gdBuffers, SettingsValidator.Need(With("momentum")).OptimizerBuffers,
+            SettingsValidator.Need(With("rmsprop")).OptimizerBuffers, SettingsValidator.Need(s).OptimizerBuffers));
+        // Adam: two float32 moments, and P⁻¹H's 4k warm-start vectors and its deflation space in float64.
+        int extra = 4 * s.ProbeK + s.ProbeDeflate;
+        Assert.Equal(gdBasis + extra, SettingsValidator.Need(s).ProbeVectors);
+        Assert.Equal(gd + p * (2 * 4 + 8 * extra), SettingsValidator.Need(s).Bytes, 6);
+        Assert.Equal(gd + p * 4, SettingsValidator.Need(With("momentum")).Bytes, 6);
+    }
+
     [Theory]
     [InlineData("--probe-k", "17")]
     [InlineData("--probe-k", "40")]
