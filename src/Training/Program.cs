@@ -9,6 +9,7 @@ root.Subcommands.Add(ReportCommands.Plot());
 root.Subcommands.Add(ReportCommands.Report());
 root.Subcommands.Add(ReportCommands.Compare());
 root.Subcommands.Add(FitCommand.Create());
+root.Subcommands.Add(FlowCommand.Create());
 root.Subcommands.Add(ExportCommand.Create());
 root.Subcommands.Add(QuadCommand.Create());
 root.Subcommands.Add(SweepCommand.Create());

@@ -169,6 +169,28 @@ internal sealed class MlpPoint : IDifferentiablePoint
         return Flatten(grads.Select((g, i) => g.IsInvalid ? zeros_like(leaves[i]) : g));
     }
 
+    /// <summary>The loss at this θ, (1/n) Σ ℓᵢ, in the network's dtype as training computes it.</summary>
+    public double Loss => _loss.Mean(_outputsNative, _targets).ToDouble();
+
+    /// <summary>
+    /// θ ← θ + δ on <paramref name="network"/> (the network this point was made from), δ in this point's coordinates: W₁'s rows
+    /// in the inputs' span are expanded back to width × d. Moves the network, not the point, which is stale afterwards.
+    /// </summary>
+    public void Displace(Mlp network, Tensor delta)
+    {
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var (dW, db) = Split(Native(delta, ParameterSize));
+        if (_basis is not null) dW[0] = dW[0].matmul(_basis.t());
+        int l = 0;
+        foreach (var (w, b) in network.Layers)
+        {
+            w.add_(dW[l]);
+            b.add_(db[l]);
+            l++;
+        }
+    }
+
     public Tensor ResidualAt(Tensor delta)
     {
         var (dW, db) = Split(Native(delta, ParameterSize));

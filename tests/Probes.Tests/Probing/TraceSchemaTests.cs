@@ -40,6 +40,7 @@ public class TraceSchemaTests
         ["sharpening.csv schema"] = SharpeningStudy.Table.Schema,
         ["flow.csv schema"] = SharpeningStudy.FlowTable.Schema,
         ["nonlinearity.csv schema"] = NonlinearityStudy.Table.Schema,
+        ["central-flow.csv schema"] = Training.Flows.FlowColumns.Schema(3),
     };
 
     [Theory]
@@ -52,6 +53,7 @@ public class TraceSchemaTests
     [InlineData("sharpening.csv schema")]
     [InlineData("flow.csv schema")]
     [InlineData("nonlinearity.csv schema")]
+    [InlineData("central-flow.csv schema")]
     public void ReadmeTablesAreTheSchemas(string marker)
     {
         var schema = Schemas[marker];

@@ -98,7 +98,7 @@ public class OptimizerEdgeTests
 
     private static double Parse(string s) => double.Parse(s, System.Globalization.CultureInfo.InvariantCulture);
 
-    private static List<Dictionary<string, string>> CsvRows(string path)
+    internal static List<Dictionary<string, string>> CsvRows(string path)
     {
         var lines = File.ReadAllLines(path);
         var header = lines[0].Split(',');

@@ -1,0 +1,58 @@
+using System.CommandLine;
+using Training.Config;
+using Training.Flows;
+using Training.Reports;
+using Training.Runs;
+
+namespace Training.Cli;
+
+/// <summary><c>probes flow RUN_DIR --from S --to T</c>: GD, its central flow and the stable flow side by side (<see cref="FlowRun"/>).</summary>
+internal static class FlowCommand
+{
+    public static Command Create()
+    {
+        var defaults = new FlowOptions();
+        var run = new Argument<string>("RUN_DIR") { Description = "A GD run (any loss): its GD is replayed from θ₀ to --from." };
+        var from = new Option<int>("--from") { Description = "The step the three processes start from (e.g. the onset of EOS).", Required = true };
+        var to = new Option<int>("--to") { Description = "The last step (may lie past the run's end: GD is replayed).", Required = true };
+        var k = QuadCommand.Opt("--k", $"Hessian eigenvalues tracked per process (default {defaults.K}); the central flow constrains those above "
+            + "--critical among them.", defaults.K);
+        var substeps = QuadCommand.Opt("--substeps", $"Euler substeps per GD step for both flows (default {defaults.Substeps}: dt = ¼).",
+            defaults.Substeps);
+        var critical = QuadCommand.Opt("--critical", $"η·λ above which an eigenvalue enters the constraint (default {defaults.Critical}).",
+            defaults.Critical);
+        var tol = QuadCommand.Opt("--tol", $"Relative residual of the Hessian eigenpairs (default {defaults.Tolerance:G}).", defaults.Tolerance);
+        var maxIter = QuadCommand.Opt("--max-iter", $"Cap on one eigen-solve's matvecs (default {defaults.MaxIterations}).", defaults.MaxIterations);
+        var every = QuadCommand.Opt("--checkpoint-every", $"Flow steps between checkpoints (default {defaults.CheckpointEvery}).",
+            defaults.CheckpointEvery);
+        var output = new Option<string?>("--out") { Description = "Output directory (default RUN_DIR/flow-FROM); the same command resumes it." };
+        var json = new Option<bool>("--json") { Description = "Print a JSON object instead of the one-line summary." };
+        var command = new Command("flow", "Run GD, its central flow (Cohen et al. 2025) and the stable flow side by side from a step of a GD run: "
+            + "central-flow.csv, central-flow-summary.json and figures.") { run, from, to, k, substeps, critical, tol, maxIter, every, output, json };
+        command.SetAction(r =>
+        {
+            string runPath = RunDirectory.ForReading(r.GetValue(run)!).Path;
+            int start = r.GetValue(from);
+            var options = new FlowOptions
+            {
+                K = r.GetValue(k), Substeps = r.GetValue(substeps), Critical = r.GetValue(critical), Tolerance = r.GetValue(tol),
+                MaxIterations = r.GetValue(maxIter), CheckpointEvery = r.GetValue(every),
+            };
+            string outPath = r.GetValue(output) ?? FlowRun.DefaultOut(runPath, start);
+            var checkpoint = FlowRun.Run(runPath, start, r.GetValue(to), options, outPath, message => Console.Error.Write($"\r{message}   "));
+            Console.Error.WriteLine();
+            var table = TraceTable.Read(Path.Combine(outPath, FlowRun.CsvName));
+            var summary = FlowSummary.Of(table, checkpoint);
+            RunDirectory.WriteAtomically(Path.Combine(outPath, FlowSummary.FileName),
+                s => System.Text.Json.JsonSerializer.Serialize(s, summary, ReportJson.Options));
+            FlowFigures.Draw(table, options.K, Path.Combine(outPath, "figures"));
+            string Percent(double? v) => v is { } x ? $"{100 * x:F2}%" : "—";
+            ReportCommands.Print(r.GetValue(json), $"flow {summary.From}→{summary.To}: central flow's predicted loss off GD's "
+                + $"{FlowSummary.Window}-step average by {Percent(summary.MeanPredictedLossError)} on average ({summary.EdgeRows} steps at the edge), max η·λ₁ "
+                + $"{summary.MaxCfEtaHess1:F4}; ‖θ_GD − θ_CF‖ {summary.FinalDistanceCf:G3} vs ‖θ_GD − θ_GF‖ {summary.FinalDistanceGf:G3} → {outPath}",
+                summary);
+            return 0;
+        });
+        return command;
+    }
+}

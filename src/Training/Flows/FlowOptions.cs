@@ -1,0 +1,25 @@
+using Probes.Flows;
+
+namespace Training.Flows;
+
+/// <summary>The settings of <c>probes flow</c>, each default declared once here (the help reads them).</summary>
+internal sealed record FlowOptions
+{
+    /// <summary>Hessian eigenvalues tracked per process: the central flow's constraint takes those above --critical among them.</summary>
+    public int K { get; init; } = 3;
+
+    /// <summary>Euler substeps per GD step for both flows: dt = 1/substeps (the "at most ¼ step").</summary>
+    public int Substeps { get; init; } = 4;
+
+    /// <summary>η·λ above which an eigenvalue enters the central flow's constraint.</summary>
+    public double Critical { get; init; } = CentralFlow.DefaultCritical;
+
+    /// <summary>Relative residual of the Hessian eigenpairs (their eigenvalues are then accurate to about its square).</summary>
+    public double Tolerance { get; init; } = 1e-7;
+
+    /// <summary>Cap on the matvecs of one eigen-solve.</summary>
+    public int MaxIterations { get; init; } = 300;
+
+    /// <summary>Flow steps between checkpoints (and one at the end or on Ctrl-C).</summary>
+    public int CheckpointEvery { get; init; } = 25;
+}

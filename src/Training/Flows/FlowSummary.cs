@@ -1,0 +1,51 @@
+using Training.Runs;
+
+namespace Training.Flows;
+
+/// <summary>
+/// How well the central flow predicts GD, read back from central-flow.csv: over the steps where the constraint was active (c &gt; 0)
+/// and a centred window of <see cref="Window"/> GD steps fits, the relative error of the predicted loss L + tr(X)/η (and, for
+/// contrast, of L(θ_CF) alone) against GD's loss averaged over the window; the largest η·λ₁ the central flow reached; and
+/// the distances from GD of the two flows.
+/// </summary>
+internal sealed record FlowSummary(int From, int To, int Rows, int EdgeRows, double? MeanPredictedLossError, double? MaxPredictedLossError,
+    double? MeanCfLossError, double? MaxCfEtaHess1, double? MaxGdEtaHess1, double? MaxGfEtaHess1, double FinalDistanceCf,
+    double FinalDistanceGf, double MaxDistanceCf, double? SecondsPerStep, double? TrainingStepsPerFlowStep, long Matvecs)
+{
+    public const string FileName = "central-flow-summary.json";
+
+    /// <summary>The centred window over which GD's loss is averaged: GD's EOS oscillation has period 2 and slower cycles of
+    /// tens of steps; 21 steps average the first out and follow the second.</summary>
+    public const int Window = 21;
+
+    /// <summary>GD's loss averaged over the centred window at each row (NaN where the window does not fit).</summary>
+    public static double[] CentredAverage(double[] values)
+    {
+        int half = Window / 2;
+        var result = new double[values.Length];
+        for (int i = 0; i < values.Length; i++)
+            result[i] = i < half || i + half >= values.Length ? double.NaN : values.Skip(i - half).Take(Window).Average();
+        return result;
+    }
+
+    public static FlowSummary Of(TraceTable flow, FlowCheckpoint checkpoint)
+    {
+        var gd = flow[FlowColumns.GdLoss];
+        var average = CentredAverage(gd);
+        var predicted = flow[FlowColumns.CfPredictedLoss];
+        var cfLoss = flow[FlowColumns.CfLoss];
+        var critical = flow[FlowColumns.CfCritical];
+        var edge = Enumerable.Range(0, flow.RowCount).Where(i => critical[i] > 0 && double.IsFinite(average[i])).ToArray();
+        double? Mean(IEnumerable<double> v) => v.Any() ? v.Average() : null;
+        double? Max(IEnumerable<double> v) => v.Any() ? v.Max() : null;
+        var errors = edge.Select(i => Math.Abs(predicted[i] - average[i]) / average[i]).ToArray();
+        var distanceCf = flow[FlowColumns.DistanceCf];
+        double gdSteps = checkpoint.Next - 1 - checkpoint.From;
+        return new FlowSummary(checkpoint.From, checkpoint.Next - 1, flow.RowCount, edge.Length, Mean(errors), Max(errors),
+            Mean(edge.Select(i => Math.Abs(cfLoss[i] - average[i]) / average[i])),
+            Max(flow[FlowColumns.CfSharpness(1)].Where(double.IsFinite)), Max(flow[FlowColumns.GdSharpness(1)].Where(double.IsFinite)),
+            Max(flow[FlowColumns.GfSharpness(1)].Where(double.IsFinite)), distanceCf[^1], flow[FlowColumns.DistanceGf][^1], distanceCf.Max(),
+            gdSteps > 0 ? checkpoint.Seconds / gdSteps : null,
+            gdSteps > 0 && checkpoint.GdStepSeconds > 0 ? checkpoint.Seconds / checkpoint.GdStepSeconds : null, checkpoint.Matvecs);
+    }
+}

@@ -1,0 +1,110 @@
+using System.Diagnostics;
+using System.Globalization;
+using Training.Flows;
+using Xunit;
+
+namespace Probes.Tests;
+
+/// <summary>
+/// `probes flow` end to end on a tiny GD run that reaches its edge: GD replayed bit for bit against the run's own traces, the
+/// central flow held at η·λ ≤ 2 while X &gt; 0, and a flow killed (SIGKILL), stopped (SIGTERM) or extended resuming to the
+/// uninterrupted flow.csv byte for byte; bad input one line, exit 2, nothing written.
+/// </summary>
+public class FlowRunTests(Xunit.Abstractions.ITestOutputHelper output)
+{
+    private static double Parse(string s) => s == "" ? double.NaN : double.Parse(s, CultureInfo.InvariantCulture);
+
+    private static int Flow(IEnumerable<string> args, string? crashAt = null, string? signalAt = null)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "probes.dll"));
+        start.ArgumentList.Add("flow");
+        foreach (var a in args) start.ArgumentList.Add(a);
+        if (crashAt is not null) start.Environment["PROBES_CRASH_AT"] = crashAt;
+        if (signalAt is not null) start.Environment["PROBES_SIGNAL_AT"] = signalAt;
+        using var p = Process.Start(start)!;
+        p.OutputDataReceived += (_, _) => { };
+        p.ErrorDataReceived += (_, _) => { };
+        p.BeginOutputReadLine();
+        p.BeginErrorReadLine();
+        p.WaitForExit();
+        return p.ExitCode;
+    }
+
+    [Fact]
+    public void TheFlowReplaysGdHoldsTheEdgeAndResumesToTheSameBytes()
+    {
+        using var cifar = new SyntheticCifar(train: 16, test: 0);
+        using var dir = new TempDirectory();
+        var run = dir.Combine("run");
+        var (exit, _, err) = CommandLineTests.Probes("train", "--data", cifar.Folder, "--n", "8", "--n-test", "0", "--width", "8", "--steps",
+            "60", "--lr", "0.0102", "--dtype", "float64", "--probe-every", "1", "--probes", "ntk,hessian", "--threads", "1", "--out", run);
+        Assert.True(exit == 0, err);
+        var probes = OptimizerEdgeTests.CsvRows(Path.Combine(run, "probes.csv"));
+        var sharpness = probes.ToDictionary(r => (int)Parse(r["step"]), r => Parse(r["eta_hess_1"]));
+        output.WriteLine(string.Join(" ", sharpness.Select(p => $"{p.Key}:{p.Value:F3}")));
+        int from = sharpness.First(p => p.Value > 1.8).Key, to = from + 12;
+        Assert.True(sharpness.Where(p => p.Key >= from && p.Key <= to).Any(p => p.Value > 2), "the tiny run passes the edge in the window");
+        string[] Args(string name, int last) =>
+            [run, "--from", $"{from}", "--to", $"{last}", "--checkpoint-every", "4", "--out", dir.Combine(name)];
+        Assert.Equal(0, Flow(Args("baseline", to)));
+        var rows = OptimizerEdgeTests.CsvRows(Path.Combine(dir.Combine("baseline"), "central-flow.csv"));
+        Assert.Equal(FlowColumns.Names(3), File.ReadLines(Path.Combine(dir.Combine("baseline"), "central-flow.csv")).First().Split(','));
+        Assert.Equal(to - from + 1, rows.Count);
+        var train = OptimizerEdgeTests.CsvRows(Path.Combine(run, "train.csv")).ToDictionary(r => (int)Parse(r["step"]), r => Parse(r["loss"]));
+        foreach (var r in rows)
+        {
+            int step = (int)Parse(r["step"]);
+            Assert.Equal(train[step], Parse(r["gd_loss"]), 1e-12);                        // GD replayed: the run's own trajectory
+            Assert.Equal(sharpness[step], Parse(r["gd_eta_hess_1"]), 1e-6);
+        }
+        Assert.Equal(0, Parse(rows[0]["dist_cf"]));
+        Assert.Contains(rows, r => Parse(r["x_1"]) > 0);
+        foreach (var r in rows.Skip(1).Where(r => Parse(r["cf_critical"]) > 0))
+            Assert.True(Parse(r["cf_eta_hess_1"]) <= 2 * (1 + 1e-5), $"step {r["step"]}: the central flow's η·λ₁ {r["cf_eta_hess_1"]}");
+        foreach (var r in rows.Where(r => Parse(r["x_1"]) > 0))
+            Assert.Equal(Parse(r["cf_loss"]) + (Parse(r["x_1"]) + (Parse(r["x_2"]) is var x2 && double.IsFinite(x2) ? x2 : 0)
+                + (Parse(r["x_3"]) is var x3 && double.IsFinite(x3) ? x3 : 0)) / 0.0102, Parse(r["cf_predicted_loss"]), 12);
+        Assert.True(File.Exists(Path.Combine(dir.Combine("baseline"), FlowSummary.FileName)));
+        Assert.True(File.Exists(Path.Combine(dir.Combine("baseline"), "figures", "flow-loss.png")));
+        var expected = File.ReadAllBytes(Path.Combine(dir.Combine("baseline"), "central-flow.csv"));
+
+        // SIGKILL after a row between checkpoints, then the same command.
+        Assert.NotEqual(0, Flow(Args("killed", to), crashAt: $"flow:{from + 6}"));
+        Assert.Equal(0, Flow(Args("killed", to)));
+        Assert.Equal(expected, File.ReadAllBytes(Path.Combine(dir.Combine("killed"), "central-flow.csv")));
+        // SIGTERM (Ctrl-C): a checkpoint at that step, exit 130, then the same command.
+        Assert.Equal(130, Flow(Args("stopped", to), signalAt: $"flow:{from + 2}"));
+        Assert.Equal(0, Flow(Args("stopped", to)));
+        Assert.Equal(expected, File.ReadAllBytes(Path.Combine(dir.Combine("stopped"), "central-flow.csv")));
+        // A shorter flow extended with a later --to.
+        Assert.Equal(0, Flow(Args("extended", from + 5)));
+        Assert.Equal(0, Flow(Args("extended", to)));
+        Assert.Equal(expected, File.ReadAllBytes(Path.Combine(dir.Combine("extended"), "central-flow.csv")));
+
+        // Bad input: one line, exit 2, nothing written.
+        foreach (var bad in new[] { new[] { "--from", "61", "--to", "70" }, ["--from", $"{from}", "--to", $"{from}"],
+                     ["--from", $"{from}", "--to", $"{to}", "--critical", "2.5"], ["--from", $"{from}", "--to", $"{to}", "--k", "0"] })
+        {
+            var (code, _, error) = CommandLineTests.Probes(["flow", run, .. bad, "--out", dir.Combine("bad")]);
+            Assert.Equal(2, code);
+            Assert.Single(error.Trim().Split('\n'));
+            Assert.False(Directory.Exists(dir.Combine("bad")), string.Join(" ", bad));
+        }
+    }
+
+    [Fact]
+    public void ANonGdRunIsRefusedInOneLine()
+    {
+        using var cifar = new SyntheticCifar(train: 16, test: 0);
+        using var dir = new TempDirectory();
+        var run = dir.Combine("run");
+        var (exit, _, err) = CommandLineTests.Probes("train", "--data", cifar.Folder, "--n", "8", "--n-test", "0", "--width", "8", "--steps",
+            "5", "--optimizer", "momentum", "--probe-every", "0", "--threads", "1", "--out", run);
+        Assert.True(exit == 0, err);
+        var (code, _, error) = CommandLineTests.Probes("flow", run, "--from", "1", "--to", "3", "--out", dir.Combine("flow"));
+        Assert.Equal(2, code);
+        Assert.Contains("the central flow here is GD's; this run used momentum", error);
+        Assert.False(Directory.Exists(dir.Combine("flow")));
+    }
+}
