@@ -1,5 +1,6 @@
 using Probes.Eigensolvers;
 using Probes.Operators;
+using Probes.Probing;
 using Training.Model;
 using static TorchSharp.torch;
 
@@ -7,58 +8,115 @@ namespace Training.Flows;
 
 /// <summary>
 /// One of the three processes of <c>probes flow</c> (GD, the central flow, the stable flow): its own copy of the network and
-/// the warm start of its top Hessian eigenvectors, which move little from one evaluation to the next (a substep, or a step).
+/// what makes its top Hessian eigenpairs cheap from one evaluation to the next (a substep, or a step), as the probes do step by
+/// step: the last eigenvectors as the start, and a deflation space of the next <see cref="SpaceSize"/> eigenvectors for the
+/// deflated Davidson solve, re-estimated (warm) when a solve takes more than <see cref="RefreshAbove"/> products.
 /// </summary>
-internal sealed class FlowProcess(string name, Mlp model, FlowOptions options, long seed) : IDisposable
+internal sealed class FlowProcess(string key, string name, Mlp model, FlowOptions options, long seed) : IDisposable
 {
-    private Tensor[] _warm = [];
+    /// <summary>The deflation space's size and refresh rule: the probes' defaults (ProbeOptions).</summary>
+    public const int SpaceSize = ProbeOptions.DefaultDeflation, RefreshAbove = 16;
 
-    public string Name => name;
+    private Tensor[] _warm = [];
+    private DeflationSpace? _space;
+    private bool _stale;
+
+    /// <summary>The short name its checkpoint entries carry (gd, cf, gf).</summary>
+    public string Key => key;
+
     public Mlp Model => model;
 
-    /// <summary>The last eigenvectors, for the flow's checkpoint (float64, the point's coordinates).</summary>
-    public IReadOnlyList<Tensor> Warm => _warm;
+    /// <summary>Hessian products spent on this process's eigenpairs so far.</summary>
+    public long Matvecs { get; set; }
 
-    /// <summary>The top-k Hessian eigenpairs at <paramref name="point"/> (largest first), warm-started from the last ones.</summary>
+    /// <summary>The top-k Hessian eigenpairs at <paramref name="point"/>, largest first.</summary>
     public (double Value, Tensor Vector)[] Top(MlpPoint point)
     {
-        using var result = LanczosSolver.Solve(ModelOperators.LossHessian(point), new LanczosOptions
-        {
-            Count = options.K,
-            Tolerance = options.Tolerance,
-            MaxIterations = options.MaxIterations,
-            BlockSize = options.K,
-            Seed = seed,
-            WarmStart = _warm.Length == options.K && _warm.All(v => v.numel() == point.ParameterSize) ? _warm : null,
-        });
-        if (!result.Converged)
-            throw new ProbesError($"the {name} Hessian solve did not converge in {options.MaxIterations} matvecs (residual "
-                + $"{result.MaxResidual:G3}); raise --max-iter or loosen --tol.");
-        var top = result.Top.Select(p => (p.Value, p.Vector.detach().clone().DetachFromDisposeScope())).ToArray();
-        Replace([.. top.Select(p => p.Item2)]);
+        var op = ModelOperators.LossHessian(point);
+        bool warm = _warm.Length == options.K && _warm.All(v => v.numel() == op.Size);
+        if (!warm || _space is null || _stale || _space.Vectors.shape[1] != op.Size)
+            Refresh(op, warm);
+        using var result = DeflatedDavidson.Solve(op, _warm, _space!, options.K, options.Tolerance, options.MaxIterations, seed);
         Matvecs += result.Iterations;
-        return top;
+        _stale = result.Iterations > RefreshAbove;
+        if (result.Converged) return Keep(result);
+        using var lanczos = LanczosSolver.Solve(op, new LanczosOptions
+        {
+            Count = options.K, Tolerance = options.Tolerance, MaxIterations = options.MaxIterations, BlockSize = options.K, Seed = seed,
+            WarmStart = _warm,
+        });
+        Matvecs += lanczos.Iterations;
+        if (!lanczos.Converged)
+            throw new ProbesError($"the {name} Hessian solve did not converge in {options.MaxIterations} matvecs (residual "
+                + $"{lanczos.MaxResidual:G3}); raise --max-iter or loosen --tol.");
+        return Keep(lanczos);
     }
 
-    /// <summary>Hessian products spent on this process's eigenvalues so far.</summary>
-    public long Matvecs { get; set; }
+    /// <summary>A new deflation space (warm from the last eigenvectors and the old space), and a start where there was none.</summary>
+    private void Refresh(FunctionOperator op, bool warm)
+    {
+        IReadOnlyList<Tensor>? start = warm && _space is { } old && old.Vectors.shape[1] == op.Size
+            ? [.. _warm, .. Enumerable.Range(0, old.Size).Select(i => old.Vectors[i])]
+            : warm ? _warm : null;
+        var space = DeflationSpace.Estimate(op, options.K, SpaceSize, seed, options.MaxIterations, start, out var top);
+        using (top)
+        {
+            Matvecs += top.Iterations;
+            if (!warm) Replace([.. top.Top.Select(p => WarmStarts.Stored(p.Vector).DetachFromDisposeScope())]);
+        }
+        _space?.Dispose();
+        // Rounded to float32, as the checkpoint stores it: a resumed flow solves with the same space.
+        _space = space with { Vectors = WarmStarts.Stored(space.Vectors).DetachFromDisposeScope() };
+        space.Vectors.Dispose();
+        _stale = false;
+    }
+
+    private (double Value, Tensor Vector)[] Keep(LanczosResult result)
+    {
+        var top = result.Top.Select(p => (p.Value, p.Vector.detach().clone())).ToArray();     // in the caller's dispose scope
+        Replace([.. top.Select(p => WarmStarts.Stored(p.Item2).DetachFromDisposeScope())]);
+        return top;
+    }
 
     /// <summary>θ flattened in parameter order, float64.</summary>
     public Tensor Theta() => cat([.. model.parameters().Select(p => p.detach().flatten().to(float64))]);
 
-    /// <summary>Puts θ and the warm start back from a checkpoint.</summary>
-    public void Restore(double[] theta, double[][] warm, Device device)
+    /// <summary>What the checkpoint keeps of this process: θ, the start vectors and the deflation space (all exact in float32
+    /// for a float32 network).</summary>
+    public IEnumerable<(string Name, double[][] Vectors)> Export()
     {
-        using (no_grad())
+        using (var theta = Theta()) yield return ($"{key}-theta", [theta.data<double>().ToArray()]);
+        yield return ($"{key}-vectors", [.. _warm.Select(v => v.cpu().data<double>().ToArray())]);
+        if (_space is null) yield break;
+        yield return ($"{key}-space", [.. Enumerable.Range(0, _space.Size).Select(i => _space.Vectors[i].cpu().data<double>().ToArray())]);
+        yield return ($"{key}-space-values", [[.. _space.Values, _space.BulkEdge, _stale ? 1 : 0]]);
+    }
+
+    /// <summary>Puts θ, the start vectors and the space back from a checkpoint (<see cref="Export"/>).</summary>
+    public void Import(IReadOnlyDictionary<string, double[][]> state, Device device)
+    {
+        Restore(state[$"{key}-theta"][0]);
+        Replace([.. state.GetValueOrDefault($"{key}-vectors", []).Select(v => tensor(v, float64).to(device).DetachFromDisposeScope())]);
+        _space?.Dispose();
+        _space = null;
+        if (state.GetValueOrDefault($"{key}-space") is { Length: > 0 } rows && state[$"{key}-space-values"] is [var values])
         {
-            long at = 0;
-            foreach (var p in model.parameters())
-            {
-                p.copy_(tensor(theta.AsSpan((int)at, (int)p.numel()).ToArray(), float64).view(p.shape).to(p.dtype).to(p.device));
-                at += p.numel();
-            }
+            var vectors = stack(rows.Select(r => tensor(r, float64)).ToArray()).to(device).DetachFromDisposeScope();
+            _space = new DeflationSpace(vectors, values[..rows.Length], values[rows.Length]);
+            _stale = values[rows.Length + 1] != 0;
         }
-        Replace([.. warm.Select(v => tensor(v, float64).to(device).DetachFromDisposeScope())]);
+    }
+
+    /// <summary>θ ← <paramref name="theta"/> (parameter order, float64).</summary>
+    public void Restore(double[] theta)
+    {
+        using var _ = no_grad();
+        long at = 0;
+        foreach (var p in model.parameters())
+        {
+            p.copy_(tensor(theta.AsSpan((int)at, (int)p.numel()).ToArray(), float64).view(p.shape).to(p.dtype).to(p.device));
+            at += p.numel();
+        }
     }
 
     private void Replace(Tensor[] vectors)
@@ -70,6 +128,7 @@ internal sealed class FlowProcess(string name, Mlp model, FlowOptions options, l
     public void Dispose()
     {
         Replace([]);
+        _space?.Dispose();
         model.Dispose();
     }
 }

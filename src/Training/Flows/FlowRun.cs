@@ -50,9 +50,9 @@ internal static class FlowRun
         var loss = ILoss.Named[settings.Loss];
         using var data = CifarDataset.Load(CifarLocator.Resolve(settings.Data), settings.N, 0, dtype, device);
         var init = ConfigFile.InitWeights(runPath);
-        using var gd = new FlowProcess("GD", Trainer.Initial(settings, dtype, device, init), options, settings.Seed * 31 + 20);
-        using var cf = new FlowProcess("central flow", Trainer.Initial(settings, dtype, device, init), options, settings.Seed * 31 + 21);
-        using var gf = new FlowProcess("stable flow", Trainer.Initial(settings, dtype, device, init), options, settings.Seed * 31 + 22);
+        using var gd = new FlowProcess("gd", "GD", Trainer.Initial(settings, dtype, device, init), options, settings.Seed * 31 + 20);
+        using var cf = new FlowProcess("cf", "central flow", Trainer.Initial(settings, dtype, device, init), options, settings.Seed * 31 + 21);
+        using var gf = new FlowProcess("gf", "stable flow", Trainer.Initial(settings, dtype, device, init), options, settings.Seed * 31 + 22);
         var optimizer = Optimizers.Optimizer.For(settings);
         FlowProcess[] processes = [gd, cf, gf];
         int next = from;
@@ -61,8 +61,7 @@ internal static class FlowRun
         if (resumed is not null)
         {
             var state = FlowState(outPath, resumed);
-            foreach (var p in processes)
-                p.Restore(state.Vectors[$"{Key(p)}-theta"][0], state.Vectors.GetValueOrDefault($"{Key(p)}-vectors") ?? [], device);
+            foreach (var p in processes) p.Import(state.Vectors, device);
             using (var csv = new FileStream(Path.Combine(outPath, CsvName), FileMode.Open)) csv.SetLength(resumed.CsvBytes);
             if (resumed.Next > to + 1)
                 throw new ProbesError($"{outPath} already holds the flow to step {resumed.Next - 1}, past --to {to}; choose another --out.");
@@ -80,8 +79,8 @@ internal static class FlowRun
             }
             using var theta = gd.Theta();
             var flat = theta.data<double>().ToArray();
-            cf.Restore(flat, [], device);
-            gf.Restore(flat, [], device);
+            cf.Restore(flat);
+            gf.Restore(flat);
         }
         using var stop = new StopSignal();
         using var table = new CsvTrace(Path.Combine(outPath, CsvName), FlowColumns.Names(options.K));
@@ -90,12 +89,7 @@ internal static class FlowRun
         FlowCheckpoint Save(int nextStep)
         {
             var vectors = new Dictionary<string, double[][]>();
-            foreach (var p in processes)
-            {
-                using var theta = p.Theta();
-                vectors[$"{Key(p)}-theta"] = [theta.data<double>().ToArray()];
-                vectors[$"{Key(p)}-vectors"] = [.. p.Warm.Select(v => v.cpu().data<double>().ToArray())];
-            }
+            foreach (var (entry, value) in processes.SelectMany(p => p.Export())) vectors[entry] = value;
             RunDirectory.WriteAtomically(stateFile, new ProbeState(vectors, null).Write);
             var checkpoint = new FlowCheckpoint(from, to, nextStep, table.Length, options, Path.GetFileName(stateFile), FileDigest.Of(stateFile),
                 startSeconds + clock.Elapsed.TotalSeconds, gdSeconds, matvecs + processes.Sum(p => p.Matvecs));
@@ -185,8 +179,6 @@ internal static class FlowRun
     }
 
     private static Tensor Gradient(MlpPoint point) => point.JacobianTransposed(point.LossGradient).div_(point.SampleCount);
-
-    private static string Key(FlowProcess p) => p.Name switch { "GD" => "gd", "central flow" => "cf", _ => "gf" };
 
     private static void Check(TrainSettings s, int from, int to, FlowOptions o)
     {
