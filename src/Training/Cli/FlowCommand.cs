@@ -25,10 +25,13 @@ internal static class FlowCommand
         var maxIter = QuadCommand.Opt("--max-iter", $"Cap on one eigen-solve's matvecs (default {defaults.MaxIterations}).", defaults.MaxIterations);
         var every = QuadCommand.Opt("--checkpoint-every", $"Flow steps between checkpoints (default {defaults.CheckpointEvery}).",
             defaults.CheckpointEvery);
+        var eigsEvery = QuadCommand.Opt("--eigs-every", $"GD's and the stable flow's eigenvalues every this many steps (default "
+            + $"{defaults.EigsEvery}; the central flow solves its own at every substep).", defaults.EigsEvery);
         var output = new Option<string?>("--out") { Description = "Output directory (default RUN_DIR/flow-FROM); the same command resumes it." };
         var json = new Option<bool>("--json") { Description = "Print a JSON object instead of the one-line summary." };
         var command = new Command("flow", "Run GD, its central flow (Cohen et al. 2025) and the stable flow side by side from a step of a GD run: "
-            + "central-flow.csv, central-flow-summary.json and figures.") { run, from, to, k, substeps, critical, tol, maxIter, every, output, json };
+            + "central-flow.csv, central-flow-summary.json and figures.") { run, from, to, k, substeps, critical, tol, maxIter, eigsEvery, every, output,
+                json };
         command.SetAction(r =>
         {
             string runPath = RunDirectory.ForReading(r.GetValue(run)!).Path;
@@ -36,7 +39,8 @@ internal static class FlowCommand
             var options = new FlowOptions
             {
                 K = r.GetValue(k), Substeps = r.GetValue(substeps), Critical = r.GetValue(critical), Tolerance = r.GetValue(tol),
-                MaxIterations = r.GetValue(maxIter), CheckpointEvery = r.GetValue(every),
+                MaxIterations = r.GetValue(maxIter), EigsEvery = r.GetValue(eigsEvery),
+                CheckpointEvery = r.GetValue(every),
             };
             string outPath = r.GetValue(output) ?? FlowRun.DefaultOut(runPath, start);
             var checkpoint = FlowRun.Run(runPath, start, r.GetValue(to), options, outPath, message => Console.Error.Write($"\r{message}   "));
@@ -49,7 +53,8 @@ internal static class FlowCommand
             string Percent(double? v) => v is { } x ? $"{100 * x:F2}%" : "—";
             ReportCommands.Print(r.GetValue(json), $"flow {summary.From}→{summary.To}: central flow's predicted loss off GD's "
                 + $"{FlowSummary.Window}-step average by {Percent(summary.MeanPredictedLossError)} on average ({summary.EdgeRows} steps at the edge), max η·λ₁ "
-                + $"{summary.MaxCfEtaHess1:F4}; ‖θ_GD − θ_CF‖ {summary.FinalDistanceCf:G3} vs ‖θ_GD − θ_GF‖ {summary.FinalDistanceGf:G3} → {outPath}",
+                + $"{summary.MaxCfEtaHess1:F4}; ‖θ_GD − θ_CF‖ {summary.FinalDistanceCf:G3} vs ‖θ_GD − θ_GF‖ {summary.FinalDistanceGf:G3}; "
+                + $"{summary.SecondsPerStep:F2} s a flow step = {summary.TrainingStepsPerFlowStep:F0} training steps → {outPath}",
                 summary);
             return 0;
         });

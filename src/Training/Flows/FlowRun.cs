@@ -100,7 +100,7 @@ internal static class FlowRun
         {
             using (var scope = NewDisposeScope())
             {
-                try { table.Write(Row(t, gd, cf, gf, data, loss, settings.Lr, options)); }
+                try { table.Write(Row(t, (t - from) % options.EigsEvery == 0, gd, cf, gf, data, loss, settings.Lr, options)); }
                 catch (InvalidOperationException e) { throw new ProbesError($"step {t}: {e.Message}"); }
             }
             CrashPoint.Maybe("flow", t);                                    // tests: a SIGKILL between checkpoints
@@ -123,8 +123,11 @@ internal static class FlowRun
         return Save(to + 1);
     }
 
-    /// <summary>One row: each process measured at its θ at time t; then the two flows advance by one step of substeps.</summary>
-    private static Dictionary<string, double> Row(int t, FlowProcess gd, FlowProcess cf, FlowProcess gf, CifarDataset data, ILoss loss,
+    /// <summary>
+    /// One row: each process measured at its θ at time t (GD's and the stable flow's eigenvalues where <paramref name="eigenvalues"/>);
+    /// then the two flows advance by one step of substeps.
+    /// </summary>
+    private static Dictionary<string, double> Row(int t, bool eigenvalues, FlowProcess gd, FlowProcess cf, FlowProcess gf, CifarDataset data, ILoss loss,
         double eta, FlowOptions options)
     {
         double dt = 1.0 / options.Substeps;
@@ -141,7 +144,7 @@ internal static class FlowRun
         {
             row[FlowColumns.GdLoss] = point.Loss;
             row[FlowColumns.GdGradNorm] = Gradient(point).norm().item<double>();
-            var top = gd.Top(point);
+            var top = eigenvalues ? gd.Top(point) : [];
             for (int i = 0; i < top.Length; i++) row[FlowColumns.GdSharpness(i + 1)] = eta * top[i].Value;
         }
         for (int s = 0; s < options.Substeps; s++)
@@ -170,7 +173,7 @@ internal static class FlowRun
             {
                 row[FlowColumns.GfLoss] = point.Loss;
                 row[FlowColumns.GfGradNorm] = gradient.norm().item<double>();
-                var top = gf.Top(point);
+                var top = eigenvalues ? gf.Top(point) : [];
                 for (int i = 0; i < top.Length; i++) row[FlowColumns.GfSharpness(i + 1)] = eta * top[i].Value;
             }
             point.Displace(gf.Model, gradient * (-eta * dt));
@@ -192,6 +195,7 @@ internal static class FlowRun
         if (!(o.Tolerance > 0 && o.Tolerance <= SettingsValidator.MaxProbeTolerance))
             throw new ProbesError($"--tol must be in (0, {SettingsValidator.MaxProbeTolerance}], got {o.Tolerance}.");
         if (o.MaxIterations < 2 * o.K) throw new ProbesError($"--max-iter must be ≥ 2·k = {2 * o.K}, got {o.MaxIterations}.");
+        if (o.EigsEvery < 1) throw new ProbesError($"--eigs-every must be positive, got {o.EigsEvery}.");
         if (o.CheckpointEvery < 1) throw new ProbesError($"--checkpoint-every must be positive, got {o.CheckpointEvery}.");
     }
 

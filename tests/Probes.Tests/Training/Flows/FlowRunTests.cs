@@ -82,9 +82,21 @@ public class FlowRunTests(Xunit.Abstractions.ITestOutputHelper output)
         Assert.Equal(0, Flow(Args("extended", to)));
         Assert.Equal(expected, File.ReadAllBytes(Path.Combine(dir.Combine("extended"), "central-flow.csv")));
 
+        // GD's and the stable flow's eigenvalues every 3rd step only; the central flow, which needs its own, unchanged.
+        Assert.Equal(0, Flow([.. Args("sparse", to), "--eigs-every", "3"]));
+        var sparse = OptimizerEdgeTests.CsvRows(Path.Combine(dir.Combine("sparse"), "central-flow.csv"));
+        for (int i = 0; i < rows.Count; i++)
+        {
+            foreach (var column in new[] { "gd_eta_hess_1", "gf_eta_hess_2" })
+                if (i % 3 != 0) Assert.Equal("", sparse[i][column]);
+                else Assert.Equal(Parse(rows[i][column]), Parse(sparse[i][column]), 1e-9);     // warm from 3 steps back: the last digits
+            Assert.Equal(rows[i]["cf_predicted_loss"], sparse[i]["cf_predicted_loss"]);
+        }
+
         // Bad input: one line, exit 2, nothing written.
         foreach (var bad in new[] { new[] { "--from", "61", "--to", "70" }, ["--from", $"{from}", "--to", $"{from}"],
-                     ["--from", $"{from}", "--to", $"{to}", "--critical", "2.5"], ["--from", $"{from}", "--to", $"{to}", "--k", "0"] })
+                     ["--from", $"{from}", "--to", $"{to}", "--critical", "2.5"], ["--from", $"{from}", "--to", $"{to}", "--k", "0"],
+                     ["--from", $"{from}", "--to", $"{to}", "--eigs-every", "0"] })
         {
             var (code, _, error) = CommandLineTests.Probes(["flow", run, .. bad, "--out", dir.Combine("bad")]);
             Assert.Equal(2, code);
