@@ -30,8 +30,10 @@ internal static class FlowCommand
         var output = new Option<string?>("--out") { Description = "Output directory (default RUN_DIR/flow-FROM); the same command resumes it." };
         var json = new Option<bool>("--json") { Description = "Print a JSON object instead of the one-line summary." };
         var command = new Command("flow", "Run GD, its central flow (Cohen et al. 2025) and the stable flow side by side from a step of a GD run: "
-            + "central-flow.csv, central-flow-summary.json and figures.") { run, from, to, k, substeps, critical, tol, maxIter, eigsEvery, every, output,
-                json };
+            + "central-flow.csv, central-flow-summary.json and figures.")
+        {
+            run, from, to, k, substeps, critical, tol, maxIter, eigsEvery, every, output, json,
+        };
         command.SetAction(r =>
         {
             string runPath = RunDirectory.ForReading(r.GetValue(run)!).Path;
@@ -52,7 +54,8 @@ internal static class FlowCommand
             FlowFigures.Draw(table, options.K, Path.Combine(outPath, "figures"));
             string Percent(double? v) => v is { } x ? $"{100 * x:F2}%" : "—";
             ReportCommands.Print(r.GetValue(json), $"flow {summary.From}→{summary.To}: central flow's predicted loss off GD's "
-                + $"{FlowSummary.Window}-step average by {Percent(summary.MeanPredictedLossError)} on average ({summary.EdgeRows} steps at the edge), max η·λ₁ "
+                + $"{FlowSummary.Window}-step average by {Percent(summary.MeanPredictedLossError)} on average ({summary.EdgeRows} steps at the "
+                + "edge), max η·λ₁ "
                 + $"{summary.MaxCfEtaHess1:F4}; ‖θ_GD − θ_CF‖ {summary.FinalDistanceCf:G3} vs ‖θ_GD − θ_GF‖ {summary.FinalDistanceGf:G3}; "
                 + $"{summary.SecondsPerStep:F2} s a flow step = {summary.TrainingStepsPerFlowStep:F0} training steps → {outPath}",
                 summary);

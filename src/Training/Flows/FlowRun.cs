@@ -127,8 +127,8 @@ internal static class FlowRun
     /// One row: each process measured at its θ at time t (GD's and the stable flow's eigenvalues where <paramref name="eigenvalues"/>);
     /// then the two flows advance by one step of substeps.
     /// </summary>
-    private static Dictionary<string, double> Row(int t, bool eigenvalues, FlowProcess gd, FlowProcess cf, FlowProcess gf, CifarDataset data, ILoss loss,
-        double eta, FlowOptions options)
+    private static Dictionary<string, double> Row(int t, bool eigenvalues, FlowProcess gd, FlowProcess cf, FlowProcess gf, CifarDataset data,
+        ILoss loss, double eta, FlowOptions options)
     {
         double dt = 1.0 / options.Substeps;
         var row = new Dictionary<string, double> { [FlowColumns.Step] = t };
@@ -186,7 +186,8 @@ internal static class FlowRun
     private static void Check(TrainSettings s, int from, int to, FlowOptions o)
     {
         if (s.Optimizer != "gd")
-            throw new ProbesError($"the central flow here is GD's; this run used {s.Optimizer} (the central flows of RMSProp and Adam are not built).");
+            throw new ProbesError($"the central flow here is GD's; this run used {s.Optimizer} (the central flows of RMSProp and Adam are not "
+                + "built).");
         if (from < 0 || from > s.Steps) throw new ProbesError($"--from {from} is outside the run's steps 0..{s.Steps}.");
         if (to <= from || to - from > MaxSteps) throw new ProbesError($"--to must be in {from + 1}..{from + MaxSteps}, got {to}.");
         if (o.K < 1 || o.K > 16) throw new ProbesError($"--k must be in 1..16, got {o.K}.");

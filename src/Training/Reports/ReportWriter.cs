@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
+using Training.Flows;
 using Training.Runs;
 
 namespace Training.Reports;
@@ -104,7 +105,37 @@ internal static class ReportWriter
                     "parts from the network at step " + (part ?? "— (never, over " + taylor["steps"] + " steps)")));
             }
         }
+        foreach (var (from, flow) in CentralFlows(run.Path))
+        {
+            double? Get(string name) => flow[ReportJson.Key(name)] is JsonValue v && v.TryGetValue(out double x) ? x : null;
+            string Of(string name, string format) => F(Get(name), format);
+            rows.Add(($"central flow from step {from} to {flow["to"]}: predicted loss off GD's {FlowSummary.Window}-step "
+                + "average (mean, max, steps at the edge); max η·λ₁ of the central flow / GD / the stable flow; final ‖θ_GD − θ_CF‖ / "
+                + "‖θ_GD − θ_GF‖",
+                $"{Of(nameof(FlowSummary.MeanPredictedLossError), "P2")}, {Of(nameof(FlowSummary.MaxPredictedLossError), "P2")}, "
+                + $"{flow["edge_rows"]}; {Of(nameof(FlowSummary.MaxCfEtaHess1), "F4")} / {Of(nameof(FlowSummary.MaxGdEtaHess1), "F4")} / "
+                + $"{Of(nameof(FlowSummary.MaxGfEtaHess1), "F4")}; {Of(nameof(FlowSummary.FinalDistanceCf), "G3")} / "
+                + $"{Of(nameof(FlowSummary.FinalDistanceGf), "G3")}"));
+        }
         return rows;
+    }
+
+    /// <summary>The summaries of the `probes flow` runs kept inside the run directory (RUN/flow-S), by their first step.</summary>
+    private static IEnumerable<(int From, JsonObject Summary)> CentralFlows(string runPath)
+    {
+        var found = new List<(int, JsonObject)>();
+        foreach (var dir in Directory.EnumerateDirectories(runPath))
+        {
+            var file = Path.Combine(dir, FlowSummary.FileName);
+            if (!File.Exists(file)) continue;
+            try
+            {
+                if (JsonNode.Parse(File.ReadAllText(file)) is JsonObject o && o["from"] is JsonValue v && v.TryGetValue(out int from))
+                    found.Add((from, o));
+            }
+            catch (System.Text.Json.JsonException) { }      // a hand-edited summary: left out, as fit.json's parts are
+        }
+        return found.OrderBy(f => f.Item1);
     }
 
     private static string E(string s) => WebUtility.HtmlEncode(s);

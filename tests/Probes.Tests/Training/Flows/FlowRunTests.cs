@@ -68,6 +68,14 @@ public class FlowRunTests(Xunit.Abstractions.ITestOutputHelper output)
         Assert.True(File.Exists(Path.Combine(dir.Combine("baseline"), FlowSummary.FileName)));
         Assert.True(File.Exists(Path.Combine(dir.Combine("baseline"), "figures", "flow-loss.png")));
         var expected = File.ReadAllBytes(Path.Combine(dir.Combine("baseline"), "central-flow.csv"));
+        // `probes report` reads a flow kept in the run directory (its default --out, RUN/flow-S).
+        Directory.CreateDirectory(Path.Combine(run, $"flow-{from}"));
+        File.Copy(Path.Combine(dir.Combine("baseline"), FlowSummary.FileName), Path.Combine(run, $"flow-{from}", FlowSummary.FileName));
+        var (reported, _, reportError) = CommandLineTests.Probes("report", run);
+        Assert.True(reported == 0, reportError);
+        var report = File.ReadAllText(Path.Combine(run, "report.md"));
+        Assert.Contains($"central flow from step {from} to {to}", report);
+
 
         // SIGKILL after a row between checkpoints, then the same command.
         Assert.NotEqual(0, Flow(Args("killed", to), crashAt: $"flow:{from + 6}"));
