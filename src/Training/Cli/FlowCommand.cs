@@ -13,7 +13,11 @@ internal static class FlowCommand
     {
         var defaults = new FlowOptions();
         var run = new Argument<string>("RUN_DIR") { Description = "A GD run (any loss): its GD is replayed from θ₀ to --from." };
-        var from = new Option<int>("--from") { Description = "The step the three processes start from (e.g. the onset of EOS).", Required = true };
+        var from = new Option<int>("--from")
+        {
+            Description = "The step the three processes start from (e.g. the onset of EOS; GD is replayed, so it may lie past the run's end).",
+            Required = true,
+        };
         var to = new Option<int>("--to") { Description = "The last step (may lie past the run's end: GD is replayed).", Required = true };
         var k = QuadCommand.Opt("--k", $"Hessian eigenvalues tracked per process (default {defaults.K}); the central flow constrains those above "
             + "--critical among them.", defaults.K);

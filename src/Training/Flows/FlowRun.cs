@@ -188,7 +188,8 @@ internal static class FlowRun
         if (s.Optimizer != "gd")
             throw new ProbesError($"the central flow here is GD's; this run used {s.Optimizer} (the central flows of RMSProp and Adam are not "
                 + "built).");
-        if (from < 0 || from > s.Steps) throw new ProbesError($"--from {from} is outside the run's steps 0..{s.Steps}.");
+        // GD is replayed from θ₀, so a flow may start past the run's last step (a `--steps 0` run of a preset is enough).
+        if (from < 0) throw new ProbesError($"--from must be ≥ 0, got {from}.");
         if (to <= from || to - from > MaxSteps) throw new ProbesError($"--to must be in {from + 1}..{from + MaxSteps}, got {to}.");
         if (o.K < 1 || o.K > 16) throw new ProbesError($"--k must be in 1..16, got {o.K}.");
         if (o.Substeps < 1 || o.Substeps > 1000) throw new ProbesError($"--substeps must be in 1..1000, got {o.Substeps}.");
