@@ -44,7 +44,12 @@ public static class SemidefiniteComplementarity
         double lipschitz = b.L2Norm();
         if (!(lipschitz > 0)) throw Unbounded();
         double step = 1 / lipschitz, scale = a.FrobeniusNorm();
-        var x = Matrix<double>.Build.Dense(k, k);
+        // Where X has full rank R = 0, so X solves the linear system A + B[X] = 0 on symmetric matrices: exact, and the usual case
+        // (every critical eigenvalue held at the edge). Otherwise its projection starts the iteration.
+        var interior = Face(a, b, Matrix<double>.Build.DenseIdentity(k));
+        if (interior is not null && MinEigenvalue(interior) >= 0)
+            return new Solution(interior, Residual(a, b, interior), 0, true);
+        var x = interior is null ? Matrix<double>.Build.Dense(k, k) : ProjectPsd(interior);
         var y = x;
         double momentum = 1;
         for (int iteration = 1; iteration <= MaxIterations; iteration++)
@@ -56,12 +61,62 @@ public static class SemidefiniteComplementarity
             double nextMomentum = uphill ? 1 : (1 + Math.Sqrt(1 + 4 * momentum * momentum)) / 2;
             y = uphill ? next : next + (momentum - 1) / nextMomentum * (next - x);
             (x, momentum) = (next, nextMomentum);
+            if (iteration % PolishEvery != 0) continue;
             double residual = Residual(a, b, x);
             if (residual <= tolerance * (scale + lipschitz * x.FrobeniusNorm()))
                 return new Solution(x, residual, iteration, true);
+            // The iterate has found X's range long before it converges: solve on that face exactly, and keep it if it is the solution.
+            if (Polish(a, b, x) is { } exact && Residual(a, b, exact) is var polished
+                && polished <= tolerance * (scale + lipschitz * exact.FrobeniusNorm()))
+                return new Solution(exact, polished, iteration, true);
             if (x.FrobeniusNorm() > 1e12 * (1 + scale / lipschitz)) throw Unbounded();
         }
         return new Solution(x, Residual(a, b, x), MaxIterations, false);
+    }
+
+    /// <summary>
+    /// The solution on the face of the cone spanned by the columns of V (k × r, orthonormal): X = V Y Vᵀ with Vᵀ(A + B[X])V = 0, a
+    /// linear system in the r(r + 1)/2 coordinates of the symmetric Y (basis E_aa = e_a e_aᵀ, E_ab = (e_a e_bᵀ + e_b e_aᵀ)/√2); null
+    /// where B is singular on the face. V = I is the interior, where every critical eigenvalue is held.
+    /// </summary>
+    private static Matrix<double>? Face(Matrix<double> a, Matrix<double> b, Matrix<double> v)
+    {
+        int k = a.RowCount, r = v.ColumnCount;
+        var pairs = (from i in Enumerable.Range(0, r) from j in Enumerable.Range(i, r - i) select (i, j)).ToArray();
+        Vector<double> Basis((int I, int J) p)
+        {
+            var e = Matrix<double>.Build.Dense(r, r);
+            double w = p.I == p.J ? 1 : Math.Sqrt(0.5);
+            e[p.I, p.J] += w;
+            if (p.I != p.J) e[p.J, p.I] += w;
+            return Vector<double>.Build.DenseOfArray((v * e * v.Transpose()).ToColumnMajorArray());
+        }
+        var basis = pairs.Select(Basis).ToArray();
+        var vecA = Vector<double>.Build.DenseOfArray(a.ToColumnMajorArray());
+        var reduced = Matrix<double>.Build.Dense(pairs.Length, pairs.Length, (row, c) => basis[row].DotProduct(b * basis[c]));
+        var rhs = Vector<double>.Build.Dense(pairs.Length, row => -basis[row].DotProduct(vecA));
+        if (!(reduced.ConditionNumber() < 1e12)) return null;
+        var solution = reduced.LU().Solve(rhs);
+        var x = Vector<double>.Build.Dense(k * k);
+        for (int row = 0; row < pairs.Length; row++) x += solution[row] * basis[row];
+        var m = Matrix<double>.Build.DenseOfColumnMajor(k, k, x.ToArray());
+        return (m + m.Transpose()) / 2;
+    }
+
+    private static double MinEigenvalue(Matrix<double> m) => m.Evd(Symmetricity.Symmetric).EigenValues.Min(e => e.Real);
+
+    /// <summary>Iterations between the convergence checks and the attempts to solve on the iterate's face.</summary>
+    private const int PolishEvery = 25;
+
+    /// <summary>The solution on the face X's eigenvectors of non-negligible eigenvalue span, if it is PSD.</summary>
+    private static Matrix<double>? Polish(Matrix<double> a, Matrix<double> b, Matrix<double> x)
+    {
+        var evd = x.Evd(Symmetricity.Symmetric);
+        double largest = evd.EigenValues.Max(e => e.Real);
+        var range = Enumerable.Range(0, x.RowCount).Where(i => evd.EigenValues[i].Real > 1e-6 * largest).ToArray();
+        if (range.Length == 0) return null;
+        var face = Face(a, b, Matrix<double>.Build.DenseOfColumnVectors(range.Select(i => evd.EigenVectors.Column(i))));
+        return face is not null && MinEigenvalue(face) >= -1e-14 * largest ? ProjectPsd(face) : null;
     }
 
     /// <summary>R = A + B[X], symmetrised.</summary>

@@ -56,9 +56,17 @@ internal static class QuadCommand
         var optimizerEps = Opt("--opt-eps", "ε of Adam and RMSprop (train's --eps; --eps here is the D = 1, P = 2 model's ε).",
             new TrainSettings().Eps);
         var output = new Option<string?>("--out") { Description = "Output directory (default runs/<UTC time>-quad-<model>)." };
+        var centralFlow = new Option<bool>("--central-flow")
+        {
+            Description = "Also run GD's central flow and the stable flow beside GD from θ₀ (exact eigenpairs): central-flow.csv, its summary "
+                + "and figures, as `probes flow` writes for a network.",
+        };
         var json = new Option<bool>("--json") { Description = "Print a JSON object instead of the one-line summary." };
         var command = new Command("simulate", "GD on one quadratic model: trajectory CSV and plots of η·λ_max, z̃, loss and the two-step view.")
-            { model, eps, conserved, z0, t0, d, p, sigmaZ, sigmaJ, seed, lr, steps, optimizer, momentum, beta1, beta2, optimizerEps, output, json };
+        {
+            model, eps, conserved, z0, t0, d, p, sigmaZ, sigmaJ, seed, lr, steps, optimizer, momentum, beta1, beta2, optimizerEps, centralFlow,
+            output, json,
+        };
         command.SetAction(r =>
         {
             string kind = r.GetValue(model)!;
@@ -66,6 +74,8 @@ internal static class QuadCommand
                 throw new ProbesError($"--steps must be in 1..{MaxSteps:N0} (a trajectory is kept in memory), got {r.GetValue(steps)}.");
             var d1p2 = kind == "d1p2" ? D1P2Model.WithEpsilon(Positive(r.GetValue(eps), "--eps"), Finite(r.GetValue(conserved), "--e-tilde")) : null;
             var trained = r.GetValue(optimizer) is { } name ? OptimizerOf(r, name, lr, momentum, beta1, beta2, optimizerEps) : null;
+            if (r.GetValue(centralFlow) && trained is not null)
+                throw new ProbesError("--central-flow is GD's central flow; leave out --optimizer.");
             List<TrajectoryPoint> path = trained is not null ? OptimizerPath(kind, d1p2, trained, r, z0, t0, d, p, sigmaZ, sigmaJ, seed, lr, steps)
                 : kind switch
                 {
@@ -90,8 +100,18 @@ internal static class QuadCommand
                 return ExitCodes.Diverged;
             }
             var last = path[^1];
+            string flowLine = "";
+            if (r.GetValue(centralFlow))
+            {
+                double eta = Positive(r.GetValue(lr), "--lr");
+                using var flowModel = ModelOf(kind, d1p2, r, z0, t0, d, p, sigmaZ, sigmaJ, seed, eta);
+                var flow = CentralFlowStudy.Run(flowModel, eta, r.GetValue(steps), new Flows.FlowOptions(), run);
+                flowLine = $"; central flow: predicted loss off GD's average by {100 * flow.MeanPredictedLossError:F2}% on average over "
+                    + $"{flow.EdgeRows} steps at the edge, max η·λ₁ {flow.MaxCfEtaHess1:F6}, final ‖θ_GD − θ_CF‖ {flow.FinalDistanceCf:G3} vs "
+                    + $"‖θ_GD − θ_GF‖ {flow.FinalDistanceGf:G3}";
+            }
             ReportCommands.Print(r.GetValue(json),
-                $"{kind}: {path.Count - 1} steps, final η·λ_max {last.Sharpness:F6}, z̃ {last.Z:E3}, loss {last.Loss:E3} → {run.Path}",
+                $"{kind}: {path.Count - 1} steps, final η·λ_max {last.Sharpness:F6}, z̃ {last.Z:E3}, loss {last.Loss:E3}{flowLine} → {run.Path}",
                 new
                 {
                     model = kind, steps = path.Count - 1, finalSharpness = last.Sharpness, finalZ = last.Z, finalLoss = last.Loss,
@@ -120,15 +140,19 @@ internal static class QuadCommand
         Option<int> steps)
     {
         double eta = Positive(r.GetValue(lr), "--lr");
-        using var model = kind switch
+        using var model = ModelOf(kind, d1p2, r, z0, t0, d, p, sigmaZ, sigmaJ, seed, eta);
+        return OptimizerTrajectory.Run(model, optimizer, eta, r.GetValue(steps));
+    }
+
+    /// <summary>The model itself, at θ₀, for the paths that step it in parameter space (another optimizer, the central flow).</summary>
+    private static QuadraticModel ModelOf(string kind, D1P2Model? d1p2, ParseResult r, Option<double> z0, Option<double> t0, Option<int> d,
+        Option<int> p, Option<double> sigmaZ, Option<double> sigmaJ, Option<long> seed, double eta) => kind switch
         {
             "d1p2" => OptimizerTrajectory.D1P2(d1p2!, new D1P2State(Finite(r.GetValue(z0), "--z0"), Finite(r.GetValue(t0), "--t0")), eta),
             "random" => RandomModel(r.GetValue(d), r.GetValue(p), Positive(r.GetValue(sigmaZ), "--sigma-z"), Positive(r.GetValue(sigmaJ),
                 "--sigma-j"), r.GetValue(seed)),
             _ => throw new ProbesError($"unknown model '{kind}' (expected d1p2 or random)."),
         };
-        return OptimizerTrajectory.Run(model, optimizer, eta, r.GetValue(steps));
-    }
 
     private static QuadraticModel RandomModel(int d, int p, double sz, double sj, long seed)
     {

@@ -1,6 +1,8 @@
 using Probes.Eigensolvers;
+using Probes.Models;
 using Probes.Operators;
 using Probes.Probing;
+using Training.Data;
 using Training.Model;
 using static TorchSharp.torch;
 
@@ -12,7 +14,8 @@ namespace Training.Flows;
 /// step: the last eigenvectors as the start, and a deflation space of the next <see cref="SpaceSize"/> eigenvectors for the
 /// deflated Davidson solve, re-estimated (warm) when a solve takes more than <see cref="RefreshAbove"/> products.
 /// </summary>
-internal sealed class FlowProcess(string key, string name, Mlp model, FlowOptions options, long seed) : IDisposable
+internal sealed class FlowProcess(string key, string name, Mlp model, CifarDataset data, ILoss loss, FlowOptions options, long seed)
+    : IFlowProcess
 {
     /// <summary>The deflation space's size and refresh rule: the probes' defaults (ProbeOptions).</summary>
     public const int SpaceSize = ProbeOptions.DefaultDeflation, RefreshAbove = 16;
@@ -29,8 +32,15 @@ internal sealed class FlowProcess(string key, string name, Mlp model, FlowOption
     /// <summary>Hessian products spent on this process's eigenpairs so far.</summary>
     public long Matvecs { get; set; }
 
+    /// <summary>The network's point at θ, in the inputs' span where n &lt; d.</summary>
+    public IDifferentiablePoint Point() => new MlpPoint(model, data.TrainInputs, data.TrainTargets, data.TrainSpan, loss);
+
+    public double Loss(IDifferentiablePoint point) => ((MlpPoint)point).Loss;
+
+    public void Displace(IDifferentiablePoint point, Tensor delta) => ((MlpPoint)point).Displace(model, delta);
+
     /// <summary>The top-k Hessian eigenpairs at <paramref name="point"/>, largest first.</summary>
-    public (double Value, Tensor Vector)[] Top(MlpPoint point)
+    public (double Value, Tensor Vector)[] Top(IDifferentiablePoint point)
     {
         var op = ModelOperators.LossHessian(point);
         bool warm = _warm.Length == options.K && _warm.All(v => v.numel() == op.Size);

@@ -50,9 +50,9 @@ internal static class FlowRun
         var loss = ILoss.Named[settings.Loss];
         using var data = CifarDataset.Load(CifarLocator.Resolve(settings.Data), settings.N, 0, dtype, device);
         var init = ConfigFile.InitWeights(runPath);
-        using var gd = new FlowProcess("gd", "GD", Trainer.Initial(settings, dtype, device, init), options, settings.Seed * 31 + 20);
-        using var cf = new FlowProcess("cf", "central flow", Trainer.Initial(settings, dtype, device, init), options, settings.Seed * 31 + 21);
-        using var gf = new FlowProcess("gf", "stable flow", Trainer.Initial(settings, dtype, device, init), options, settings.Seed * 31 + 22);
+        using var gd = new FlowProcess("gd", "GD", Trainer.Initial(settings, dtype, device, init), data, loss, options, settings.Seed * 31 + 20);
+        using var cf = new FlowProcess("cf", "central flow", Trainer.Initial(settings, dtype, device, init), data, loss, options, settings.Seed * 31 + 21);
+        using var gf = new FlowProcess("gf", "stable flow", Trainer.Initial(settings, dtype, device, init), data, loss, options, settings.Seed * 31 + 22);
         var optimizer = Optimizers.Optimizer.For(settings);
         FlowProcess[] processes = [gd, cf, gf];
         int next = from;
@@ -100,7 +100,7 @@ internal static class FlowRun
         {
             using (var scope = NewDisposeScope())
             {
-                try { table.Write(Row(t, (t - from) % options.EigsEvery == 0, gd, cf, gf, data, loss, settings.Lr, options)); }
+                try { table.Write(FlowRow.Measure(t, (t - from) % options.EigsEvery == 0, gd, cf, gf, settings.Lr, options)); }
                 catch (InvalidOperationException e) { throw new ProbesError($"step {t}: {e.Message}"); }
             }
             CrashPoint.Maybe("flow", t);                                    // tests: a SIGKILL between checkpoints
@@ -122,66 +122,6 @@ internal static class FlowRun
         }
         return Save(to + 1);
     }
-
-    /// <summary>
-    /// One row: each process measured at its θ at time t (GD's and the stable flow's eigenvalues where <paramref name="eigenvalues"/>);
-    /// then the two flows advance by one step of substeps.
-    /// </summary>
-    private static Dictionary<string, double> Row(int t, bool eigenvalues, FlowProcess gd, FlowProcess cf, FlowProcess gf, CifarDataset data,
-        ILoss loss, double eta, FlowOptions options)
-    {
-        double dt = 1.0 / options.Substeps;
-        var row = new Dictionary<string, double> { [FlowColumns.Step] = t };
-        MlpPoint Point(FlowProcess p) => new(p.Model, data.TrainInputs, data.TrainTargets, data.TrainSpan, loss);
-        using (var theta = gd.Theta())
-        using (var thetaCf = cf.Theta())
-        using (var thetaGf = gf.Theta())
-        {
-            row[FlowColumns.DistanceCf] = (theta - thetaCf).norm().item<double>();
-            row[FlowColumns.DistanceGf] = (theta - thetaGf).norm().item<double>();
-        }
-        using (var point = Point(gd))
-        {
-            row[FlowColumns.GdLoss] = point.Loss;
-            row[FlowColumns.GdGradNorm] = Gradient(point).norm().item<double>();
-            var top = eigenvalues ? gd.Top(point) : [];
-            for (int i = 0; i < top.Length; i++) row[FlowColumns.GdSharpness(i + 1)] = eta * top[i].Value;
-        }
-        for (int s = 0; s < options.Substeps; s++)
-        {
-            using var point = Point(cf);
-            var top = cf.Top(point);
-            using var velocity = CentralFlow.At(point, top, eta, dt, options.Critical);
-            if (s == 0)
-            {
-                row[FlowColumns.CfLoss] = point.Loss;
-                var x = velocity.XEigenvalues;
-                row[FlowColumns.CfPredictedLoss] = point.Loss + x.Sum() / eta;
-                row[FlowColumns.CfPredictedGradNorm] = velocity.Theta.norm().item<double>() / eta;
-                for (int i = 0; i < top.Length; i++) row[FlowColumns.CfSharpness(i + 1)] = eta * top[i].Value;
-                row[FlowColumns.CfCritical] = velocity.Critical;
-                for (int i = 0; i < x.Length; i++) row[FlowColumns.XEigenvalue(i + 1)] = x[i];
-                row[FlowColumns.CfSolverResidual] = velocity.SolverResidual;
-            }
-            point.Displace(cf.Model, velocity.Theta * dt);
-        }
-        for (int s = 0; s < options.Substeps; s++)
-        {
-            using var point = Point(gf);
-            var gradient = Gradient(point);
-            if (s == 0)
-            {
-                row[FlowColumns.GfLoss] = point.Loss;
-                row[FlowColumns.GfGradNorm] = gradient.norm().item<double>();
-                var top = eigenvalues ? gf.Top(point) : [];
-                for (int i = 0; i < top.Length; i++) row[FlowColumns.GfSharpness(i + 1)] = eta * top[i].Value;
-            }
-            point.Displace(gf.Model, gradient * (-eta * dt));
-        }
-        return row;
-    }
-
-    private static Tensor Gradient(MlpPoint point) => point.JacobianTransposed(point.LossGradient).div_(point.SampleCount);
 
     private static void Check(TrainSettings s, int from, int to, FlowOptions o)
     {

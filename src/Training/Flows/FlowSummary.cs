@@ -18,17 +18,28 @@ internal sealed record FlowSummary(int From, int To, int Rows, int EdgeRows, dou
     /// tens of steps; 21 steps average the first out and follow the second.</summary>
     public const int Window = 21;
 
-    /// <summary>GD's loss averaged over the centred window at each row (NaN where the window does not fit).</summary>
+    /// <summary>
+    /// GD's loss averaged over the centred window at each row, its two end points at half weight (so a period-2 oscillation
+    /// averages out exactly: each parity gets half the weight); NaN where the window does not fit.
+    /// </summary>
     public static double[] CentredAverage(double[] values)
     {
         int half = Window / 2;
         var result = new double[values.Length];
         for (int i = 0; i < values.Length; i++)
-            result[i] = i < half || i + half >= values.Length ? double.NaN : values.Skip(i - half).Take(Window).Average();
+        {
+            if (i < half || i + half >= values.Length) { result[i] = double.NaN; continue; }
+            double sum = 0.5 * (values[i - half] + values[i + half]);
+            for (int j = i - half + 1; j < i + half; j++) sum += values[j];
+            result[i] = sum / (2 * half);
+        }
         return result;
     }
 
-    public static FlowSummary Of(TraceTable flow, FlowCheckpoint checkpoint)
+    public static FlowSummary Of(TraceTable flow, FlowCheckpoint checkpoint) =>
+        Of(flow, checkpoint.From, checkpoint.Next - 1, checkpoint.Seconds, checkpoint.GdStepSeconds, checkpoint.Matvecs);
+
+    public static FlowSummary Of(TraceTable flow, int from, int to, double seconds, double gdSeconds, long matvecs)
     {
         var gd = flow[FlowColumns.GdLoss];
         var average = CentredAverage(gd);
@@ -40,12 +51,11 @@ internal sealed record FlowSummary(int From, int To, int Rows, int EdgeRows, dou
         double? Max(IEnumerable<double> v) => v.Any() ? v.Max() : null;
         var errors = edge.Select(i => Math.Abs(predicted[i] - average[i]) / average[i]).ToArray();
         var distanceCf = flow[FlowColumns.DistanceCf];
-        double gdSteps = checkpoint.Next - 1 - checkpoint.From;
-        return new FlowSummary(checkpoint.From, checkpoint.Next - 1, flow.RowCount, edge.Length, Mean(errors), Max(errors),
+        double gdSteps = to - from;
+        return new FlowSummary(from, to, flow.RowCount, edge.Length, Mean(errors), Max(errors),
             Mean(edge.Select(i => Math.Abs(cfLoss[i] - average[i]) / average[i])),
             Max(flow[FlowColumns.CfSharpness(1)].Where(double.IsFinite)), Max(flow[FlowColumns.GdSharpness(1)].Where(double.IsFinite)),
             Max(flow[FlowColumns.GfSharpness(1)].Where(double.IsFinite)), distanceCf[^1], flow[FlowColumns.DistanceGf][^1], distanceCf.Max(),
-            gdSteps > 0 ? checkpoint.Seconds / gdSteps : null,
-            gdSteps > 0 && checkpoint.GdStepSeconds > 0 ? checkpoint.Seconds / checkpoint.GdStepSeconds : null, checkpoint.Matvecs);
+            gdSteps > 0 ? seconds / gdSteps : null, gdSteps > 0 && gdSeconds > 0 ? seconds / gdSeconds : null, matvecs);
     }
 }

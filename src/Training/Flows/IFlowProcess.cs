@@ -1,0 +1,27 @@
+using Probes.Models;
+using static TorchSharp.torch;
+
+namespace Training.Flows;
+
+/// <summary>
+/// What <see cref="FlowRow"/> needs of each of the three processes (GD, the central flow, the stable flow), whatever the model:
+/// a point at its θ, the loss there, its top Hessian eigenpairs and a way to move. The network's is <see cref="FlowProcess"/>,
+/// a quadratic model's <see cref="QuadraticFlowProcess"/>.
+/// </summary>
+internal interface IFlowProcess : IDisposable
+{
+    /// <summary>The point at the process's θ now (stale once it moves: dispose it first).</summary>
+    IDifferentiablePoint Point();
+
+    /// <summary>L at <paramref name="point"/>, one of this process's points.</summary>
+    double Loss(IDifferentiablePoint point);
+
+    /// <summary>The top-k Hessian eigenpairs at <paramref name="point"/>, largest first (vectors in the caller's dispose scope).</summary>
+    (double Value, Tensor Vector)[] Top(IDifferentiablePoint point);
+
+    /// <summary>θ ← θ + δ, δ in <paramref name="point"/>'s coordinates.</summary>
+    void Displace(IDifferentiablePoint point, Tensor delta);
+
+    /// <summary>θ flattened, float64, in the model's full coordinates (for the distances).</summary>
+    Tensor Theta();
+}
