@@ -50,9 +50,11 @@ internal static class FlowRun
         var loss = ILoss.Named[settings.Loss];
         using var data = CifarDataset.Load(CifarLocator.Resolve(settings.Data), settings.N, 0, dtype, device);
         var init = ConfigFile.InitWeights(runPath);
-        using var gd = new FlowProcess("gd", "GD", Trainer.Initial(settings, dtype, device, init), data, loss, options, settings.Seed * 31 + 20);
-        using var cf = new FlowProcess("cf", "central flow", Trainer.Initial(settings, dtype, device, init), data, loss, options, settings.Seed * 31 + 21);
-        using var gf = new FlowProcess("gf", "stable flow", Trainer.Initial(settings, dtype, device, init), data, loss, options, settings.Seed * 31 + 22);
+        FlowProcess Process(string key, string name, int seed) =>
+            new(key, name, Trainer.Initial(settings, dtype, device, init), data, loss, options, settings.Seed * 31 + seed);
+        using var gd = Process("gd", "GD", 20);
+        using var cf = Process("cf", "central flow", 21);
+        using var gf = Process("gf", "stable flow", 22);
         var optimizer = Optimizers.Optimizer.For(settings);
         FlowProcess[] processes = [gd, cf, gf];
         int next = from;
