@@ -31,12 +31,15 @@ internal static class FlowCommand
             defaults.CheckpointEvery);
         var eigsEvery = QuadCommand.Opt("--eigs-every", $"GD's and the stable flow's eigenvalues every this many steps (default "
             + $"{defaults.EigsEvery}; the central flow solves its own at every substep).", defaults.EigsEvery);
+        var window = QuadCommand.Opt("--average-window", $"Odd number of GD steps in the centred window GD's loss is averaged over, "
+            + $"against the central flow's prediction (default {FlowSummary.DefaultWindow}; the summary and figure only).",
+            FlowSummary.DefaultWindow);
         var output = new Option<string?>("--out") { Description = "Output directory (default RUN_DIR/flow-FROM); the same command resumes it." };
         var json = new Option<bool>("--json") { Description = "Print a JSON object instead of the one-line summary." };
         var command = new Command("flow", "Run GD, its central flow (Cohen et al. 2025) and the stable flow side by side from a step of a GD run: "
             + "central-flow.csv, central-flow-summary.json and figures.")
         {
-            run, from, to, k, substeps, critical, tol, maxIter, eigsEvery, every, output, json,
+            run, from, to, k, substeps, critical, tol, maxIter, eigsEvery, every, window, output, json,
         };
         command.SetAction(r =>
         {
@@ -49,16 +52,18 @@ internal static class FlowCommand
                 CheckpointEvery = r.GetValue(every),
             };
             string outPath = r.GetValue(output) ?? FlowRun.DefaultOut(runPath, start);
+            int averaged = r.GetValue(window);
+            if (averaged < 3 || averaged % 2 == 0) throw new ProbesError($"--average-window must be odd and ≥ 3, got {averaged}.");
             var checkpoint = FlowRun.Run(runPath, start, r.GetValue(to), options, outPath, message => Console.Error.Write($"\r{message}   "));
             Console.Error.WriteLine();
             var table = TraceTable.Read(Path.Combine(outPath, FlowRun.CsvName));
-            var summary = FlowSummary.Of(table, checkpoint);
+            var summary = FlowSummary.Of(table, checkpoint, averaged);
             RunDirectory.WriteAtomically(Path.Combine(outPath, FlowSummary.FileName),
                 s => System.Text.Json.JsonSerializer.Serialize(s, summary, ReportJson.Options));
-            FlowFigures.Draw(table, options.K, Path.Combine(outPath, "figures"));
+            FlowFigures.Draw(table, options.K, Path.Combine(outPath, "figures"), averaged);
             string Percent(double? v) => v is { } x ? $"{100 * x:F2}%" : "—";
             ReportCommands.Print(r.GetValue(json), $"flow {summary.From}→{summary.To}: central flow's predicted loss off GD's "
-                + $"{FlowSummary.Window}-step average by {Percent(summary.MeanPredictedLossError)} on average ({summary.EdgeRows} steps at the "
+                + $"{averaged}-step average by {Percent(summary.MeanPredictedLossError)} on average ({summary.EdgeRows} steps at the "
                 + "edge), max η·λ₁ "
                 + $"{summary.MaxCfEtaHess1:F4}; ‖θ_GD − θ_CF‖ {summary.FinalDistanceCf:G3} vs ‖θ_GD − θ_GF‖ {summary.FinalDistanceGf:G3}; "
                 + $"{summary.SecondsPerStep:F2} s a flow step = {summary.TrainingStepsPerFlowStep:F0} training steps → {outPath}",

@@ -6,13 +6,13 @@ namespace Training.Reports;
 /// <summary>The figures of <c>probes flow</c>: loss, sharpness and distance of GD, its central flow and the stable flow.</summary>
 internal static class FlowFigures
 {
-    public static IReadOnlyList<string> Draw(TraceTable flow, int k, string folder)
+    public static IReadOnlyList<string> Draw(TraceTable flow, int k, string folder, int window)
     {
         Directory.CreateDirectory(folder);
         var steps = flow[FlowColumns.Step];
         var loss = new Figure("flow-loss", "GD, its central flow and the stable flow: loss", "step", "training loss");
         loss.Line(steps, flow[FlowColumns.GdLoss], "GD");
-        loss.Line(steps, FlowSummary.CentredAverage(flow[FlowColumns.GdLoss]), $"GD averaged over {FlowSummary.Window} steps");
+        loss.Line(steps, FlowSummary.CentredAverage(flow[FlowColumns.GdLoss], window), $"GD averaged over {window} steps");
         loss.Line(steps, flow[FlowColumns.CfPredictedLoss], "central flow: predicted L + tr(X)/η");
         loss.Line(steps, flow[FlowColumns.CfLoss], "central flow: L(θ_CF)");
         loss.Line(steps, flow[FlowColumns.GfLoss], "stable flow");

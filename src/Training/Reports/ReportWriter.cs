@@ -109,7 +109,7 @@ internal static class ReportWriter
         {
             double? Get(string name) => flow[ReportJson.Key(name)] is JsonValue v && v.TryGetValue(out double x) ? x : null;
             string Of(string name, string format) => F(Get(name), format);
-            rows.Add(($"central flow from step {from} to {flow["to"]}: predicted loss off GD's {FlowSummary.Window}-step "
+            rows.Add(($"central flow from step {from} to {flow["to"]}: predicted loss off GD's {flow["window"]}-step "
                 + "average (mean, max, steps at the edge); max η·λ₁ of the central flow / GD / the stable flow; final ‖θ_GD − θ_CF‖ / "
                 + "‖θ_GD − θ_GF‖",
                 $"{Of(nameof(FlowSummary.MeanPredictedLossError), "P2")}, {Of(nameof(FlowSummary.MaxPredictedLossError), "P2")}, "

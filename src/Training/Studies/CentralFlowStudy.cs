@@ -41,9 +41,9 @@ internal static class CentralFlowStudy
             }
         }
         var flow = TraceTable.Read(run.File(FlowRun.CsvName));
-        var summary = FlowSummary.Of(flow, 0, last, clock.Elapsed.TotalSeconds, gdSeconds, 0);
+        var summary = FlowSummary.Of(flow, 0, last, clock.Elapsed.TotalSeconds, gdSeconds, 0, FlowSummary.DefaultWindow);
         RunDirectory.WriteAtomically(run.File(FlowSummary.FileName), s => System.Text.Json.JsonSerializer.Serialize(s, summary, ReportJson.Options));
-        FlowFigures.Draw(flow, options.K, run.Path);
+        FlowFigures.Draw(flow, options.K, run.Path, FlowSummary.DefaultWindow);
         return summary;
     }
 }

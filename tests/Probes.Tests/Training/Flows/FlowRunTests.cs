@@ -104,7 +104,7 @@ public class FlowRunTests(Xunit.Abstractions.ITestOutputHelper output)
         // Bad input: one line, exit 2, nothing written.
         foreach (var bad in new[] { new[] { "--from", "-1", "--to", "70" }, ["--from", $"{from}", "--to", $"{from}"],
                      ["--from", $"{from}", "--to", $"{to}", "--critical", "2.5"], ["--from", $"{from}", "--to", $"{to}", "--k", "0"],
-                     ["--from", $"{from}", "--to", $"{to}", "--eigs-every", "0"] })
+                     ["--from", $"{from}", "--to", $"{to}", "--eigs-every", "0"], ["--from", $"{from}", "--to", $"{to}", "--average-window", "4"] })
         {
             var (code, _, error) = CommandLineTests.Probes(["flow", run, .. bad, "--out", dir.Combine("bad")]);
             Assert.Equal(2, code);
