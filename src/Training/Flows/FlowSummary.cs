@@ -8,8 +8,8 @@ namespace Training.Flows;
 /// contrast, of L(θ_CF) alone) against GD's loss averaged over the window; the largest η·λ₁ the central flow reached; and
 /// the distances from GD of the two flows.
 /// </summary>
-internal sealed record FlowSummary(int From, int To, int Window, int Rows, int EdgeRows, double? MeanPredictedLossError, double? MaxPredictedLossError,
-    double? MeanCfLossError, double? MaxCfEtaHess1, double? MaxGdEtaHess1, double? MaxGfEtaHess1, double FinalDistanceCf,
+internal sealed record FlowSummary(int From, int To, int Window, int Rows, int EdgeRows, double? MeanPredictedLossError,
+    double? MaxPredictedLossError, double? MeanCfLossError, double? MaxCfEtaHess1, double? MaxGdEtaHess1, double? MaxGfEtaHess1, double FinalDistanceCf,
     double FinalDistanceGf, double MaxDistanceCf, double? SecondsPerStep, double? TrainingStepsPerFlowStep, long Matvecs)
 {
     public const string FileName = "central-flow-summary.json";
