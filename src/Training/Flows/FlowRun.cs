@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using Probes.Eigensolvers;
 using Probes.Flows;
 using Probes.Models;
 using Probes.Probing;
@@ -105,6 +106,7 @@ internal static class FlowRun
                 try { table.Write(FlowRow.Measure(t, (t - from) % options.EigsEvery == 0, gd, cf, gf, settings.Lr, options)); }
                 catch (InvalidOperationException e) { throw new ProbesError($"step {t}: {e.Message}"); }
             }
+            NativeHeap.Trim();          // once a step, as the probes do: glibc keeps the Davidson bases' freed P-vectors otherwise
             CrashPoint.Maybe("flow", t);                                    // tests: a SIGKILL between checkpoints
             CrashPoint.SignalMaybe("flow", t, () => stop.Requested);        // tests: Ctrl-C
             var gdClock = Stopwatch.StartNew();
