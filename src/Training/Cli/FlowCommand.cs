@@ -19,20 +19,20 @@ internal static class FlowCommand
             Required = true,
         };
         var to = new Option<int>("--to") { Description = "The last step (may lie past the run's end: GD is replayed).", Required = true };
-        var k = QuadCommand.Opt("--k", $"Hessian eigenvalues tracked per process (default {defaults.K}); the central flow constrains those above "
+        var k = QuadCommand.Opt("--k", $"Hessian eigenvalues tracked per process; the central flow constrains those above "
             + "--critical among them.", defaults.K);
-        var substeps = QuadCommand.Opt("--substeps", $"Euler substeps per GD step for both flows (default {defaults.Substeps}: dt = ¼).",
+        var substeps = QuadCommand.Opt("--substeps", $"Euler substeps per GD step for both flows (dt = 1/substeps).",
             defaults.Substeps);
-        var critical = QuadCommand.Opt("--critical", $"η·λ above which an eigenvalue enters the constraint (default {defaults.Critical}).",
+        var critical = QuadCommand.Opt("--critical", $"η·λ above which an eigenvalue enters the constraint.",
             defaults.Critical);
-        var tol = QuadCommand.Opt("--tol", $"Relative residual of the Hessian eigenpairs (default {defaults.Tolerance:G}).", defaults.Tolerance);
-        var maxIter = QuadCommand.Opt("--max-iter", $"Cap on one eigen-solve's matvecs (default {defaults.MaxIterations}).", defaults.MaxIterations);
-        var every = QuadCommand.Opt("--checkpoint-every", $"Flow steps between checkpoints (default {defaults.CheckpointEvery}).",
+        var tol = QuadCommand.Opt("--tol", "Relative residual of the Hessian eigenpairs.", defaults.Tolerance);
+        var maxIter = QuadCommand.Opt("--max-iter", "Cap on one eigen-solve's matvecs.", defaults.MaxIterations);
+        var every = QuadCommand.Opt("--checkpoint-every", $"Flow steps between checkpoints.",
             defaults.CheckpointEvery);
-        var eigsEvery = QuadCommand.Opt("--eigs-every", $"GD's and the stable flow's eigenvalues every this many steps (default "
-            + $"{defaults.EigsEvery}; the central flow solves its own at every substep).", defaults.EigsEvery);
+        var eigsEvery = QuadCommand.Opt("--eigs-every", $"GD's and the stable flow's eigenvalues every this many steps (the central flow solves "
+            + "its own at every substep).", defaults.EigsEvery);
         var window = QuadCommand.Opt("--average-window", $"Odd number of GD steps in the centred window GD's loss is averaged over, "
-            + $"against the central flow's prediction (default {FlowSummary.DefaultWindow}; the summary and figure only).",
+            + $"against the central flow's prediction (the summary and figure only).",
             FlowSummary.DefaultWindow);
         var output = new Option<string?>("--out") { Description = "Output directory (default RUN_DIR/flow-FROM); the same command resumes it." };
         var json = new Option<bool>("--json") { Description = "Print a JSON object instead of the one-line summary." };
