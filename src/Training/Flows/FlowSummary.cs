@@ -9,8 +9,8 @@ namespace Training.Flows;
 /// the distances from GD of the two flows.
 /// </summary>
 internal sealed record FlowSummary(int From, int To, int Window, int Rows, int EdgeRows, double? MeanPredictedLossError,
-    double? MaxPredictedLossError, double? MeanCfLossError, double? MaxCfEtaHess1, double? MaxGdEtaHess1, double? MaxGfEtaHess1, double FinalDistanceCf,
-    double FinalDistanceGf, double MaxDistanceCf, double? SecondsPerStep, double? TrainingStepsPerFlowStep, long Matvecs)
+    double? MaxPredictedLossError, double? MeanCfLossError, double? MaxCfEtaHess1, double? MaxGdEtaHess1, double? MaxGfEtaHess1,
+    double FinalDistanceCf, double FinalDistanceGf, double MaxDistanceCf, double? SecondsPerStep, double? TrainingStepsPerFlowStep, long Matvecs)
 {
     public const string FileName = "central-flow-summary.json";
 
