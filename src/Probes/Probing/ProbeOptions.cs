@@ -56,7 +56,7 @@ public sealed record ProbeOptions
     /// </summary>
     public int Deflation { get; init; } = DefaultDeflation;
     /// <summary>A deflated solve costlier than this many matvecs has the space estimated again at the next probe.</summary>
-    public int DeflationRefreshAbove { get; init; } = 16;
+    public int DeflationRefreshAbove { get; init; } = DefaultDeflationRefreshAbove;
     /// <summary>
     /// Q₁ and Q_r extremes run at every this-many-th probe, counted from the run's first (and at spectrum steps); 1: every
     /// probe. Counted in probes, not steps, so a sparse schedule (every 50 steps) does not run Q at every probe because 50
@@ -75,6 +75,8 @@ public sealed record ProbeOptions
     public int HessianEvery { get; init; } = DefaultHessianEvery;
 
     public const double DefaultQTolerance = 1e-5, DefaultHessianTolerance = 1e-5;
+    public const int DefaultDeflationRefreshAbove = 16;
+
     public const int DefaultK = 2, DefaultDeflation = 12, DefaultQEvery = 10, DefaultHessianEvery = 1;
     public const int DefaultSpectrumSize = 10, DefaultDensitySteps = 40;
 

@@ -18,7 +18,7 @@ internal sealed class FlowProcess(string key, string name, Mlp model, CifarDatas
     : IFlowProcess
 {
     /// <summary>The deflation space's size and refresh rule: the probes' defaults (ProbeOptions).</summary>
-    public const int SpaceSize = ProbeOptions.DefaultDeflation, RefreshAbove = 16;
+    public const int SpaceSize = ProbeOptions.DefaultDeflation, RefreshAbove = ProbeOptions.DefaultDeflationRefreshAbove;
 
     private Tensor[] _warm = [];
     private DeflationSpace? _space;

@@ -34,7 +34,7 @@ internal static class FlowRow
         {
             using var point = cf.Point();
             var top = cf.Top(point);
-            using var velocity = CentralFlow.At(point, top, eta, dt, options.Critical);
+            using var velocity = Velocity(t, point, top, eta, dt, options.Critical);
             if (s == 0)
             {
                 double loss = cf.Loss(point);
@@ -63,6 +63,14 @@ internal static class FlowRow
             gf.Displace(point, gradient * (-eta * dt));
         }
         return row;
+    }
+
+    /// <summary>The central flow's velocity; a complementarity problem with no solution is the flow's one-line error, not a crash.</summary>
+    private static CentralFlow.Velocity Velocity(int t, IDifferentiablePoint point, (double, Tensor)[] top, double eta, double dt,
+        double critical)
+    {
+        try { return CentralFlow.At(point, top, eta, dt, critical); }
+        catch (InvalidOperationException e) { throw new ProbesError($"step {t}: {e.Message}"); }
     }
 
     /// <summary>∇L = (1/n)·Jᵀg at the point, float64.</summary>

@@ -103,8 +103,7 @@ internal static class FlowRun
         {
             using (var scope = NewDisposeScope())
             {
-                try { table.Write(FlowRow.Measure(t, (t - from) % options.EigsEvery == 0, gd, cf, gf, settings.Lr, options)); }
-                catch (InvalidOperationException e) { throw new ProbesError($"step {t}: {e.Message}"); }
+                table.Write(FlowRow.Measure(t, (t - from) % options.EigsEvery == 0, gd, cf, gf, settings.Lr, options));
             }
             NativeHeap.Trim();          // once a step, as the probes do: glibc keeps the Davidson bases' freed P-vectors otherwise
             CrashPoint.Maybe("flow", t);                                    // tests: a SIGKILL between checkpoints
@@ -150,8 +149,13 @@ internal static class FlowRun
     {
         var path = Path.Combine(outPath, CheckpointName);
         if (!File.Exists(path)) return null;
-        var checkpoint = JsonSerializer.Deserialize<FlowCheckpoint>(File.ReadAllText(path), SettingsResolver.Json)
-            ?? throw new ProbesError($"{path} is empty.");
+        FlowCheckpoint? checkpoint;
+        try { checkpoint = JsonSerializer.Deserialize<FlowCheckpoint>(File.ReadAllText(path), SettingsResolver.Json); }
+        catch (JsonException e)
+        {
+            throw new ProbesError($"{path} is damaged ({e.Message.Split('\n')[0]}); the flow cannot resume (nothing was changed).");
+        }
+        if (checkpoint?.Options is null) throw new ProbesError($"{path} is empty or damaged; the flow cannot resume (nothing was changed).");
         if (checkpoint.From != from || checkpoint.Options != options)
             throw new ProbesError($"{outPath} holds a flow from step {checkpoint.From} with other settings ({checkpoint.Options}); choose another "
                 + "--out, or repeat its settings to resume it.");

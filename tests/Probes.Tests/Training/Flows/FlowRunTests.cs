@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using Training.Flows;
 using Xunit;
@@ -14,22 +13,8 @@ public class FlowRunTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     private static double Parse(string s) => s == "" ? double.NaN : double.Parse(s, CultureInfo.InvariantCulture);
 
-    private static int Flow(IEnumerable<string> args, string? crashAt = null, string? signalAt = null)
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "probes.dll"));
-        start.ArgumentList.Add("flow");
-        foreach (var a in args) start.ArgumentList.Add(a);
-        if (crashAt is not null) start.Environment["PROBES_CRASH_AT"] = crashAt;
-        if (signalAt is not null) start.Environment["PROBES_SIGNAL_AT"] = signalAt;
-        using var p = Process.Start(start)!;
-        p.OutputDataReceived += (_, _) => { };
-        p.ErrorDataReceived += (_, _) => { };
-        p.BeginOutputReadLine();
-        p.BeginErrorReadLine();
-        p.WaitForExit();
-        return p.ExitCode;
-    }
+    private static int Flow(IEnumerable<string> args, string? crashAt = null, string? signalAt = null) =>
+        ResumeTests.RunToEnd(["flow", .. args], crashAt, signalAt);
 
     [Fact]
     public void TheFlowReplaysGdHoldsTheEdgeAndResumesToTheSameBytes()
@@ -89,6 +74,27 @@ public class FlowRunTests(Xunit.Abstractions.ITestOutputHelper output)
         Assert.Equal(0, Flow(Args("extended", from + 5)));
         Assert.Equal(0, Flow(Args("extended", to)));
         Assert.Equal(expected, File.ReadAllBytes(Path.Combine(dir.Combine("extended"), "central-flow.csv")));
+
+        // A flow directory that cannot be resumed: other settings, a damaged flow.json, a damaged state file. One line, exit 2,
+        // and the table there untouched.
+        var damaged = dir.Combine("damaged");
+        Directory.CreateDirectory(damaged);
+        foreach (var f in Directory.GetFiles(dir.Combine("baseline"))) File.Copy(f, Path.Combine(damaged, Path.GetFileName(f)));
+        void Refused(string[] extra, string expected)
+        {
+            var (code, _, error) = CommandLineTests.Probes(["flow", .. Args("damaged", to + 3), .. extra]);
+            Assert.True(code == 2, error);
+            Assert.Contains(expected, error);
+            Assert.Single(error.Trim().Split('\n'));
+            Assert.Equal(File.ReadAllBytes(Path.Combine(dir.Combine("baseline"), "central-flow.csv")),
+                File.ReadAllBytes(Path.Combine(damaged, "central-flow.csv")));
+        }
+        Refused(["--k", "2"], "with other settings");
+        File.WriteAllText(Path.Combine(damaged, "central-flow.json"), "{ \"from\": ");
+        Refused([], "is damaged");
+        File.Copy(Path.Combine(dir.Combine("baseline"), "central-flow.json"), Path.Combine(damaged, "central-flow.json"), overwrite: true);
+        File.WriteAllBytes(Path.Combine(damaged, "central-flow-state.bin"), [1, 2, 3]);
+        Refused([], "does not match");
 
         // GD's and the stable flow's eigenvalues every 3rd step only; the central flow, which needs its own, unchanged.
         Assert.Equal(0, Flow([.. Args("sparse", to), "--eigs-every", "3"]));

@@ -33,7 +33,7 @@ public class ResumeTests(Xunit.Abstractions.ITestOutputHelper output)
         return p;
     }
 
-    private static int RunToEnd(IEnumerable<string> args, string? crashAt = null, string? signalAt = null)
+    internal static int RunToEnd(IEnumerable<string> args, string? crashAt = null, string? signalAt = null)
     {
         using var p = Start(args, crashAt, signalAt);
         p.WaitForExit();
