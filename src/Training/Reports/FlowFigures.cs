@@ -10,12 +10,16 @@ internal static class FlowFigures
     {
         Directory.CreateDirectory(folder);
         var steps = flow[FlowColumns.Step];
-        var loss = new Figure("flow-loss", "GD, its central flow and the stable flow: loss", "step", "training loss");
-        loss.Line(steps, flow[FlowColumns.GdLoss], "GD");
-        loss.Line(steps, FlowSummary.CentredAverage(flow[FlowColumns.GdLoss], window), $"GD averaged over {window} steps");
-        loss.Line(steps, flow[FlowColumns.CfPredictedLoss], "central flow: predicted L + tr(X)/η");
-        loss.Line(steps, flow[FlowColumns.CfLoss], "central flow: L(θ_CF)");
-        loss.Line(steps, flow[FlowColumns.GfLoss], "stable flow");
+        // log₁₀ when the losses span more than two decades (a quadratic model's gradient flow goes to 1e-30 while GD stays at
+        // 1e-5): a linear axis flattens everything after the first steps to 0.
+        double[][] losses = [flow[FlowColumns.GdLoss], FlowSummary.CentredAverage(flow[FlowColumns.GdLoss], window),
+            flow[FlowColumns.CfPredictedLoss], flow[FlowColumns.CfLoss], flow[FlowColumns.GfLoss]];
+        var positive = losses.SelectMany(l => l).Where(v => v > 0 && double.IsFinite(v)).ToArray();
+        bool log = positive.Length > 0 && positive.Max() > 100 * positive.Min();
+        double[] Scaled(double[] v) => log ? [.. v.Select(x => x > 0 ? Math.Log10(x) : double.NaN)] : v;
+        var loss = new Figure("flow-loss", "GD, its central flow and the stable flow: loss", "step", log ? "log₁₀ training loss" : "training loss");
+        string[] names = ["GD", $"GD averaged over {window} steps", "central flow: predicted L + tr(X)/η", "central flow: L(θ_CF)", "stable flow"];
+        for (int i = 0; i < losses.Length; i++) loss.Line(steps, Scaled(losses[i]), names[i]);
         var sharpness = new Figure("flow-sharpness", "η·λᵢ(H) of each process", "step", "η·λᵢ");
         for (int i = 1; i <= k; i++)
         {
