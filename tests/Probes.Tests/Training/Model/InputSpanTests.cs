@@ -33,6 +33,28 @@ public class InputSpanTests
     }
 
     [Fact]
+    public void DisplacingTheNetworkByAReducedVectorMovesItWhereResidualAtSays()
+    {
+        // The flows move θ by vectors in the point's coordinates: W₁'s rows in the inputs' span are expanded by Uᵀ, and the
+        // network then has the residual a displaced forward pass predicts; in full coordinates too.
+        using var net = new TinyNetwork(n: N, inputs: Inputs);
+        using var span = InputSpan.Of(net.X)!;
+        foreach (var reduced in new[] { true, false })
+        {
+            using var point = new MlpPoint(net.Model, net.X, net.Y, reduced ? span : null);
+            using var delta = randn([point.ParameterSize], float64, generator: new Generator(7)) * 0.1;
+            using var expected = point.ResidualAt(delta);
+            var before = net.Model.parameters().Select(p => p.detach().clone()).ToList();
+            point.Displace(net.Model, delta);
+            using (var moved = new MlpPoint(net.Model, net.X, net.Y))
+                Close(moved.Residual, expected, 1e-13, reduced ? "displaced in the span" : "displaced in full coordinates");
+            using (no_grad())
+                foreach (var (p, old) in net.Model.parameters().Zip(before)) p.copy_(old);
+            before.ForEach(t => t.Dispose());
+        }
+    }
+
+    [Fact]
     public void SpanIsOrthonormalAndReproducesTheFirstLayer()
     {
         using var net = new TinyNetwork(n: N, inputs: Inputs);
