@@ -15,6 +15,7 @@ public static class ProbeColumns
     public static string Largest(string op) => $"{op}_max";
     public static string Smallest(string op) => $"{op}_min";
     public const string Z1Linear = "z1_lin", Z1Second = "z1_nl", NonlinearityRatio = "nl_ratio", Z1Realised = "dz1_next";
+    public const string StepLinear = "dz1_lin", StepSecond = "dz1_nl";
     public const string Z1SecondFull = "z1_nl_full", NonlinearityRatioFull = "nl_ratio_full";
     public const string NonlinearityRatioTwoStep = "nl_ratio_2step", NonlinearityRatioTwoStepFull = "nl_ratio_2step_full";
     public const string EtaNtk2 = "eta_ntk_2", EtaHessian1 = "eta_hess_1", V1Overlap = "v1_overlap", Crossing = "crossing";
@@ -49,14 +50,17 @@ public static class ProbeColumns
         new(Q1Min, "smallest eigenvalue of Q₁"),
         new(QrMax, "largest eigenvalue of Q_r, r a fixed random unit vector in R^D"),
         new(QrMin, "smallest eigenvalue of Q_r"),
-        new(Z1Linear, "linear part of Δz₁: −η·λ₁·z₁ (this and the next seven: GD only)"),
+        new(Z1Linear, "linear part of Δz₁: −η·λ₁·z₁ (this and the next six: GD on mse only)"),
         new(Z1Second, "second-order part of Δz₁ along v₁: ½(η/n)²·z₁²·Q₁(Jᵀv₁, Jᵀv₁)"),
         new(NonlinearityRatio, "z1_nl / z1_lin (the paper's Figure 6 plots it without the ½)"),
-        new(Z1Realised, "realised Δz₁ = v₁·z(θ − (η/n)Jᵀz) − z₁ of an actual GD step"),
         new(Z1SecondFull, "second-order part of Δz₁ with the full residual: ½(η/n)²·Q₁(Jᵀz, Jᵀz)"),
         new(NonlinearityRatioFull, "z1_nl_full / z1_lin"),
         new(NonlinearityRatioTwoStep, "z1_nl / (y·z₁): against the two-step linear term"),
         new(NonlinearityRatioTwoStepFull, "z1_nl_full / (y·z₁)"),
+        new(StepLinear, "first-order part of Δz₁ over the optimizer's step Δθ: v₁·JΔθ (this and the next two: mse, any optimizer; "
+            + "−η·λ₁·z₁ under GD)"),
+        new(StepSecond, "second-order part of Δz₁ over Δθ: ½Q₁(Δθ, Δθ) (z1_nl_full under GD)"),
+        new(Z1Realised, "realised Δz₁ = v₁·z(θ + Δθ) − z₁ over the optimizer's actual step Δθ (GD: −(η/n)Jᵀz)"),
         new(EtaNtk2, "η·λ₂ of the NTK"),
         new(EtaHessian1, "η·λ₁ of the loss Hessian"),
         .. Enumerable.Range(1, k).Select(i => new TraceColumn(EffectiveHessian(i),

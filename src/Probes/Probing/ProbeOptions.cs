@@ -14,8 +14,9 @@ public sealed record ProbeOptions
     public double StabilityThreshold => Threshold ?? 2 / LearningRate;
     /// <summary>
     /// Whether the run's steps are plain GD, θ ← θ − η∇L: with the squared loss (<see cref="ResidualLoss"/>) y and the one-step
-    /// split (z1_lin … dz1_next) are derived from that step, and on any loss self-stabilization's α, β, δ² and x_u; all are
-    /// left empty under any other optimizer, whose step they do not describe.
+    /// split (z1_lin … nl_ratio_2step_full) are derived from that step, and on any loss self-stabilization's α, β, δ² and x_u;
+    /// all are left empty under any other optimizer, whose step they do not describe (dz1_lin, dz1_nl and dz1_next take the
+    /// optimizer's own step when the caller gives it).
     /// </summary>
     public bool GradientDescent { get; init; } = true;
 

@@ -5,7 +5,7 @@ namespace Probes.Probing;
 /// whose every value is a float32 (the warm-start vectors and deflation spaces, which the suite keeps rounded
 /// so) is stored in 4 bytes a value, any other (steps, z₁, eigenvalues, the schedule) in 8, so every value
 /// reads back bit for bit and a restored suite continues exactly where it stopped. At the paper's scale that
-/// is ~67 MB a checkpoint (it was 197 MB in float64 with four probes of Q₁ and Q_r vectors).
+/// is ~78 MB a checkpoint (67 MB before Q₁ and Q_r kept two probes for the trend start, 197 MB in float64 with four).
 /// </summary>
 public sealed record ProbeState(IReadOnlyDictionary<string, double[][]> Vectors, double? LastSharpness)
 {

@@ -14,8 +14,9 @@ namespace Probes.Probing;
 /// <item>loss Hessian H = (JᵀJ + Σ_α z_α ∇²f_α)/n, top-k eigenvalues;</item>
 /// <item>Q₁ = Σ_α v₁_α ∇²f_α and Q_r for a fixed random unit r ∈ R^D: both spectrum ends;</item>
 /// <item>one-step split Δz₁ ≈ −η·λ₁·z₁ + ½(η/n)²·z₁²·Q₁(Jᵀv₁, Jᵀv₁): z1_lin, z1_nl, their ratio
-/// nl_ratio = z1_nl / z1_lin (the paper's Figure 6 plots it without the ½), and the realised
-/// dz1_next = v₁·z(θ − (η/n)Jᵀz) − z₁;</item>
+/// nl_ratio = z1_nl / z1_lin (the paper's Figure 6 plots it without the ½);</item>
+/// <item>Δz₁ over the optimizer's own step Δθ (GD's −(η/n)Jᵀz, or any optimizer's, given): dz1_lin = v₁·JΔθ,
+/// dz1_nl = ½Q₁(Δθ, Δθ) and the realised dz1_next = v₁·z(θ + Δθ) − z₁;</item>
 /// <item>candidates for the paper's "O(1)" ratio: z1_nl_full = ½(η/n)²·Q₁(Jᵀz, Jᵀz) (the full residual, the
 /// exact second-order term of Δz₁), nl_ratio_full = z1_nl_full / z1_lin, and both second-order terms against
 /// the two-step linear term y·z₁ (nl_ratio_2step, nl_ratio_2step_full).</item>
@@ -29,7 +30,7 @@ namespace Probes.Probing;
 public sealed partial class ProbeSuite : IDisposable
 {
     private readonly ProbeOptions _options;
-    private readonly WarmStarts _ntk = new(), _hessian = new(), _effHessian = new(), _effNtk = new(), _q1 = new(capacity: 1), _qr = new(capacity: 1);
+    private readonly WarmStarts _ntk = new(), _hessian = new(), _effHessian = new(), _effNtk = new(), _q1 = new(capacity: 2), _qr = new(capacity: 2);
     private readonly DeflationTracker _ntkDeflation = new(), _hessianDeflation = new(), _effDeflation = new(),
         _effNtkDeflation = new();
     private readonly List<(int Step, double Z1)> _probes = [];      // the last probes' (step, z₁), newest first
@@ -55,13 +56,20 @@ public sealed partial class ProbeSuite : IDisposable
     /// written then resumes as if the probe had never started.
     /// </summary>
     /// <param name="preconditioner">The optimizer's diagonal P at this step in the point's coordinates (null: P = I), for eff_hess_i.</param>
-    public ProbeRecord Run(IDifferentiablePoint point, int step, bool spectra = false, Tensor? preconditioner = null)
+    /// <param name="nextStep">The optimizer's step Δθ from this θ in the point's coordinates, for dz1_lin, dz1_nl and dz1_next under any
+    /// optimizer (null: GD's −(η/n)Jᵀz where the run is GD, else those columns stay empty).</param>
+    public ProbeRecord Run(IDifferentiablePoint point, int step, bool spectra = false, Tensor? preconditioner = null, Tensor? nextStep = null)
     {
+        if (nextStep is not null && nextStep.numel() != point.ParameterSize)
+            throw new ArgumentException($"a step of {nextStep.numel()} entries for a point of {point.ParameterSize} parameters.");
         if (preconditioner is not null && (preconditioner.numel() != point.ParameterSize || point.DroppedDirections != 0))
             throw new ArgumentException("a preconditioner needs the point's full coordinates: one entry per parameter, none dropped.");
         var clock = Stopwatch.StartNew();
         using var scope = NewDisposeScope();
-        var probe = new Probe(point, step, spectra, new ProbeRecord { Step = step }, ChooseLag(step)) { Preconditioner = preconditioner };
+        var probe = new Probe(point, step, spectra, new ProbeRecord { Step = step }, ChooseLag(step))
+        {
+            Preconditioner = preconditioner, NextStep = nextStep,
+        };
         try
         {
             probe.Record.Set(ProbeColumns.Step, step);
@@ -76,7 +84,7 @@ public sealed partial class ProbeSuite : IDisposable
                 ProbeOutputHessian(probe, probe.V1, "q1", _q1, m, 3);
                 ProbeOutputHessian(probe, _direction, "qr", _qr, m, 4);
             }
-            if (kinds.HasFlag(ProbeKinds.Ratio) && probe.V1 is not null && _options.PaperSetting) ProbeRatio(probe);
+            if (kinds.HasFlag(ProbeKinds.Ratio) && probe.V1 is not null && _options.ResidualLoss) ProbeStepSplit(probe);
             if (kinds.HasFlag(ProbeKinds.SelfStabilization) && probe.HessianVector is not null && _options.GradientDescent)
                 ProbeSelfStabilization(probe);
         }
@@ -105,6 +113,7 @@ public sealed partial class ProbeSuite : IDisposable
         public WarmLag? UsedLag { get; private set; }          // the lag the first operator really used (warm_lag)
         public Tensor? V1 { get; set; }                        // unrounded, aligned; in the probe's dispose scope
         public Tensor? Preconditioner { get; init; }           // the optimizer's diagonal P, or null for P = I
+        public Tensor? NextStep { get; init; }                 // the optimizer's Δθ from this θ, or null (GD's is derived)
         public Tensor? HessianVector { get; set; }             // u, the top Hessian eigenvector, sign-aligned with the last probe's
         public double Lambda1 { get; set; } = double.NaN;
         public double Z1 { get; set; } = double.NaN;
@@ -234,14 +243,22 @@ public sealed partial class ProbeSuite : IDisposable
     }
 
     /// <summary>
-    /// The one-step split Δz₁ ≈ −η·λ₁·z₁ + ½(η/n)²·z₁²·Q₁(Jᵀv₁, Jᵀv₁), the full-residual candidate, the ratios,
-    /// and the realised dz1_next.
+    /// Δz₁ over the optimizer's step Δθ, for any optimizer on the squared loss: dz1_lin = v₁·JΔθ, dz1_nl = ½Q₁(Δθ, Δθ) and the
+    /// realised dz1_next = v₁·z(θ + Δθ) − z₁. Under GD (Δθ = −(η/n)Jᵀz) also the paper's split along v₁ alone: z1_lin, z1_nl,
+    /// their ratios, and z1_nl_full, which is dz1_nl.
     /// </summary>
-    private void ProbeRatio(Probe probe)
+    private void ProbeStepSplit(Probe probe)
     {
         var (point, record, v1) = (probe.Point, probe.Record, probe.V1!);
         double eta = _options.LearningRate, z1 = probe.Z1;
         int n = point.SampleCount;
+        var step = probe.NextStep ?? (_options.GradientDescent ? point.JacobianTransposed(point.Residual).mul_(-eta / n) : null);
+        if (step is null) return;
+        double secondFull = 0.5 * point.OutputHessianForm(v1, step);
+        record.Set(ProbeColumns.StepLinear, v1.dot(point.Jacobian(step)).item<double>());
+        record.Set(ProbeColumns.StepSecond, secondFull);
+        record.Set(ProbeColumns.Z1Realised, v1.dot(point.ResidualAt(step)).item<double>() - z1);
+        if (!_options.PaperSetting) return;
         var g = point.JacobianTransposed(v1);
         double q1gg = point.OutputHessianForm(v1, g);
         double linear = -eta * probe.Lambda1 * z1;
@@ -249,23 +266,20 @@ public sealed partial class ProbeSuite : IDisposable
         record.Set(ProbeColumns.Z1Linear, linear);
         record.Set(ProbeColumns.Z1Second, second);
         record.Set(ProbeColumns.NonlinearityRatio, second / linear);
-        // The exact second-order term of the GD step, with the full residual: Δθ = −(η/n)Jᵀz.
-        var step = point.JacobianTransposed(point.Residual).mul_(-eta / n);
-        double secondFull = 0.5 * point.OutputHessianForm(v1, step);
+        // The exact second-order term of the GD step, with the full residual.
         record.Set(ProbeColumns.Z1SecondFull, secondFull);
         record.Set(ProbeColumns.NonlinearityRatioFull, secondFull / linear);
         // Over two steps the linear parts nearly cancel to 2·y·z₁ while the second-order parts add.
         double twoStep = (eta * probe.Lambda1 - 2) * z1;
         record.Set(ProbeColumns.NonlinearityRatioTwoStep, second / twoStep);
         record.Set(ProbeColumns.NonlinearityRatioTwoStepFull, secondFull / twoStep);
-        record.Set(ProbeColumns.Z1Realised, v1.dot(point.ResidualAt(step)).item<double>() - z1);
     }
 
     /// <summary>Both ends of Q_u = Σ_α u_α ∇²f_α: {name}_max, {name}_min, and on spectrum steps the spectra and densities.</summary>
     private void ProbeOutputHessian(Probe probe, Tensor u, string name, WarmStarts warm, int m, int seedOffset)
     {
         var (point, record) = (probe.Point, probe.Record);
-        var start = probe.Start(warm, point.ParameterSize);
+        var start = probe.Start(warm, point.ParameterSize, _options.QEvery);
         // One start vector, the sum of the last top and bottom vectors: a single Krylov sequence converges both ends at once at
         // one matvec a step, where the block of the two takes two. Paper scale, every 50 steps (bench --probe-stride 50 on a
         // --probe-q-every 1 run): Q₁ 28–36 → 16–20 and Q_r 44–46 → 27–29 matvecs.

@@ -23,7 +23,7 @@ public sealed class WarmStarts(int capacity = WarmStarts.Depth) : IDisposable
     public const int Depth = 4;
     private readonly List<Tensor[]> _history = [];     // newest first
 
-    /// <summary>Probes kept: <see cref="Depth"/>, or 1 for an operator probed on a sparser schedule (Q₁, Q_r).</summary>
+    /// <summary>Probes kept: <see cref="Depth"/>, or 2 for an operator probed on a sparser schedule (Q₁, Q_r: the trend start).</summary>
     public int Capacity => capacity;
 
     /// <summary>The last probe's vectors (sign alignment and crossings compare against these).</summary>

@@ -191,6 +191,30 @@ internal sealed class MlpPoint : IDifferentiablePoint
         }
     }
 
+    /// <summary>
+    /// A displacement of the network's own parameters (flattened in parameter order, W₁ width × d) in this point's coordinates:
+    /// W₁'s part projected on the inputs' span (Δ ↦ Δ U) when reduced, which keeps all of it for a step made of gradients (their
+    /// W₁ rows lie in the span) and drops only what the network cannot see. The inverse of <see cref="Displace"/>'s expansion.
+    /// </summary>
+    public Tensor Coordinates(Tensor full)
+    {
+        if (_basis is null) return full.to(float64);
+        using var scope = NewDisposeScope();
+        var parts = new List<Tensor>();
+        long at = 0;
+        for (int l = 0; l < Depth; l++)
+        {
+            long size = _weights[l].numel();
+            var dW = full.narrow(0, at, size).view(_weights[l].shape);
+            parts.Add(l == 0 ? dW.matmul(_basis.to(float64)) : dW);
+            at += size;
+            parts.Add(full.narrow(0, at, _biases[l].numel()));
+            at += _biases[l].numel();
+        }
+        if (at != full.numel()) throw new ArgumentException($"expected {at} parameters, got {full.numel()}.");
+        return Flatten(parts).MoveToOuterDisposeScope();
+    }
+
     public Tensor ResidualAt(Tensor delta)
     {
         var (dW, db) = Split(Native(delta, ParameterSize));

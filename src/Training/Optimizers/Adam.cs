@@ -59,6 +59,8 @@ internal sealed class Adam(double lr, double beta1, double beta2, double eps) : 
 
     public override void Import(IReadOnlyDictionary<string, double[][]> state, IReadOnlyList<Tensor> parameters)
     {
+        foreach (var buffer in (_first ?? []).Concat(_second ?? [])) buffer.Dispose();
+        (_first, _second, _step) = (null, null, 0);           // no state: before the first step
         if (!state.ContainsKey("exp_avg")) return;
         (_first, _second) = (Buffers(state, "exp_avg", parameters), Buffers(state, "exp_avg_sq", parameters));
         _step = state.TryGetValue("step", out var s) && s is [[var t]] ? (long)t : throw new ProbesError("the optimizer state has no step count.");

@@ -33,6 +33,26 @@ internal abstract class Optimizer
     public void Step(Mlp model) => Step(ParametersOf(model));
 
     /// <summary>
+    /// The step Δθ = θₜ₊₁ − θₜ that <see cref="Step(IReadOnlyList{Tensor})"/> would take from θₜ (its gradient in .grad), flattened in
+    /// parameter order, float64, leaving θ and the optimizer's state as they were. Taken by stepping and undoing the step, so
+    /// it is the optimizer's own update to the bit and no rule is written twice; costs one step and one copy of the state.
+    /// </summary>
+    public Tensor NextStep(IReadOnlyList<Tensor> parameters)
+    {
+        var state = Export();
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var before = parameters.Select(p => p.detach().clone()).ToList();
+        Step(parameters);
+        var step = Flat(parameters).sub_(Flat(before));     // float32 differences are exact in float64
+        foreach (var (p, b) in parameters.Zip(before)) p.copy_(b);
+        Import(state, parameters);
+        return step.MoveToOuterDisposeScope();
+    }
+
+    public Tensor NextStep(Mlp model) => NextStep(ParametersOf(model));
+
+    /// <summary>
     /// The stability threshold of the optimizer's (preconditioned) sharpness on a quadratic: the value of λ₁(P⁻¹H) above which
     /// its linear recurrence diverges (docs/optimizers.md derives each).
     /// </summary>

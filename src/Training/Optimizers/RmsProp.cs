@@ -41,6 +41,9 @@ internal sealed class RmsProp(double lr, double alpha, double eps) : Optimizer
 
     public override Dictionary<string, double[][]> Export() => _squares is null ? [] : new() { ["square_avg"] = Vectors(_squares) };
 
-    public override void Import(IReadOnlyDictionary<string, double[][]> state, IReadOnlyList<Tensor> parameters) =>
+    public override void Import(IReadOnlyDictionary<string, double[][]> state, IReadOnlyList<Tensor> parameters)
+    {
+        foreach (var t in _squares ?? []) t.Dispose();
         _squares = state.ContainsKey("square_avg") ? Buffers(state, "square_avg", parameters) : null;
+    }
 }

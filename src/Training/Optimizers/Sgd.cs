@@ -36,6 +36,9 @@ internal sealed class Sgd(double lr, double momentum, bool nesterov) : Optimizer
 
     public override Dictionary<string, double[][]> Export() => _buffers is null ? [] : new() { ["momentum_buffer"] = Vectors(_buffers) };
 
-    public override void Import(IReadOnlyDictionary<string, double[][]> state, IReadOnlyList<Tensor> parameters) =>
+    public override void Import(IReadOnlyDictionary<string, double[][]> state, IReadOnlyList<Tensor> parameters)
+    {
+        foreach (var t in _buffers ?? []) t.Dispose();
         _buffers = momentum != 0 && state.ContainsKey("momentum_buffer") ? Buffers(state, "momentum_buffer", parameters) : null;
+    }
 }

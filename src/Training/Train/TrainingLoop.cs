@@ -112,9 +112,13 @@ internal sealed class TrainingLoop(TrainSettings s, Mlp model, CifarDataset data
         // A diagonal preconditioner is diagonal only in the network's own coordinates: no reduction to the inputs' span then.
         using var preconditioner = optimizer.Preconditioner(model);
         using var point = new MlpPoint(model, data.TrainInputs, data.TrainTargets, preconditioner is null ? data.TrainSpan : null, _loss);
+        // The step the optimizer is about to take, for Δz₁'s split under any optimizer (GD's the suite derives itself).
+        bool split = !optimizer.IsGradientDescent && _loss is SquaredLoss && ProbeOptions.ParseKinds(s.Probes).HasFlag(ProbeKinds.Ratio);
+        using var full = split ? optimizer.NextStep(model) : null;
+        using var nextStep = full is null ? null : point.Coordinates(full);
         CrashPoint.SignalMaybe("probe", step, () => stop.Requested);
         ProbeRecord probe;
-        try { probe = suite.Run(new CancellablePoint(point, stop.Token), step, spectra: s.SpectraAt.Contains(step), preconditioner); }
+        try { probe = suite.Run(new CancellablePoint(point, stop.Token), step, spectra: s.SpectraAt.Contains(step), preconditioner, nextStep); }
         catch (OperationCanceledException) { return null; }
         CrashPoint.Maybe("probe", step);
         _probes.Write(probe.Values);

@@ -86,8 +86,10 @@ public class TraceSchemaTests
         using var p = ones(point.ParameterSize, float64);
         _ = adam.Run(point, 0, preconditioner: p);
         var preconditioned = adam.Run(point, 1, preconditioner: p);
-        // Not GD: y, the one-step split and self-stabilization describe GD's step and stay empty; everything else is written.
+        // Not GD: y, the one-step split and self-stabilization describe GD's step and stay empty, and with no step given neither
+        // is Δz₁ over the optimizer's step (StepSplitTests gives it one); everything else is written.
         string[] gdOnly = [ProbeColumns.Y, ProbeColumns.Z1Linear, ProbeColumns.Z1Second, ProbeColumns.NonlinearityRatio, ProbeColumns.Z1Realised,
+            ProbeColumns.StepLinear, ProbeColumns.StepSecond,
             ProbeColumns.Z1SecondFull, ProbeColumns.NonlinearityRatioFull, ProbeColumns.NonlinearityRatioTwoStep,
             ProbeColumns.NonlinearityRatioTwoStepFull, ProbeColumns.SGradNorm, ProbeColumns.UGradS, ProbeColumns.Alpha, ProbeColumns.Beta,
             ProbeColumns.Delta2, ProbeColumns.XU, ProbeColumns.SelfStabilizationSeconds];

@@ -85,7 +85,7 @@ public class TrainingTests
         Assert.Equal(settings.Steps + 2, train.Length);            // header + steps 0..Steps
         var probes = File.ReadAllLines(Path.Combine(run, "probes.csv"));
         Assert.Equal(1 + 4, probes.Length);                         // steps 0, 2, 4, 6
-        Assert.StartsWith("step,ntk_1,ntk_2,eta_ntk_1,y,z1,z2,z_norm,hess_1,hess_2,q1_max,q1_min,qr_max,qr_min,z1_lin,z1_nl,nl_ratio,dz1_next",
+        Assert.StartsWith("step,ntk_1,ntk_2,eta_ntk_1,y,z1,z2,z_norm,hess_1,hess_2,q1_max,q1_min,qr_max,qr_min,z1_lin,z1_nl,nl_ratio,z1_nl_full",
             probes[0]);
         var summary = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(run, "summary.json")))!;
         Assert.Equal("completed", summary["status"]!.GetValue<string>());
