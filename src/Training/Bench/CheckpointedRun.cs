@@ -1,3 +1,4 @@
+using Probes.Models;
 using Probes.Probing;
 using Training.Config;
 using Training.Data;
@@ -18,7 +19,7 @@ internal sealed class CheckpointedRun : IDisposable
     public Checkpoint Checkpoint { get; }
     public string DataFolder { get; }
     public CifarDataset Data { get; }
-    public Mlp Model { get; }
+    public Network Model { get; }
     public ProbeSuite Suite { get; }
 
     /// <param name="tolerance">Overrides the run's NTK/Hessian probe tolerance (to measure the cost of another).</param>
@@ -57,7 +58,7 @@ internal sealed class CheckpointedRun : IDisposable
         QTolerance = t.Q ?? Settings.ProbeQTol,
     };
 
-    public MlpPoint Point() => new(Model, Data.TrainInputs, Data.TrainTargets, Data.TrainSpan);
+    public IDifferentiablePoint Point() => Model.Point(Data.TrainInputs, Data.TrainTargets, Data.TrainSpan, ILoss.Named[Settings.Loss]);
 
     /// <summary>One full-batch GD step with the run's step size.</summary>
     public void Step()

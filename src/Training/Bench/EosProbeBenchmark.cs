@@ -58,7 +58,7 @@ internal static class EosProbeBenchmark
 
     /// <summary>The median of ten gradient evaluations (what a training step costs), after one warm-up: a single timing swings 2× on a loaded
     /// machine.</summary>
-    public static double TrainingStepSeconds(Model.Mlp model, Data.CifarDataset data)
+    public static double TrainingStepSeconds(Model.Network model, Data.CifarDataset data)
     {
         var times = new List<double>();
         for (int i = 0; i < 11; i++)

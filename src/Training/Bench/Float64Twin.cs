@@ -1,3 +1,4 @@
+using Probes.Models;
 using Training.Model;
 using static TorchSharp.torch;
 
@@ -11,7 +12,7 @@ namespace Training.Bench;
 internal sealed class Float64Twin : IDisposable
 {
     private readonly CheckpointedRun _run;
-    private readonly Mlp _model;
+    private readonly Network _model;
     private readonly Tensor _inputs, _targets;
     private readonly InputSpan? _span;
 
@@ -33,7 +34,7 @@ internal sealed class Float64Twin : IDisposable
         foreach (var (a, b) in _model.parameters().Zip(_run.Model.parameters())) a.copy_(b);
     }
 
-    public MlpPoint Point() => new(_model, _inputs, _targets, _span);
+    public IDifferentiablePoint Point() => _model.Point(_inputs, _targets, _span, ILoss.Named[_run.Settings.Loss]);
 
     public void Dispose()
     {

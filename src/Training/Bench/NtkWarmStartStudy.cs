@@ -1,3 +1,4 @@
+using Probes.Models;
 using Probes.Eigensolvers;
 using Probes.Operators;
 using Probes.Probing;
@@ -96,8 +97,8 @@ internal static class NtkWarmStartStudy
         using var model64 = Trainer.Build(settings, float64, device);
         using (no_grad())
             foreach (var (a, b) in model64.parameters().Zip(model.parameters())) a.copy_(b);
-        using var p32 = new MlpPoint(model, data.TrainInputs, data.TrainTargets);
-        using var p64 = new MlpPoint(model64, data64.TrainInputs, data64.TrainTargets);
+        using var p32 = model.Point(data.TrainInputs, data.TrainTargets, null, SquaredLoss.Instance);
+        using var p64 = model64.Point(data64.TrainInputs, data64.TrainTargets, null, SquaredLoss.Instance);
         var u = randn([p32.OutputSize], float64, generator: new Generator(3));
         var exact = p64.Ntk(u);
         double err = (p32.Ntk(u) - exact).norm().item<double>() / exact.norm().item<double>();

@@ -1,3 +1,4 @@
+using Probes.Models;
 using System.Diagnostics;
 using Probes.Probing;
 using Training.Config;
@@ -55,7 +56,7 @@ internal static class ScenarioBenchmark
         {
             using var scope = NewDisposeScope();
             GradientDescent.Gradient(model, data.TrainInputs, data.TrainTargets, data.TrainLabels);
-            using (var point = new MlpPoint(model, data.TrainInputs, data.TrainTargets, data.TrainSpan))
+            using (var point = model.Point(data.TrainInputs, data.TrainTargets, data.TrainSpan, SquaredLoss.Instance))
             {
                 var r = suite.Run(point, step);
                 string kinds = double.IsFinite(r[ProbeColumns.Q1Max]) ? "all" : "ntk,hess,ratio";

@@ -23,9 +23,12 @@ internal sealed class SettingsOptions
         Add<string>("--data", "CIFAR-10 binary folder (else $CIFAR10_DIR, data/cifar-10-batches-bin, ../shared/cifar-10-batches-bin).");
         Add<int>("--n", "Training examples: the first n of the training set (default {default}).");
         Add<int>("--n-test", "Test examples (default: all test records present; 0: none).");
-        Add<int>("--width", "Hidden width (default {default}).");
-        Add<int>("--depth", "Hidden layers (default {default}).");
-        Add<string>("--activation", "tanh, relu or identity (default {default}).");
+        Add<string>("--arch", "fc (fully connected, the paper's) or cnn (Cohen et al.'s convnet: --depth blocks of a 3 × 3 convolution of "
+            + "--width channels, σ and a 2 × 2 max-pool, then a linear layer; width 32 unless given), or Cohen et al.'s ids fc-tanh, fc-relu, "
+            + "fc-elu, cnn-relu, cnn-tanh, cnn-elu, which set --activation too (default {default}).");
+        Add<int>("--width", "Hidden width, or a cnn's channels (default {default}).");
+        Add<int>("--depth", "Hidden layers, or a cnn's conv blocks (default {default}).");
+        Add<string>("--activation", "tanh, relu, elu or identity (default {default}).");
         Add<long>("--seed", "torch.manual_seed for the init and the probes' random vectors (default {default}).");
         Add<double>("--lr", "GD step size η (default {default}).");
         Add<int>("--steps", "GD steps (default {default}).");

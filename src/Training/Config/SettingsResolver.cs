@@ -40,6 +40,7 @@ internal static class SettingsResolver
         if (file is not null) Overlay(merged, file, configFile!);
         Overlay(merged, flags, flagsSource);
         if (preset is not null) merged["preset"] = preset;
+        ExpandArchitecture(merged, flagsSource);
         TrainSettings settings;
         try { settings = merged.Deserialize<TrainSettings>(Json)!; }
         catch (JsonException e) { throw new ProbesError($"bad setting {e.Path?.TrimStart('$', '.')}: {StrictJson.FirstSentence(e.Message)}."); }
@@ -51,6 +52,23 @@ internal static class SettingsResolver
                 + $"or {flag} '' to drop it.");
         }
         return settings;
+    }
+
+    /// <summary>
+    /// Cohen et al.'s ids (cnn-relu) as --arch cnn --activation relu, refusing an --activation that says otherwise; a cnn's width is
+    /// Cohen et al.'s 32 channels unless set (the fc default of 200 would make a 200-channel convnet).
+    /// </summary>
+    private static void ExpandArchitecture(JsonObject merged, string source)
+    {
+        if (merged["arch"] is JsonValue value && value.TryGetValue(out string? id) && Model.Architecture.Split(id) is var (arch, activation))
+        {
+            if (merged["activation"] is JsonValue given && given.TryGetValue(out string? other) && other != activation)
+                throw new ProbesError($"--arch {id} sets the activation to {activation}, but {source} also sets --activation {other}: drop one.");
+            merged["arch"] = arch;
+            merged["activation"] = activation;
+        }
+        if (merged["arch"] is JsonValue cnn && cnn.TryGetValue(out string? name) && name == "cnn" && merged["width"] is null)
+            merged["width"] = Model.Architecture.CnnWidth;
     }
 
     /// <summary>The flag of a preset's list setting that <paramref name="message"/> is about, if neither the file nor the flags set it.</summary>

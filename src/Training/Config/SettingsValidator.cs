@@ -24,8 +24,12 @@ internal static class SettingsValidator
         Require(s.Beta1 is >= 0 and < 1, $"beta1 must be in [0, 1), got {s.Beta1}.");
         Require(s.Beta2 is null or (>= 0 and < 1), $"beta2 must be in [0, 1), got {s.Beta2}.");
         Require(s.Eps > 0 && double.IsFinite(s.Eps), $"eps must be a positive number, got {s.Eps}.");
+        Require(Model.Architecture.Names.Contains(s.Arch),
+            $"unknown arch '{s.Arch}' (known: {string.Join(", ", Model.Architecture.Names)}, or Cohen et al.'s fc-tanh, cnn-relu, …).");
         Require(s.Width > 0, $"width must be positive, got {s.Width}.");
         Require(s.Depth >= 0, $"depth (hidden layers) must be ≥ 0, got {s.Depth}.");
+        Require(s.Arch != "cnn" || s.Depth is >= 1 and <= 5,
+            $"a cnn needs 1 to 5 conv blocks (--depth; each halves the 32 × 32 image), got {s.Depth}.");
         try { ActivationFunctions.Parse(s.Activation); }
         catch (ArgumentException e) { throw new ProbesError(e.Message); }
         Require(s.Dtype is "float32" or "float64", $"dtype must be float32 or float64, got '{s.Dtype}'.");
@@ -96,24 +100,19 @@ internal static class SettingsValidator
     /// <summary>The lower bound <see cref="RequireRunnable"/> sets against the machine, in bytes, with the P-sized vectors it counts.</summary>
     public static (double Bytes, int ProbeVectors, int OptimizerBuffers) Need(TrainSettings s)
     {
-        double inputs = Data.CifarRecords.PixelsPerImage, width = s.Width, parameters = ParameterCount(s);
+        double inputs = Data.CifarRecords.PixelsPerImage, parameters = ParameterCount(s);
         int bytes = s.Dtype == "float64" ? 8 : 4;
         int basis = s.Probes.Count == 0 || s.ProbeEvery == 0 && s.SpectraAt.Count == 0 ? 0 : 4 * (s.ProbeK + s.ProbeDeflate) + 4 * s.SpectraM;
         var optimizer = Optimizers.Optimizer.For(s);
         // P⁻¹H has its own warm starts (the last 4 probes' k vectors) and deflation space beside the Hessian's.
         if (basis > 0 && optimizer.Preconditioned && s.Probes.Contains("hessian")) basis += 4 * s.ProbeK + s.ProbeDeflate;
         double need = parameters * ((4.0 + optimizer.BufferCount) * bytes + 8.0 * basis)
-            + (s.N + (s.NTest ?? 0)) * (inputs + 3.0 * width * Math.Max(s.Depth, 1)) * bytes;
+            + (s.N + (s.NTest ?? 0)) * (inputs + 3.0 * Model.Architecture.HiddenFloats(s)) * bytes;
         return (need, basis, optimizer.BufferCount);
     }
 
-    /// <summary>P of the network the settings describe, computed without building it (as a double: it may not fit a long).</summary>
-    public static double ParameterCount(TrainSettings s)
-    {
-        double inputs = Data.CifarRecords.PixelsPerImage, width = s.Width;
-        return s.Depth == 0 ? inputs * s.Outputs + s.Outputs
-            : inputs * width + width + (s.Depth - 1) * (width * width + width) + width * s.Outputs + s.Outputs;
-    }
+    /// <summary>P of the network the settings describe, computed without building it.</summary>
+    public static double ParameterCount(TrainSettings s) => Model.Architecture.ParameterCount(s);
 
     /// <summary>The one check of a thread count, for every command that takes --threads (libtorch aborts on 0, libgomp on 2³¹ − 1).</summary>
     public static string? ThreadsError(int? threads) => threads is null or (>= 1 and <= MaxThreads) ? null

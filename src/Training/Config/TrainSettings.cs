@@ -22,6 +22,8 @@ internal sealed record TrainSettings
     // the paper's n = 5,000, η = 0.01 needs ~4,400 steps to get there (--preset paper, paper-eos).
     public int N { get; init; } = 500;
     public int? NTest { get; init; }
+    /// <summary>fc (the paper's fully connected network) or cnn (Cohen et al.'s convnet); Training/Model/Architecture.cs.</summary>
+    public string Arch { get; init; } = "fc";
     public int Width { get; init; } = 200;
     public int Depth { get; init; } = 2;
     public string Activation { get; init; } = "tanh";

@@ -7,7 +7,8 @@ namespace Training.Data;
 /// </summary>
 internal sealed record CifarRecords(byte[] Labels, byte[] Pixels)
 {
-    public const int PixelsPerImage = 3 * 32 * 32;
+    public const int Channels = 3, Side = 32;
+    public const int PixelsPerImage = Channels * Side * Side;
     public const int RecordSize = 1 + PixelsPerImage;
     public const int Classes = 10;
 

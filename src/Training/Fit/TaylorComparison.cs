@@ -49,14 +49,14 @@ internal static class TaylorComparison
         var options = Trainer.ProbeOptionsOf(settings) with { Kinds = ProbeKinds.Ntk };
         using var netProbes = new ProbeSuite(options);
         using var taylorProbes = new ProbeSuite(options);
-        using var basePoint = new MlpPoint(model, data.TrainInputs, data.TrainTargets);
+        using var basePoint = model.Point(data.TrainInputs, data.TrainTargets, null, SquaredLoss.Instance);
         using var taylor = new TaylorModel(basePoint);
         var rows = new List<TaylorRow>();
         int? part = null;
         for (int k = 0; k <= steps; k++)
         {
             using var scope = NewDisposeScope();
-            using var netPoint = new MlpPoint(model, data.TrainInputs, data.TrainTargets);
+            using var netPoint = model.Point(data.TrainInputs, data.TrainTargets, null, SquaredLoss.Instance);
             using var taylorPoint = taylor.At();
             var net = netProbes.Run(netPoint, from + k);
             var quad = taylorProbes.Run(taylorPoint, from + k);

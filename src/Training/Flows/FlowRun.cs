@@ -52,7 +52,7 @@ internal static class FlowRun
         using var data = CifarDataset.Load(CifarLocator.Resolve(settings.Data), settings.N, 0, dtype, device);
         var init = ConfigFile.InitWeights(runPath);
         FlowProcess Process(string key, string name, int seed) =>
-            new(key, name, Trainer.Initial(settings, dtype, device, init), data, loss, options, settings.Seed * 31 + seed);
+            new(key, name, (Mlp)Trainer.Initial(settings, dtype, device, init), data, loss, options, settings.Seed * 31 + seed);
         using var gd = Process("gd", "GD", 20);
         using var cf = Process("cf", "central flow", 21);
         using var gf = Process("gf", "stable flow", 22);
@@ -131,6 +131,8 @@ internal static class FlowRun
         if (s.Optimizer != "gd")
             throw new ProbesError($"the central flow here is GD's; this run used {s.Optimizer} (the central flows of RMSProp and Adam are not "
                 + "built).");
+        if (s.Arch != "fc")
+            throw new ProbesError($"probes flow moves θ through the fully connected network's own point; this run is --arch {s.Arch}.");
         // GD is replayed from θ₀, so a flow may start past the run's last step (a `--steps 0` run of a preset is enough).
         if (from < 0) throw new ProbesError($"--from must be ≥ 0, got {from}.");
         if (to <= from || to - from > MaxSteps) throw new ProbesError($"--to must be in {from + 1}..{from + MaxSteps}, got {to}.");

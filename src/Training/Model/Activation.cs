@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 namespace Training.Model;
 
 /// <summary>The hidden-layer nonlinearity σ, with the derivatives the fast tangent propagation needs.</summary>
-internal enum Activation { Tanh, Relu, Identity }
+internal enum Activation { Tanh, Relu, Elu, Identity }
 
 internal static class ActivationFunctions
 {
@@ -11,8 +11,9 @@ internal static class ActivationFunctions
     {
         "tanh" => Activation.Tanh,
         "relu" => Activation.Relu,
+        "elu" => Activation.Elu,
         "identity" or "linear" => Activation.Identity,
-        _ => throw new ArgumentException($"unknown activation '{name}' (expected tanh, relu or identity)."),
+        _ => throw new ArgumentException($"unknown activation '{name}' (expected tanh, relu, elu or identity)."),
     };
 
     public static string Name(this Activation a) => a.ToString().ToLowerInvariant();
@@ -21,6 +22,7 @@ internal static class ActivationFunctions
     {
         Activation.Tanh => x.tanh(),
         Activation.Relu => nn.functional.relu(x),
+        Activation.Elu => nn.functional.elu(x, 1.0),        // α = 1, PyTorch's nn.ELU()
         _ => x,
     };
 
@@ -35,6 +37,11 @@ internal static class ActivationFunctions
                 return (first, -2 * t * first);
             case Activation.Relu:
                 return ((pre > 0).to(pre.dtype), zeros_like(pre));
+            case Activation.Elu:
+                // x for x > 0, eˣ − 1 below: σ' = 1 or eˣ, σ'' = 0 or eˣ.
+                var below = (pre <= 0).to(pre.dtype);
+                var exp = pre.clamp_max(0).exp() * below;        // not in place: the third-order pass differentiates it
+                return (exp + (1 - below), exp);
             default:
                 return (ones_like(pre), zeros_like(pre));
         }

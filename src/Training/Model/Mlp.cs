@@ -1,3 +1,4 @@
+using Probes.Models;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -10,12 +11,8 @@ namespace Training.Model;
 /// (PyTorch's default init, bit-identical under the same manual_seed); they are always drawn in float32
 /// and then cast, so float32 and float64 runs start from the same point, as <c>model.double()</c> does.
 /// </summary>
-internal sealed class Mlp : nn.Module<Tensor, Tensor>
+internal sealed class Mlp : Network
 {
-    // nn.Linear draws its init from libtorch's one global generator: seeding and drawing must not
-    // interleave with another thread's model (xunit runs test classes in parallel; so may a sweep host).
-    private static readonly Lock GlobalGeneratorLock = new();
-
     private readonly ModuleList<Linear> layers = new();
 
     public Mlp(int inputs, IReadOnlyList<int> hidden, int outputs, Activation activation, long seed, ScalarType dtype, Device device)
@@ -41,7 +38,12 @@ internal sealed class Mlp : nn.Module<Tensor, Tensor>
     /// <summary>(weight [out, in], bias [out]) per layer, input side first; the order of parameters().</summary>
     public IReadOnlyList<(Tensor Weight, Tensor Bias)> Layers => layers.Select(l => ((Tensor)l.weight!, (Tensor)l.bias!)).ToList();
 
-    public long ParameterCount => parameters().Sum(p => p.numel());
+    public override IDifferentiablePoint Point(Tensor inputs, Tensor targets, InputSpan? span, ILoss loss) =>
+        new MlpPoint(this, inputs, targets, span, loss);
+
+    /// <summary>nn.Sequential(nn.Linear, σ, …, nn.Linear): layer l's weight and bias are "2l.weight", "2l.bias".</summary>
+    public override IReadOnlyList<(string Name, Tensor Parameter)> PyTorchParameters =>
+        [.. Layers.SelectMany((l, i) => new[] { ($"{2 * i}.weight", l.Weight), ($"{2 * i}.bias", l.Bias) })];
 
     public override Tensor forward(Tensor x)
     {

@@ -5,37 +5,25 @@ using static TorchSharp.torch;
 namespace Training.Model;
 
 /// <summary>
-/// θ as PyTorch reads it: a state_dict under the names of <c>nn.Sequential(nn.Linear, nn.Tanh, …, nn.Linear)</c>
-/// ("0.weight", "0.bias", "2.weight", …; activations hold the odd indices), as safetensors and as a
+/// θ as PyTorch reads it: a state_dict under the names of the nn.Sequential of the network's layers
+/// (<see cref="Network.PyTorchParameters"/>: "0.weight", "0.bias", "2.weight", … for the MLP), as safetensors and as a
 /// <c>torch.load</c>-able pickle, both through TorchSharp.PyBridge. Values are the network's own, in its dtype.
 /// </summary>
 internal static class PyTorchWeights
 {
     public const string SafetensorsFile = "weights.safetensors", PickleFile = "weights.pt";
 
-    /// <summary>The parameter names PyTorch's nn.Sequential gives layer l of the network.</summary>
-    public static string Name(int layer, string part) => $"{2 * layer}.{part}";
-
-    public static Dictionary<string, Tensor> StateDict(Mlp model)
-    {
-        var dict = new Dictionary<string, Tensor>();
-        var layers = model.Layers;
-        for (int l = 0; l < layers.Count; l++)
-        {
-            dict[Name(l, "weight")] = layers[l].Weight.detach().cpu().contiguous();
-            dict[Name(l, "bias")] = layers[l].Bias.detach().cpu().contiguous();
-        }
-        return dict;
-    }
+    public static Dictionary<string, Tensor> StateDict(Network model) =>
+        model.PyTorchParameters.ToDictionary(p => p.Name, p => p.Parameter.detach().cpu().contiguous());
 
     /// <summary>Whether a finished run's weights files are both there.</summary>
     public static bool Written(Runs.RunDirectory run) => File.Exists(run.File(SafetensorsFile)) && File.Exists(run.File(PickleFile));
 
     /// <summary>Writes both files into <paramref name="run"/>, each atomically.</summary>
-    public static void Write(Runs.RunDirectory run, Mlp model) => Write(model, run.File(SafetensorsFile), run.File(PickleFile));
+    public static void Write(Runs.RunDirectory run, Network model) => Write(model, run.File(SafetensorsFile), run.File(PickleFile));
 
     /// <summary>Writes θ as a safetensors file and as a torch.save pickle, each atomically.</summary>
-    public static void Write(Mlp model, string safetensors, string pickle)
+    public static void Write(Network model, string safetensors, string pickle)
     {
         var dict = StateDict(model);
         Runs.RunDirectory.WriteAtomically(safetensors, s => Safetensors.SaveStateDict(s, dict, leaveOpen: true));
@@ -46,7 +34,7 @@ internal static class PyTorchWeights
     /// Sets θ from a PyTorch state_dict file (.safetensors, or a torch.save pickle: .pt, .pth, .bin) of the
     /// same architecture; any other name, a missing or extra key, or a wrong shape is one line naming it.
     /// </summary>
-    public static void Load(Mlp model, string path)
+    public static void Load(Network model, string path)
     {
         if (!File.Exists(path)) throw new ProbesError($"--init-weights {path}: no such file.");
         IDictionary loaded;
@@ -67,7 +55,7 @@ internal static class PyTorchWeights
         finally { foreach (var value in loaded.Values) (value as IDisposable)?.Dispose(); }   // the file's tensors, once copied
     }
 
-    private static void Copy(Mlp model, IDictionary loaded, string path)
+    private static void Copy(Network model, IDictionary loaded, string path)
     {
         var expected = StateDict(model);
         var names = loaded.Keys.Cast<object>().Select(k => k.ToString()!).ToHashSet();
@@ -78,17 +66,15 @@ internal static class PyTorchWeights
                 + $"(missing {string.Join(", ", missing.DefaultIfEmpty("none"))}; unexpected {string.Join(", ", extra.DefaultIfEmpty("none"))}).");
         using var scope = NewDisposeScope();
         using var _ = no_grad();
-        var layers = model.Layers;
-        for (int l = 0; l < layers.Count; l++)
-            foreach (var (part, target) in new[] { ("weight", layers[l].Weight), ("bias", layers[l].Bias) })
-            {
-                var source = (Tensor)loaded[Name(l, part)]!;
-                if (!source.shape.SequenceEqual(target.shape))
-                    throw new ProbesError($"--init-weights {path}: {Name(l, part)} has shape [{string.Join(", ", source.shape)}], "
-                        + $"this network needs [{string.Join(", ", target.shape)}].");
-                if (!source.is_floating_point())
-                    throw new ProbesError($"--init-weights {path}: {Name(l, part)} holds {source.dtype}, not floating-point values.");
-                target.copy_(source.to(target.dtype).to(target.device));
-            }
+        foreach (var (name, target) in model.PyTorchParameters)
+        {
+            var source = (Tensor)loaded[name]!;
+            if (!source.shape.SequenceEqual(target.shape))
+                throw new ProbesError($"--init-weights {path}: {name} has shape [{string.Join(", ", source.shape)}], "
+                    + $"this network needs [{string.Join(", ", target.shape)}].");
+            if (!source.is_floating_point())
+                throw new ProbesError($"--init-weights {path}: {name} holds {source.dtype}, not floating-point values.");
+            target.copy_(source.to(target.dtype).to(target.device));
+        }
     }
 }

@@ -30,7 +30,7 @@ internal abstract class Optimizer
     public abstract void Step(IReadOnlyList<Tensor> parameters);
 
     /// <summary>The network's step: its parameters in order.</summary>
-    public void Step(Mlp model) => Step(ParametersOf(model));
+    public void Step(Network model) => Step(ParametersOf(model));
 
     /// <summary>
     /// The step Δθ = θₜ₊₁ − θₜ that <see cref="Step(IReadOnlyList{Tensor})"/> would take from θₜ (its gradient in .grad), flattened in
@@ -50,7 +50,7 @@ internal abstract class Optimizer
         return step.MoveToOuterDisposeScope();
     }
 
-    public Tensor NextStep(Mlp model) => NextStep(ParametersOf(model));
+    public Tensor NextStep(Network model) => NextStep(ParametersOf(model));
 
     /// <summary>
     /// The stability threshold of the optimizer's (preconditioned) sharpness on a quadratic: the value of λ₁(P⁻¹H) above which
@@ -64,7 +64,7 @@ internal abstract class Optimizer
     /// </summary>
     public virtual Tensor? Preconditioner(IReadOnlyList<Tensor> parameters) => null;
 
-    public Tensor? Preconditioner(Mlp model) => Preconditioner(ParametersOf(model));
+    public Tensor? Preconditioner(Network model) => Preconditioner(ParametersOf(model));
 
     /// <summary>How many parameter-sized buffers the optimizer keeps (momentum, moments), for the memory a run needs.</summary>
     public abstract int BufferCount { get; }
@@ -84,9 +84,9 @@ internal abstract class Optimizer
     /// <summary>Puts the state back; <paramref name="parameters"/> give each buffer its shape, dtype and device.</summary>
     public abstract void Import(IReadOnlyDictionary<string, double[][]> state, IReadOnlyList<Tensor> parameters);
 
-    public void Import(IReadOnlyDictionary<string, double[][]> state, Mlp model) => Import(state, ParametersOf(model));
+    public void Import(IReadOnlyDictionary<string, double[][]> state, Network model) => Import(state, ParametersOf(model));
 
-    private static Tensor[] ParametersOf(Mlp model) => [.. model.parameters()];
+    private static Tensor[] ParametersOf(Network model) => [.. model.parameters()];
 
     protected static double[][] Vectors(IEnumerable<Tensor> buffers) =>
         [.. buffers.Select(b => b.detach().cpu().to(float64).data<double>().ToArray())];

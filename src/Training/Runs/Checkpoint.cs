@@ -38,7 +38,7 @@ internal sealed record Checkpoint(int Step, double Seconds, string Model, string
 
     /// <param name="traceBytes">The traces' lengths when rows 0..step−1 were complete.</param>
     /// <param name="probeState">The suite's state to store, if not its present one (a completed run: as before its last probe).</param>
-    public static void Save(RunDirectory run, int step, double seconds, Mlp model, ProbeSuite suite, Optimizers.Optimizer optimizer,
+    public static void Save(RunDirectory run, int step, double seconds, Network model, ProbeSuite suite, Optimizers.Optimizer optimizer,
         Dictionary<string, long> traceBytes, bool completed, ProbeState? probeState = null)
     {
         var modelFile = $"model-{step:D6}.pt";
@@ -127,7 +127,7 @@ internal sealed record Checkpoint(int Step, double Seconds, string Model, string
     private static string Quoted(string? s) => s is null ? "null" : JsonSerializer.Serialize(s);
 
     /// <summary>Puts θ_step back into <paramref name="model"/> (of the run's architecture); an unreadable file is one line.</summary>
-    public void RestoreModel(RunDirectory run, Mlp model)
+    public void RestoreModel(RunDirectory run, Network model)
     {
         try { model.load(run.File(Model)); }
         catch (Exception e) when (e is not ProbesError)
@@ -141,7 +141,7 @@ internal sealed record Checkpoint(int Step, double Seconds, string Model, string
     }
 
     /// <summary>Puts θ and the probes' state back; an unreadable file is one line (checked before any trace is cut).</summary>
-    public void Restore(RunDirectory run, Mlp model, ProbeSuite suite, Optimizers.Optimizer optimizer, Device device)
+    public void Restore(RunDirectory run, Network model, ProbeSuite suite, Optimizers.Optimizer optimizer, Device device)
     {
         RestoreModel(run, model);
         if (Optimizer is not null)

@@ -12,7 +12,7 @@ namespace Training.Train;
 internal static class GradientDescent
 {
     /// <summary>The loss (½‖f − Y‖²/n by default) and accuracy of f on (X, Y, labels), without gradients.</summary>
-    public static (double Loss, double Accuracy) Evaluate(Mlp model, Tensor x, Tensor y, Tensor labels, ILoss? loss = null)
+    public static (double Loss, double Accuracy) Evaluate(Network model, Tensor x, Tensor y, Tensor labels, ILoss? loss = null)
     {
         using var scope = NewDisposeScope();
         using var _ = no_grad();
@@ -21,7 +21,7 @@ internal static class GradientDescent
     }
 
     /// <summary>Loss (½‖f − Y‖²/n by default), accuracy and gradient at the current θ; leaves ∇L in each parameter's .grad.</summary>
-    public static (double Loss, double Accuracy, double GradNorm) Gradient(Mlp model, Tensor x, Tensor y, Tensor labels, ILoss? loss = null)
+    public static (double Loss, double Accuracy, double GradNorm) Gradient(Network model, Tensor x, Tensor y, Tensor labels, ILoss? loss = null)
     {
         using var scope = NewDisposeScope();
         model.zero_grad();
@@ -33,14 +33,14 @@ internal static class GradientDescent
     }
 
     /// <summary>θ ← θ − η·grad, in place.</summary>
-    public static void Step(Mlp model, double learningRate)
+    public static void Step(Network model, double learningRate)
     {
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         foreach (var p in model.parameters()) p.add_(p.grad!, -learningRate);
     }
 
-    public static double ParameterNorm(Mlp model)
+    public static double ParameterNorm(Network model)
     {
         using var scope = NewDisposeScope();
         return Math.Sqrt(model.parameters().Sum(p => p.detach().square().sum().ToDouble()));

@@ -114,7 +114,7 @@ internal sealed class Trainer
     /// θ₀ of a run: the seeded init, or the --init-weights file. A replay (fit --taylor-at) passes the digest config.json
     /// recorded, so a file changed since the run started is refused instead of replaying another run.
     /// </summary>
-    internal static Mlp Initial(TrainSettings s, ScalarType dtype, Device device, FileDigest? recorded)
+    internal static Network Initial(TrainSettings s, ScalarType dtype, Device device, FileDigest? recorded)
     {
         var model = Build(s, dtype, device);
         if (s.InitWeights is not { } weights) return model;
@@ -129,12 +129,10 @@ internal sealed class Trainer
         catch { model.Dispose(); throw; }
     }
 
-    internal static Mlp Build(TrainSettings s, ScalarType dtype, Device device) =>
-        new(CifarRecords.PixelsPerImage, Enumerable.Repeat(s.Width, s.Depth).ToList(), s.Outputs,
-            ActivationFunctions.Parse(s.Activation), s.Seed, dtype, device);
+    internal static Network Build(TrainSettings s, ScalarType dtype, Device device) => Architecture.Build(s, dtype, device);
 
     /// <param name="suite">The probe suite, already restored when resuming; Execute owns and disposes it.</param>
-    private int Execute(RunDirectory run, Mlp model, CifarDataset data, Device device, ProbeSuite suite, Optimizers.Optimizer optimizer,
+    private int Execute(RunDirectory run, Network model, CifarDataset data, Device device, ProbeSuite suite, Optimizers.Optimizer optimizer,
         Checkpoint? resumeFrom)
     {
         using var owned = suite;
@@ -211,7 +209,7 @@ internal sealed class Trainer
     /// weights.safetensors and weights.pt of a finished run. If they cannot be written (a full disk), the run is "failed" with
     /// that line, and a resume with no more steps writes them from the final checkpoint.
     /// </summary>
-    private void WriteFinalWeights(RunDirectory run, Mlp model, Serilog.ILogger log)
+    private void WriteFinalWeights(RunDirectory run, Network model, Serilog.ILogger log)
     {
         try { PyTorchWeights.Write(run, model); }
         catch (ProbesError e)

@@ -18,7 +18,7 @@ namespace Training.Train;
 /// measure at θ_t (<see cref="Measure"/>), probe if due (<see cref="Probe"/>), write the rows and log
 /// (<see cref="Record"/>), decide whether to stop (<see cref="Ending"/>), update θ and checkpoint.
 /// </summary>
-internal sealed class TrainingLoop(TrainSettings s, Mlp model, CifarDataset data, RunDirectory run, ILogger log,
+internal sealed class TrainingLoop(TrainSettings s, Network model, CifarDataset data, RunDirectory run, ILogger log,
     ProbeSuite suite, Optimizers.Optimizer optimizer, StopSignal stop, IProgress progress) : IDisposable
 {
     private readonly CsvTrace _train = new(run.File("train.csv"), TrainStepMetrics.Columns);
@@ -111,11 +111,11 @@ internal sealed class TrainingLoop(TrainSettings s, Mlp model, CifarDataset data
     {
         // A diagonal preconditioner is diagonal only in the network's own coordinates: no reduction to the inputs' span then.
         using var preconditioner = optimizer.Preconditioner(model);
-        using var point = new MlpPoint(model, data.TrainInputs, data.TrainTargets, preconditioner is null ? data.TrainSpan : null, _loss);
+        using var point = model.Point(data.TrainInputs, data.TrainTargets, preconditioner is null ? data.TrainSpan : null, _loss);
         // The step the optimizer is about to take, for Δz₁'s split under any optimizer (GD's the suite derives itself).
         bool split = !optimizer.IsGradientDescent && _loss is SquaredLoss && ProbeOptions.ParseKinds(s.Probes).HasFlag(ProbeKinds.Ratio);
         using var full = split ? optimizer.NextStep(model) : null;
-        using var nextStep = full is null ? null : point.Coordinates(full);
+        using var nextStep = full is null ? null : Network.Coordinates(point, full);
         CrashPoint.SignalMaybe("probe", step, () => stop.Requested);
         ProbeRecord probe;
         try { probe = suite.Run(new CancellablePoint(point, stop.Token), step, spectra: s.SpectraAt.Contains(step), preconditioner, nextStep); }

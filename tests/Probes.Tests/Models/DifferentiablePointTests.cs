@@ -12,6 +12,7 @@ public class DifferentiablePointTests
     [Theory]
     [InlineData(nameof(Activation.Tanh))]
     [InlineData(nameof(Activation.Relu))]
+    [InlineData(nameof(Activation.Elu))]
     [InlineData(nameof(Activation.Identity))]
     public void FastAndGenericPointsAgree(string activationName)
     {

@@ -22,11 +22,13 @@ public class ThirdOrderTests
     }
 
     [Theory]
-    [InlineData("mse")]
-    [InlineData("ce")]
-    public void BothNetworkPointsEqualTheDenseThirdDerivativeTensorContracted(string lossName)
+    [InlineData("mse", "tanh")]
+    [InlineData("ce", "tanh")]
+    [InlineData("mse", "elu")]
+    public void BothNetworkPointsEqualTheDenseThirdDerivativeTensorContracted(string lossName, string activation)
     {
-        using var net = new TinyNetwork(n: 4, inputs: 3, hidden: [3], outputs: 2);
+        using var net = new TinyNetwork(n: 4, inputs: 3, hidden: [3], outputs: 2,
+            activation: Training.Model.ActivationFunctions.Parse(activation));
         var loss = ILoss.Named[lossName];
         var targets = lossName == "ce" ? nn.functional.one_hot(net.Y.argmax(1), 2).to(float64) : net.Y;
         var parameters = net.Model.parameters().Cast<Tensor>().ToList();

@@ -175,7 +175,7 @@ public class OptimizerTests
         }
     }
 
-    private static Tensor Flat(Mlp model) => cat(model.parameters().Select(q => q.detach().flatten().clone()).ToArray());
+    private static Tensor Flat(Network model) => cat(model.parameters().Select(q => q.detach().flatten().clone()).ToArray());
 }
 
 /// <summary>A momentum or Adam run stopped and resumed equals the same run straight through: the checkpoint keeps the buffers.</summary>

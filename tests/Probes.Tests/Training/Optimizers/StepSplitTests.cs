@@ -66,7 +66,7 @@ public class StepSplitTests
     {
         var s = Settings(name, lr);
         var (x, y, labels) = Data();
-        using var model = Trainer.Build(s, ScalarType.Float64, CPU);
+        using var model = (Mlp)Trainer.Build(s, ScalarType.Float64, CPU);
         var optimizer = Optimizer.For(s);
         for (int step = 0; step < 3; step++)         // a momentum buffer, moments
         {
@@ -130,7 +130,7 @@ public class StepSplitTests
     {
         var s = Settings("gd");
         var (x, y, labels) = Data();
-        using var model = Trainer.Build(s, ScalarType.Float64, CPU);
+        using var model = (Mlp)Trainer.Build(s, ScalarType.Float64, CPU);
         using var span = InputSpan.Of(x)!;
         using var point = new MlpPoint(model, x, y, span);
         using var suite = new ProbeSuite(new ProbeOptions
@@ -152,7 +152,7 @@ public class StepSplitTests
             Close(given[column], r[column], 1e-9, column);
     }
 
-    private static double[] Flat(Mlp model) => [.. model.parameters().SelectMany(p => p.data<double>().ToArray())];
+    private static double[] Flat(Network model) => [.. model.parameters().SelectMany(p => p.data<double>().ToArray())];
 
     private static void Close(double actual, double expected, double relative, string what) =>
         Assert.True(Math.Abs(actual - expected) <= relative * Math.Max(Math.Abs(expected), 1e-300),
