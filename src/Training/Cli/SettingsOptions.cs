@@ -48,8 +48,8 @@ internal sealed class SettingsOptions
         Add<int>("--log-every", "Log a progress line every k steps (default {default}).");
         Add<int>("--checkpoint-every", "Write a resumable checkpoint every k steps (default {default}; also at step 0, on Ctrl-C and at the end).");
         Add<string>("--init-weights",
-            "Start from this PyTorch state_dict (.safetensors, or torch.save .pt/.pth/.bin) of nn.Sequential(Linear, Tanh, …) with this "
-                + "architecture, instead of the seeded init.");
+            "Start from this PyTorch state_dict (.safetensors, or torch.save .pt/.pth/.bin) of the nn.Sequential of this "
+                + "architecture's layers (fc: Linear, σ, …; cnn: Conv2d, σ, MaxPool2d, …, Flatten, Linear), instead of the seeded init.");
         Add<int>("--probe-every", "Probe every k steps (default {default}; 0: only --probe-window steps, so no windows means no probes).");
         Add<string[]>("--probe-window", "A:B: probe every step from A to B (repeatable; '' drops a preset's windows).", many: true,
             commaSeparated: true);
