@@ -29,6 +29,7 @@ internal sealed class CheckpointedRun : IDisposable
         set_num_threads(threads);
         _run = RunDirectory.Open(path);
         Settings = Trainer.ReadSettings(_run);
+        ConfigFile.RequireSameModelFile(_run.Path, Settings);
         Checkpoint = Checkpoint.Load(_run);
         var (dtype, device) = Trainer.Prepare(Settings);
         DataFolder = CifarLocator.Resolve(Settings.Data);

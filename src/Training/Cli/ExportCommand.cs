@@ -22,6 +22,7 @@ internal static class ExportCommand
         {
             using var run = RunDirectory.ForReading(r.GetValue(runArg)!);
             var settings = Trainer.ReadSettings(run);
+            ConfigFile.RequireSameModelFile(run.Path, settings);
             var checkpoint = Checkpoint.Load(run);               // checks the model file's length and SHA-256
             var (dtype, device) = Trainer.Prepare(settings);
             using var model = Trainer.Build(settings, dtype, device);

@@ -26,6 +26,9 @@ internal sealed class SettingsOptions
         Add<string>("--arch", "fc (fully connected, the paper's) or cnn (Cohen et al.'s convnet: --depth blocks of a 3 × 3 convolution of "
             + "--width channels, σ and a 2 × 2 max-pool, then a linear layer; width 32 unless given), or Cohen et al.'s ids fc-tanh, fc-relu, "
             + "fc-elu, cnn-relu, cnn-tanh, cnn-elu, which set --activation too (default {default}).");
+        Add<string>("--model", "A TorchScript file (torch.jit.script(model).save(path) or torch.jit.trace) to train and probe instead of a "
+            + "built-in network (sets --arch script); its outputs must be [n, 10], its parameters all require grad, its forward deterministic.");
+        Add<string>("--input-shape", "C,H,W: the shape each example is viewed as for --model (e.g. 3,32,32; default: flat, 3072).");
         Add<int>("--width", "Hidden width, or a cnn's channels (default {default}).");
         Add<int>("--depth", "Hidden layers, or a cnn's conv blocks (default {default}).");
         Add<string>("--activation", "tanh, relu, elu or identity (default {default}).");

@@ -60,6 +60,7 @@ internal static class SettingsResolver
     /// </summary>
     private static void ExpandArchitecture(JsonObject merged, string source)
     {
+        if (merged["model"] is JsonValue && merged["arch"] is null) merged["arch"] = "script";
         if (merged["arch"] is JsonValue value && value.TryGetValue(out string? id) && Model.Architecture.Split(id) is var (arch, activation))
         {
             if (merged["activation"] is JsonValue given && given.TryGetValue(out string? other) && other != activation)

@@ -28,6 +28,10 @@ internal static class SettingsValidator
             $"unknown arch '{s.Arch}' (known: {string.Join(", ", Model.Architecture.Names)}, or Cohen et al.'s fc-tanh, cnn-relu, …).");
         Require(s.Width > 0, $"width must be positive, got {s.Width}.");
         Require(s.Depth >= 0, $"depth (hidden layers) must be ≥ 0, got {s.Depth}.");
+        Require(s.Arch == "script" == (s.Model is not null), s.Model is null
+            ? "--arch script trains the TorchScript module --model names; pass --model FILE."
+            : $"--model {s.Model} is the network, so --arch {s.Arch} cannot be: drop --arch.");
+        if (s.InputShape is { } shape) Model.ScriptedNetwork.ParseShape(shape);
         Require(s.Arch != "cnn" || s.Depth is >= 1 and <= 5,
             $"a cnn needs 1 to 5 conv blocks (--depth; each halves the 32 × 32 image), got {s.Depth}.");
         try { ActivationFunctions.Parse(s.Activation); }

@@ -22,8 +22,15 @@ internal sealed record TrainSettings
     // the paper's n = 5,000, η = 0.01 needs ~4,400 steps to get there (--preset paper, paper-eos).
     public int N { get; init; } = 500;
     public int? NTest { get; init; }
-    /// <summary>fc (the paper's fully connected network) or cnn (Cohen et al.'s convnet); Training/Model/Architecture.cs.</summary>
+    /// <summary>
+    /// fc (the paper's fully connected network), cnn (Cohen et al.'s convnet) or script (the TorchScript module --model names);
+    /// Training/Model/Architecture.cs.
+    /// </summary>
     public string Arch { get; init; } = "fc";
+    /// <summary>A TorchScript module saved by PyTorch (torch.jit.script or trace): the network, for --arch script.</summary>
+    public string? Model { get; init; }
+    /// <summary>"C,H,W": the shape each flattened example is viewed as before --model's module sees it (empty: flat).</summary>
+    public string? InputShape { get; init; }
     public int Width { get; init; } = 200;
     public int Depth { get; init; } = 2;
     public string Activation { get; init; } = "tanh";

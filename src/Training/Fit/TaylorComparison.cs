@@ -39,6 +39,7 @@ internal static class TaylorComparison
                 + $"{settings.Optimizer} on {settings.Loss}.");
         var (dtype, device) = Trainer.Prepare(settings);
         using var data = CifarDataset.Load(CifarLocator.Resolve(settings.Data), settings.N, 0, dtype, device);
+        ConfigFile.RequireSameModelFile(runPath, settings);
         using var model = Trainer.Initial(settings, dtype, device, ConfigFile.InitWeights(runPath));
         for (int t = 0; t < from; t++)
         {

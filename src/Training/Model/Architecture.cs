@@ -12,7 +12,7 @@ namespace Training.Model;
 /// </summary>
 internal static class Architecture
 {
-    public static readonly string[] Names = ["fc", "cnn"];
+    public static readonly string[] Names = ["fc", "cnn", "script"];
 
     /// <summary>Channels of Cohen et al.'s convnet, the cnn's width unless --width is given.</summary>
     public const int CnnWidth = 32;
@@ -32,6 +32,7 @@ internal static class Architecture
         {
             "fc" => new Mlp(CifarRecords.PixelsPerImage, Enumerable.Repeat(s.Width, s.Depth).ToList(), s.Outputs, activation, s.Seed, dtype, device),
             "cnn" => new Cnn(CifarRecords.Channels, CifarRecords.Side, s.Width, s.Depth, s.Outputs, activation, s.Seed, dtype, device),
+            "script" => ScriptedNetwork.Load(s.Model!, s.InputShape, CifarRecords.PixelsPerImage, s.Outputs, dtype, device),
             var other => throw new ProbesError($"unknown arch '{other}' (known: {string.Join(", ", Names)}, or fc-tanh, cnn-relu, …)."),
         };
     }
@@ -40,6 +41,7 @@ internal static class Architecture
     public static double ParameterCount(TrainSettings s)
     {
         double inputs = CifarRecords.PixelsPerImage, width = s.Width;
+        if (s.Arch == "script") return ScriptedNetwork.CountParameters(s.Model!);
         if (s.Arch == "cnn")
         {
             double side = CifarRecords.Side >> s.Depth;
@@ -51,7 +53,7 @@ internal static class Architecture
     }
 
     /// <summary>Floats one example's hidden activations take in a forward pass (what a batch of n holds beside its inputs).</summary>
-    public static double HiddenFloats(TrainSettings s) => s.Arch == "cnn"
+    public static double HiddenFloats(TrainSettings s) => s.Arch == "script" ? 0 : s.Arch == "cnn"
         ? Enumerable.Range(0, s.Depth).Sum(l => (double)s.Width * Math.Pow(CifarRecords.Side >> l, 2))
         : (double)s.Width * Math.Max(s.Depth, 1);
 }

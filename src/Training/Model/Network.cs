@@ -26,6 +26,12 @@ internal abstract class Network(string name) : TorchSharp.torch.nn.Module<Tensor
     /// <summary>Each parameter, in parameters() order, with its key in the state_dict of PyTorch's nn.Sequential of these layers.</summary>
     public abstract IReadOnlyList<(string Name, Tensor Parameter)> PyTorchParameters { get; }
 
+    /// <summary>Writes θ to <paramref name="path"/> for a checkpoint (TorchSharp's format of the registered modules by default).</summary>
+    public virtual void SaveWeights(string path) => save(path);
+
+    /// <summary>Reads θ back from what <see cref="SaveWeights"/> wrote.</summary>
+    public virtual void LoadWeights(string path) => load(path);
+
     /// <summary>Only the MLP's fast point has reduced coordinates; any other point's are the network's own.</summary>
     public static Tensor Coordinates(IDifferentiablePoint point, Tensor full) => point is MlpPoint mlp ? mlp.Coordinates(full) : full;
 }

@@ -46,7 +46,7 @@ internal sealed record Checkpoint(int Step, double Seconds, string Model, string
         var temporary = run.File(modelFile + ".tmp");
         try
         {
-            model.save(temporary);
+            model.SaveWeights(temporary);
             using (var stream = new FileStream(temporary, FileMode.Open, FileAccess.ReadWrite)) stream.Flush(flushToDisk: true);
             File.Move(temporary, run.File(modelFile), overwrite: true);
         }
@@ -129,7 +129,7 @@ internal sealed record Checkpoint(int Step, double Seconds, string Model, string
     /// <summary>Puts θ_step back into <paramref name="model"/> (of the run's architecture); an unreadable file is one line.</summary>
     public void RestoreModel(RunDirectory run, Network model)
     {
-        try { model.load(run.File(Model)); }
+        try { model.LoadWeights(run.File(Model)); }
         catch (Exception e) when (e is not ProbesError)
         {
             // Load checked the file's SHA-256, so where it is recorded the file is intact and the network is what differs.

@@ -51,6 +51,26 @@ internal static class ConfigFile
         }
     }
 
+    /// <summary>
+    /// Refuses a run whose --model file changed since it started (its length and SHA-256 in config.json's model_file): the
+    /// network's code is in that file, so a resume, a replay or an export with another one would be another run.
+    /// </summary>
+    public static void RequireSameModelFile(string runPath, TrainSettings settings)
+    {
+        if (settings.Model is not { } path) return;
+        var node = Read(runPath)["model_file"];
+        FileDigest? recorded;
+        try { recorded = node?.Deserialize<FileDigest>(SettingsResolver.Json); }
+        catch (JsonException e)
+        {
+            throw new ProbesError($"{Path.Combine(runPath, Name)}: model_file is unreadable ({StrictJson.FirstSentence(e.Message)}).");
+        }
+        var now = File.Exists(path) ? FileDigest.Of(path) : null;
+        if (recorded is null || now != recorded)
+            throw new ProbesError($"the run's --model {path} is {(now is null ? "gone" : "changed")} since it started (its SHA-256 differs from "
+                + "config.json's model_file): the network cannot be rebuilt; nothing was changed.");
+    }
+
     /// <summary>The "resumes" list, if any.</summary>
     public static JsonNode? Resumes(string runPath)
     {

@@ -9,7 +9,8 @@ namespace Training.Train;
 /// <summary>What config.json records: every resolved setting and everything needed to reproduce the run.</summary>
 internal sealed record RunConfig(
     TrainSettings Settings, DatasetInfo Dataset, long Parameters, string GitCommit,
-    IReadOnlyDictionary<string, string> Versions, string Machine, DateTime StartedUtc, FileDigest? InitWeights = null)
+    IReadOnlyDictionary<string, string> Versions, string Machine, DateTime StartedUtc, FileDigest? InitWeights = null,
+    FileDigest? ModelFile = null)
 {
     public static IReadOnlyDictionary<string, string> PackageVersions() => new SortedDictionary<string, string>
     {

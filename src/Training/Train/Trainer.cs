@@ -38,7 +38,7 @@ internal sealed class Trainer
         // resume and a reader must know it.
         var config = new RunConfig(_s with { Out = run.Path, Threads = _s.Threads ?? get_num_threads() }, data.Info, model.ParameterCount,
             RunConfig.CurrentGitCommit(), RunConfig.PackageVersions(), RunConfig.MachineDescription(), DateTime.UtcNow,
-            _s.InitWeights is { } weights ? FileDigest.Of(weights) : null);
+            _s.InitWeights is { } weights ? FileDigest.Of(weights) : null, _s.Model is { } module ? FileDigest.Of(module) : null);
         run.WriteJson(ConfigFile.Name, config, SettingsResolver.Json);
         return Execute(run, model, data, device, new ProbeSuite(ProbeOptionsOf(_s)), Optimizers.Optimizer.For(_s), resumeFrom: null);
     }
@@ -51,6 +51,7 @@ internal sealed class Trainer
         if (steps is { } more) settings = settings with { Steps = more };
         SettingsValidator.Validate(settings);
         SettingsValidator.RequireRunnable(settings);
+        ConfigFile.RequireSameModelFile(run.Path, settings);
         var checkpoint = Checkpoint.Load(run);
         if (checkpoint.Completed && settings.Steps <= checkpoint.Step && !PyTorchWeights.Written(run))
             return new Trainer(settings).FinishWrites(run, checkpoint);

@@ -126,20 +126,18 @@ public class CnnTests
         Close(r["s_grad_norm"], gradS.L2Norm(), 1e-6, "‖∇S‖");
     }
 
+    /// <summary>In child processes, as ResumeTests: the thread count a run sets is the process's, which parallel test classes share.</summary>
     [Fact]
     public void ACnnRunTrainsProbesExportsAndResumesToTheSameBytes()
     {
         using var cifar = new SyntheticCifar(train: 16, test: 4);
         using var dir = new TempDirectory();
-        TrainSettings Settings(string name, int steps) => new()
-        {
-            Data = cifar.Folder, Out = dir.Combine(name), N = 12, NTest = 4, Arch = "cnn", Width = 4, Depth = 2, Activation = "tanh",
-            Steps = steps, Lr = 0.05, Threads = 1, TestEvery = 2, CheckpointEvery = 2, ProbeEvery = 2, ProbeAbove = null,
-            ProbeK = 2, SpectraAt = [], Probes = ["ntk", "hessian", "q1", "ratio"],
-        };
-        Assert.Equal(0, new Trainer(Settings("straight", 6)).Run());
-        Assert.Equal(0, new Trainer(Settings("resumed", 3)).Run());
-        Assert.Equal(0, Trainer.Resume(dir.Combine("resumed"), 6));
+        string[] Args(string run) => ["train", "--data", cifar.Folder, "--out", run, "--n", "12", "--n-test", "4", "--arch", "cnn-tanh",
+            "--width", "4", "--steps", "6", "--lr", "0.05", "--threads", "1", "--checkpoint-every", "2", "--probe-every", "2",
+            "--spectra-at", "", "--probe-window", "", "--probes", "ntk,hessian,q1,ratio"];
+        Assert.Equal(0, ResumeTests.RunToEnd(Args(dir.Combine("straight"))));
+        Assert.NotEqual(0, ResumeTests.RunToEnd(Args(dir.Combine("resumed")), crashAt: "step:5"));
+        Assert.Equal(0, ResumeTests.RunToEnd(["train", "--resume", dir.Combine("resumed")]));
         foreach (var file in new[] { "train.csv", "probes.csv" })
         {
             var straight = File.ReadAllLines(Path.Combine(dir.Combine("straight"), file));
@@ -150,7 +148,8 @@ public class CnnTests
         var header = probes[0].Split(',');
         var row = probes[1].Split(',');
         foreach (var column in new[] { "ntk_1", "hess_1", "q1_max", "qr_min", "z1", "dz1_next" })
-            Assert.True(double.TryParse(row[Array.IndexOf(header, column)], out var value) && double.IsFinite(value), $"{column} written");
+            Assert.True(double.TryParse(row[Array.IndexOf(header, column)], System.Globalization.CultureInfo.InvariantCulture, out var value)
+                && double.IsFinite(value), $"{column} written");
         var weights = TorchSharp.PyBridge.Safetensors.LoadStateDict(Path.Combine(dir.Combine("straight"), "weights.safetensors"));
         Assert.Equal(["0.bias", "0.weight", "3.bias", "3.weight", "7.bias", "7.weight"], weights.Keys.Cast<string>().Order());
     }
