@@ -64,6 +64,12 @@ internal static class BenchCommand
         scenario.Validators.Add(r => { if (r.GetValueOrDefault<int?>() is < 1) r.AddError("--scenario must be a positive n."); });
         command.Options.Add(scenarios);
         command.Options.Add(scenario);
+        var arch = new Option<string?>("--arch") { Description = "Cost of one network's products (as train's --arch: fc-tanh, cnn-relu, …), in forward passes." };
+        var model = new Option<string?>("--model") { Description = "As --arch, for a TorchScript module (as train's --model)." };
+        var inputShape = new Option<string?>("--input-shape") { Description = "With --model: C,H,W, as train's." };
+        command.Options.Add(arch);
+        command.Options.Add(model);
+        command.Options.Add(inputShape);
         var tolerance = new Option<double?>("--probe-tol")
         {
             Description = "With --run: solve the NTK to this relative residual instead of the run's own."
@@ -88,7 +94,11 @@ internal static class BenchCommand
         command.Options.Add(run);
         command.Options.Add(steps);
         command.Options.Add(stride);
-        command.SetAction(result => result.GetValue(scenario) is { } one
+        command.SetAction(result => (result.GetValue(arch), result.GetValue(model)) is var (a, m) && (a ?? m) is not null
+            ? Bench.NetworkCostBenchmark.Run(result.GetValue(data), result.GetValue(n), result.GetValue(threads),
+                new(new[] { ("arch", a), ("model", m), ("input-shape", result.GetValue(inputShape)) }.Where(p => p.Item2 is not null)
+                    .Select(p => KeyValuePair.Create(p.Item1, (System.Text.Json.Nodes.JsonNode?)p.Item2))))
+            : result.GetValue(scenario) is { } one
             ? Bench.ScenarioBenchmark.RunOne(result.GetValue(data), one, result.GetValue(threads), result.GetValue(steps))
             : result.GetValue(scenarios) ? Bench.ScenarioBenchmark.Run(result.GetValue(data), result.GetValue(threads), result.GetValue(steps))
             : Run(result.GetValue(run), [result.GetValue(study), result.GetValue(toleranceStudy), result.GetValue(deflationStudy)],
