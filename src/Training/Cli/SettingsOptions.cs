@@ -20,7 +20,9 @@ internal sealed class SettingsOptions
         Add<string>("--preset", string.Join("; ", presets.Select(p => $"{p.Key}: {p.Value}")) + ".");
         Add<string>("--name", "Run name, used in the default run directory runs/<UTC time>-<name>.");
         Add<string>("--out", "Run directory to create (refused if it exists).");
-        Add<string>("--data", "CIFAR-10 binary folder (else $CIFAR10_DIR, data/cifar-10-batches-bin, ../shared/cifar-10-batches-bin).");
+        Add<string>("--data", "CIFAR-10 binary folder (else $CIFAR10_DIR, data/cifar-10-batches-bin, ../shared/cifar-10-batches-bin), or "
+            + "your own tensors: a .safetensors or torch.save .pt file with x (n × …) and y (n × outputs) or integer labels, optionally "
+            + "x_test with y_test or labels_test; used as given.");
         Add<int>("--n", "Training examples: the first n of the training set (default {default}).");
         Add<int>("--n-test", "Test examples (default: all test records present; 0: none).");
         Add<string>("--arch", "fc (fully connected, the paper's) or cnn (Cohen et al.'s convnet: --depth blocks of a 3 × 3 convolution of "

@@ -32,6 +32,8 @@ internal static class SettingsValidator
             ? "--arch script trains the TorchScript module --model names; pass --model FILE."
             : $"--model {s.Model} is the network, so --arch {s.Arch} cannot be: drop --arch.");
         if (s.InputShape is { } shape) Model.ScriptedNetwork.ParseShape(shape);
+        Require(s.Arch != "cnn" || !s.DataShapeKnown || s.Features == Data.CifarRecords.PixelsPerImage,
+            $"a cnn takes CIFAR-shaped examples (3 × 32 × 32 = 3,072 values); --data {s.Data} has {s.Features} per example.");
         Require(s.Arch != "cnn" || s.Depth is >= 1 and <= 5,
             $"a cnn needs 1 to 5 conv blocks (--depth; each halves the 32 × 32 image), got {s.Depth}.");
         try { ActivationFunctions.Parse(s.Activation); }
@@ -54,7 +56,7 @@ internal static class SettingsValidator
         Require(s.CheckpointEvery > 0, $"checkpoint-every must be positive, got {s.CheckpointEvery}.");
         Require(s.ProbeEvery >= 0, $"probe-every must be ≥ 0, got {s.ProbeEvery}.");
         Require(s.ProbeK >= 1, $"probe-k must be ≥ 1, got {s.ProbeK}.");
-        long outputs = (long)s.Outputs * s.N;
+        long outputs = (long)(s.DataShapeKnown ? s.Outputs : 1) * s.N;
         Require(s.ProbeK <= outputs, $"probe-k {s.ProbeK} exceeds the NTK's size D = {outputs}.");
         Require(s.ProbeK <= MaxProbeK, $"probe-k must be at most {MaxProbeK} (each pair costs ~4 basis vectors of P numbers), got {s.ProbeK}.");
         foreach (var (name, tolerance) in new[] { ("probe-tol", s.ProbeTol), ("probe-hess-tol", s.ProbeHessTol), ("probe-q-tol", s.ProbeQTol) })
@@ -104,7 +106,7 @@ internal static class SettingsValidator
     /// <summary>The lower bound <see cref="RequireRunnable"/> sets against the machine, in bytes, with the P-sized vectors it counts.</summary>
     public static (double Bytes, int ProbeVectors, int OptimizerBuffers) Need(TrainSettings s)
     {
-        double inputs = Data.CifarRecords.PixelsPerImage, parameters = ParameterCount(s);
+        double inputs = s.Features, parameters = ParameterCount(s);
         int bytes = s.Dtype == "float64" ? 8 : 4;
         int basis = s.Probes.Count == 0 || s.ProbeEvery == 0 && s.SpectraAt.Count == 0 ? 0 : 4 * (s.ProbeK + s.ProbeDeflate) + 4 * s.SpectraM;
         var optimizer = Optimizers.Optimizer.For(s);

@@ -1,6 +1,8 @@
 using System.Text.Json.Serialization;
 using ProbeOptions = Probes.Probing.ProbeOptions;
 using LanczosOptions = Probes.Eigensolvers.LanczosOptions;
+using TensorFile = Training.Data.TensorFile;
+using CifarRecords = Training.Data.CifarRecords;
 
 namespace Training.Config;
 
@@ -80,5 +82,10 @@ internal sealed record TrainSettings
     public int SpectraDensity { get; init; } = 0;
     public int SpectraDensitySteps { get; init; } = ProbeOptions.DefaultDensitySteps;
 
-    [JsonIgnore] public int Outputs => 10;
+    /// <summary>Outputs per example: CIFAR-10's 10 classes, or the width of a tensor file's targets (--data FILE).</summary>
+    [JsonIgnore] public int Outputs => TensorFile.Is(Data) ? (int)TensorFile.Shape(Data!).Outputs : CifarRecords.Classes;
+    /// <summary>Whether <see cref="Outputs"/> and <see cref="Features"/> can be read here: a run read elsewhere may lack its data file.</summary>
+    [JsonIgnore] public bool DataShapeKnown => !TensorFile.Is(Data) || File.Exists(Data);
+    /// <summary>Values per example: CIFAR-10's 3 × 32 × 32, or a tensor file's.</summary>
+    [JsonIgnore] public long Features => TensorFile.Is(Data) ? TensorFile.Shape(Data!).Features : CifarRecords.PixelsPerImage;
 }

@@ -37,6 +37,7 @@ internal sealed class CifarDataset : IDisposable
     public static CifarDataset Load(string folder, int n, int? testCount, ScalarType dtype, Device device)
     {
         if (n <= 0) throw new ProbesError($"--n must be positive, got {n}.");
+        if (TensorFile.Is(folder)) return TensorFile.Load(folder, n, testCount, dtype, device);
         var files = new List<DataFile>();
         var trainParts = new List<CifarRecords>();
         foreach (var name in CifarLocator.TrainFiles)

@@ -13,8 +13,11 @@ internal static class CifarLocator
     public static readonly string[] TrainFiles = Enumerable.Range(1, 5).Select(i => $"data_batch_{i}.bin").ToArray();
     public const string TestFile = "test_batch.bin";
 
+    /// <summary>The data's location: a tensor file (--data FILE.safetensors or .pt, <see cref="TensorFile"/>) as given, else the folder.</summary>
     public static string Resolve(string? explicitFolder)
     {
+        if (TensorFile.Is(explicitFolder))
+            return File.Exists(explicitFolder) ? Path.GetFullPath(explicitFolder!) : throw new ProbesError($"--data {explicitFolder}: no such file.");
         if (!string.IsNullOrEmpty(explicitFolder))
             return Holds(explicitFolder) ? Path.GetFullPath(explicitFolder)
                 : throw new ProbesError($"--data {explicitFolder}: no {TrainFiles[0]} there; point it at a CIFAR-10 binary folder.");

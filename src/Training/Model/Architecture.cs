@@ -30,9 +30,9 @@ internal static class Architecture
         var activation = ActivationFunctions.Parse(s.Activation);
         return s.Arch switch
         {
-            "fc" => new Mlp(CifarRecords.PixelsPerImage, Enumerable.Repeat(s.Width, s.Depth).ToList(), s.Outputs, activation, s.Seed, dtype, device),
+            "fc" => new Mlp((int)s.Features, Enumerable.Repeat(s.Width, s.Depth).ToList(), s.Outputs, activation, s.Seed, dtype, device),
             "cnn" => new Cnn(CifarRecords.Channels, CifarRecords.Side, s.Width, s.Depth, s.Outputs, activation, s.Seed, dtype, device),
-            "script" => ScriptedNetwork.Load(s.Model!, s.InputShape, CifarRecords.PixelsPerImage, s.Outputs, dtype, device),
+            "script" => ScriptedNetwork.Load(s.Model!, s.InputShape, s.Features, s.Outputs, dtype, device),
             var other => throw new ProbesError($"unknown arch '{other}' (known: {string.Join(", ", Names)}, or fc-tanh, cnn-relu, …)."),
         };
     }
@@ -40,7 +40,7 @@ internal static class Architecture
     /// <summary>P of the network the settings describe, computed without building it (as a double: it may not fit a long).</summary>
     public static double ParameterCount(TrainSettings s)
     {
-        double inputs = CifarRecords.PixelsPerImage, width = s.Width;
+        double inputs = s.Features, width = s.Width;
         if (s.Arch == "script") return ScriptedNetwork.CountParameters(s.Model!);
         if (s.Arch == "cnn")
         {
