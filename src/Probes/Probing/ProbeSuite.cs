@@ -39,13 +39,16 @@ public sealed partial class ProbeSuite : IDisposable
 
     public ProbeSuite(ProbeOptions options) => _options = options;
 
+    /// <summary>Whether the NTK is solved: for its own columns, and for v₁, which Q₁ and the one-step split need.</summary>
+    private bool NtkRuns => (_options.Kinds & (ProbeKinds.Ntk | ProbeKinds.Q1 | ProbeKinds.Ratio)) != 0;
+
     /// <summary>The previous probe's NTK eigenvectors (sign-aligned), for checkpoints and tests.</summary>
     public IReadOnlyList<Tensor> NtkVectors => _ntk.Last;
 
     /// <summary>
     /// The last probe's sharpness on GD's scale (2 at the edge), for the schedule's "above" rule and the progress display:
-    /// η·λ₁ of the NTK under GD; 2·edge under any other optimizer (its NTK does not set its edge), from the last probe
-    /// that ran the Hessian.
+    /// η·λ₁ of the NTK under GD; 2·edge under any other optimizer (its NTK does not set its edge), or under GD when only the
+    /// Hessian is probed (--probes hessian), from the last probe that ran the Hessian.
     /// </summary>
     public double? LastSharpness { get; private set; }
 
@@ -75,7 +78,7 @@ public sealed partial class ProbeSuite : IDisposable
             probe.Record.Set(ProbeColumns.Step, step);
             probe.Record.Set(ProbeColumns.ZNorm, point.Residual.norm().item<double>());
             var kinds = _options.Kinds;
-            if (kinds.HasFlag(ProbeKinds.Ntk) || kinds.HasFlag(ProbeKinds.Q1) || kinds.HasFlag(ProbeKinds.Ratio)) ProbeNtk(probe);
+            if (NtkRuns) ProbeNtk(probe);
             if (kinds.HasFlag(ProbeKinds.Hessian) && (spectra || step % _options.HessianEvery == 0)) ProbeHessian(probe);
             if (kinds.HasFlag(ProbeKinds.Q1) && probe.V1 is not null && (spectra || _probeCount % _options.QEvery == 0))
             {
@@ -178,7 +181,7 @@ public sealed partial class ProbeSuite : IDisposable
         double threshold = _options.StabilityThreshold, edge = effective[0] / threshold;
         record.Set(ProbeColumns.Threshold, threshold);
         record.Set(ProbeColumns.Edge, edge);
-        if (!_options.PaperSetting) probe.Commits.Add(() => LastSharpness = 2 * edge);
+        if (!(_options.PaperSetting && NtkRuns)) probe.Commits.Add(() => LastSharpness = 2 * edge);
         var u = hessian.Top[0].Vector;
         probe.HessianVector = _hessian.Last is [var previous, ..] && previous.numel() == u.numel() && previous.dot(u).item<double>() < 0
             ? u.neg() : u.clone();

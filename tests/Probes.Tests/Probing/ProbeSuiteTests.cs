@@ -470,6 +470,20 @@ public class ProbeSuiteTests
     }
 
     [Fact]
+    public void UnderGdWithOnlyTheHessianTheLastSharpnessIsEtaTimesItsTopEigenvalue()
+    {
+        using var net = new TinyNetwork(n: 5);
+        using var suite = new ProbeSuite(new ProbeOptions
+        {
+            LearningRate = Eta, K = 2, HessianTolerance = 1e-12, Kinds = ProbeKinds.Hessian,
+        });
+        using var point = net.Fast();
+        var r = suite.Run(point, 0);
+        Assert.True(double.IsNaN(r["ntk_1"]), "the NTK is not solved");
+        Close(suite.LastSharpness!.Value, Eta * Descending(Explicit.Of(net).H).Values[0], 1e-9, "η·λ₁(H), so --probe-above works");
+    }
+
+    [Fact]
     public void ThePreconditionedNtkIsTheSpectrumOfJPInverseJTransposedOverN()
     {
         using var net = new TinyNetwork(n: 5);
