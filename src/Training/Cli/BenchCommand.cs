@@ -64,7 +64,10 @@ internal static class BenchCommand
         scenario.Validators.Add(r => { if (r.GetValueOrDefault<int?>() is < 1) r.AddError("--scenario must be a positive n."); });
         command.Options.Add(scenarios);
         command.Options.Add(scenario);
-        var arch = new Option<string?>("--arch") { Description = "Cost of one network's products (as train's --arch: fc-tanh, cnn-relu, …), in forward passes." };
+        var arch = new Option<string?>("--arch")
+        {
+            Description = "Cost of one network's products (as train's --arch: fc-tanh, cnn-relu, …), in forward passes."
+        };
         var model = new Option<string?>("--model") { Description = "As --arch, for a TorchScript module (as train's --model)." };
         var inputShape = new Option<string?>("--input-shape") { Description = "With --model: C,H,W, as train's." };
         command.Options.Add(arch);
