@@ -21,16 +21,19 @@ internal sealed record Checkpoint(int Step, double Seconds, string Model, string
     public const string FileName = "checkpoint.json";
 
     /// <summary>The traces a checkpoint may name (what <c>TrainingLoop</c> writes): no other file is ever cut.</summary>
-    public static readonly IReadOnlySet<string> TraceFiles = new HashSet<string> { "train.csv", "probes.csv", "spectra.csv", "density.csv" };
+    public static readonly IReadOnlySet<string> TraceFiles = new HashSet<string>
+    {
+        "train.csv", "probes.csv", "spectra.csv", "density.csv", TensorBoardTrace.RelativePath,
+    };
 
     private static readonly System.Text.RegularExpressions.Regex ModelName = new(@"^model-[0-9]{6,}\.pt$");
     private static readonly System.Text.RegularExpressions.Regex StateName = new(@"^probe-state-[0-9]{6,}\.bin$");
     private static readonly System.Text.RegularExpressions.Regex OptimizerName = new(@"^optimizer-[0-9]{6,}\.bin$");
 
     /// <summary>Current byte lengths of the traces, keyed by file name.</summary>
-    public static Dictionary<string, long> Lengths(IEnumerable<CsvTrace> traces)
+    public static Dictionary<string, long> Lengths(RunDirectory run, IEnumerable<ITrace> traces)
     {
-        var lengths = traces.ToDictionary(t => Path.GetFileName(t.Path), t => t.Length);
+        var lengths = traces.ToDictionary(t => Path.GetRelativePath(run.Path, t.Path).Replace('\\', '/'), t => t.Length);
         if (lengths.Keys.FirstOrDefault(k => !TraceFiles.Contains(k)) is { } stray)
             throw new InvalidOperationException($"{stray} is not in Checkpoint.TraceFiles: a resume would refuse this checkpoint.");
         return lengths;

@@ -9,7 +9,7 @@ namespace Training.Runs;
 /// so a killed run keeps every complete row; values a row lacks are empty cells, NaN and ±Inf are written as such; numbers are
 /// written round-trip ("R") so traces compare bit for bit.
 /// </summary>
-internal sealed class CsvTrace : IDisposable
+internal sealed class CsvTrace : ITrace
 {
     private readonly StreamWriter _stream;
     private readonly CsvWriter _csv;

@@ -27,6 +27,7 @@ internal sealed class TrainingLoop(TrainSettings s, Network model, CifarDataset 
     // Only where densities are asked for: an empty density.csv in every run said nothing.
     private readonly CsvTrace? _density = s.SpectraDensity > 0 ? new(run.File("density.csv"), [.. DensityColumns.Schema.Select(c => c.Name)])
         : null;
+    private readonly TensorBoardTrace _events = new(run.File(TensorBoardTrace.RelativePath));
     private static List<(int From, int To)> Windows(TrainSettings s) => [.. s.ProbeWindow.Select(w => SettingsValidator.ParseWindow(w, s.Steps))];
     private readonly ProbeSchedule _schedule = new(s.ProbeEvery, Windows(s), s.ProbeAbove);
     private readonly RunEta _eta = new(s.ProbeEvery, Windows(s), s.ProbeAbove);
@@ -35,18 +36,22 @@ internal sealed class TrainingLoop(TrainSettings s, Network model, CifarDataset 
     private readonly Stopwatch _clock = new();
     private double _secondsBefore;
 
-    private CsvTrace[] Traces => _density is null ? [_train, _probes, _spectra] : [_train, _probes, _spectra, _density];
+    private ITrace[] Traces => _density is null ? [_train, _probes, _spectra, _events] : [_train, _probes, _spectra, _density, _events];
     private double Seconds => _secondsBefore + _clock.Elapsed.TotalSeconds;
 
     public Outcome Run(int start, double secondsBefore)
     {
         _secondsBefore = secondsBefore;
         _clock.Start();
-        if (start == 0) Checkpoint.Save(run, 0, 0, model, suite, optimizer, Checkpoint.Lengths(Traces), completed: false);
+        if (start == 0)
+        {
+            _events.Text("settings", $"```json\n{System.Text.Json.JsonSerializer.Serialize(s, SettingsResolver.Json)}\n```");
+            Checkpoint.Save(run, 0, 0, model, suite, optimizer, Checkpoint.Lengths(run, Traces), completed: false);
+        }
         for (int step = start; ; step++)
         {
             using var scope = NewDisposeScope();
-            var lengthsBeforeStep = Checkpoint.Lengths(Traces);
+            var lengthsBeforeStep = Checkpoint.Lengths(run, Traces);
             var stepClock = Stopwatch.StartNew();
             var metrics = Measure(step);
             ProbeRecord? probe = null;
@@ -82,13 +87,13 @@ internal sealed class TrainingLoop(TrainSettings s, Network model, CifarDataset 
             _eta.Trained(stepClock.Elapsed.TotalSeconds - probeSeconds);
             if (stop.Requested)
             {
-                Checkpoint.Save(run, step + 1, Seconds, model, suite, optimizer, Checkpoint.Lengths(Traces), completed: false);
+                Checkpoint.Save(run, step + 1, Seconds, model, suite, optimizer, Checkpoint.Lengths(run, Traces), completed: false);
                 log.Warning("Interrupted after step {Step}; checkpoint written: a resume starts at step {Next}", step, step + 1);
                 return new Outcome("interrupted", step, metrics, ExitCodes.Interrupted);
             }
             if ((step + 1) % s.CheckpointEvery == 0)
             {
-                Checkpoint.Save(run, step + 1, Seconds, model, suite, optimizer, Checkpoint.Lengths(Traces), completed: false);
+                Checkpoint.Save(run, step + 1, Seconds, model, suite, optimizer, Checkpoint.Lengths(run, Traces), completed: false);
                 RunSummary.Write(run, "running", s.Steps, metrics);
             }
         }
@@ -122,6 +127,7 @@ internal sealed class TrainingLoop(TrainSettings s, Network model, CifarDataset 
         catch (OperationCanceledException) { return null; }
         CrashPoint.Maybe("probe", step);
         _probes.Write(probe.Values);
+        _events.Scalars(step, "probes", probe.Values);
         foreach (var v in probe.Spectra)
             _spectra.WriteFields([v.Step.ToString(), v.Operator, v.End, v.Index.ToString(), CsvTrace.Format(v.Value)]);
         foreach (var (op, density) in _density is null ? [] : probe.Densities)
@@ -142,6 +148,7 @@ internal sealed class TrainingLoop(TrainSettings s, Network model, CifarDataset 
     private void Record(TrainStepMetrics m)
     {
         _train.Write(m.Values());
+        _events.Scalars(m.Step, "train", m.Values());
         log.Debug("Step {Step}: {@Metrics}", m.Step, m.Values().ToDictionary());      // snake_case keys, as in train.csv
         if (m.Step % s.LogEvery == 0 || m.Step == s.Steps)
             log.Information("step {Step}/{Steps} loss {Loss:G6} acc {Accuracy:P1}{Test:l} |g| {GradNorm:G4}{Sharpness}",
