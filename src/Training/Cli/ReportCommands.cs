@@ -18,12 +18,17 @@ internal static class ReportCommands
         {
             var traces = RunTraces.Read(r.GetValue(run)!);
             var figures = RunFigures.Draw([traces], Path.Combine(traces.Path, "figures"));
+            WriteToTensorBoard(traces, figures);
             Print(r.GetValue(Json), $"{figures.Count} figures in {Path.Combine(traces.Path, "figures")}",
                 new { figures = figures.Select(f => f.PngPath).ToArray() });
             return 0;
         });
         return command;
     }
+
+    /// <summary>The figures as TensorBoard images at the run's last step, beside its scalars.</summary>
+    private static void WriteToTensorBoard(RunTraces traces, IReadOnlyList<SavedFigure> figures) =>
+        TensorBoardTrace.WriteFigures(traces.Path, (int)traces.Train["step"][^1], figures.Select(f => (f.Name, f.PngPath)));
 
     public static Command Report()
     {
@@ -35,6 +40,7 @@ internal static class ReportCommands
             var traces = RunTraces.Read(r.GetValue(run)!);
             var summary = EosSummary.Of(traces);
             var figures = RunFigures.Draw([traces], Path.Combine(traces.Path, "figures"));
+            WriteToTensorBoard(traces, figures);
             var (md, html) = ReportWriter.Write(traces, summary, figures, traces.Path);
             Print(r.GetValue(Json),
                 summary.NeverReachedEdge is { } never ? $"report: {html} (this run {never})"

@@ -17,6 +17,9 @@ internal sealed class TensorBoardTrace : ITrace
     /// <summary>The file, relative to the run directory (one name, so a resume appends to it and sweeps overlay run by run).</summary>
     public const string RelativePath = "tensorboard/events.out.tfevents.probes";
 
+    /// <summary>The figures' file beside it, rewritten whole by each `plot` or `report`.</summary>
+    public const string FiguresPath = "tensorboard/events.out.tfevents.probes-figures";
+
     private readonly FileStream _stream;
     private long _complete;
     private bool _failed;
@@ -62,18 +65,52 @@ internal sealed class TensorBoardTrace : ITrace
         Write(new Event { WallTime = Now, Step = 0, Summary = new Summary { Value = { value } } });
     }
 
+    /// <summary>
+    /// The run's figures as TensorBoard images (figures/&lt;name&gt;, PNG as drawn) at <paramref name="step"/>, the run's last: a
+    /// file of their own, written atomically, so the training trace stays append-only and a new plot replaces the old images.
+    /// </summary>
+    public static void WriteFigures(string runPath, int step, IEnumerable<(string Name, string PngPath)> figures)
+    {
+        var records = new List<byte[]> { Record(new Event { WallTime = Now, FileVersion = "brain.Event:2" }) };
+        foreach (var (name, png) in figures)
+        {
+            var bytes = File.ReadAllBytes(png);
+            // A PNG's IHDR holds its width and height, big-endian, at bytes 16 and 20.
+            var image = new Summary.Types.Image
+            {
+                EncodedImageString = ByteString.CopyFrom(bytes), Colorspace = 4,
+                Width = System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(16, 4)),
+                Height = System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(20, 4)),
+            };
+            records.Add(Record(new Event
+            {
+                WallTime = Now, Step = step, Summary = new Summary { Value = { new Summary.Types.Value { Tag = $"figures/{name}", Image = image } } },
+            }));
+        }
+        var path = System.IO.Path.Combine(runPath, FiguresPath);
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(path)!);
+        RunDirectory.WriteAtomically(path, s => { foreach (var r in records) s.Write(r); });
+    }
+
     private static double Now => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0;
 
-    /// <summary>One whole record, flushed; a failed write cuts the file back to the last whole record and stops the run in one line.</summary>
-    private void Write(Event e)
+    /// <summary>One TFRecord: the length, its masked CRC32C, the Event, its masked CRC32C.</summary>
+    private static byte[] Record(Event e)
     {
-        if (_failed) throw new InvalidOperationException($"{Path}: writing after a failed write.");
         var data = e.ToByteArray();
         var record = new byte[8 + 4 + data.Length + 4];
         BitConverter.TryWriteBytes(record.AsSpan(0, 8), (ulong)data.Length);
         BitConverter.TryWriteBytes(record.AsSpan(8, 4), MaskedCrc(record[..8]));
         data.CopyTo(record, 12);
         BitConverter.TryWriteBytes(record.AsSpan(12 + data.Length, 4), MaskedCrc(data));
+        return record;
+    }
+
+    /// <summary>One whole record, flushed; a failed write cuts the file back to the last whole record and stops the run in one line.</summary>
+    private void Write(Event e)
+    {
+        if (_failed) throw new InvalidOperationException($"{Path}: writing after a failed write.");
+        var record = Record(e);
         try
         {
             _stream.Write(record);

@@ -21,9 +21,9 @@ public class TensorBoardTests
     ];
 
     /// <summary>The file's records, each checked: length and data CRCs masked as TFRecord's.</summary>
-    internal static List<Event> Read(string run)
+    internal static List<Event> Read(string run, string file = TensorBoardTrace.RelativePath)
     {
-        var bytes = File.ReadAllBytes(Path.Combine(run, TensorBoardTrace.RelativePath));
+        var bytes = File.ReadAllBytes(Path.Combine(run, file));
         var events = new List<Event>();
         for (int at = 0; at < bytes.Length;)
         {
@@ -94,6 +94,20 @@ public class TensorBoardTests
             }
         }
         Assert.Equal(Comparable(events, dir.Combine("straight")), Comparable(Read(dir.Combine("resumed")), dir.Combine("resumed")));
+
+        // `plot` adds the figures as images at the last step, in a file of their own.
+        var (exit, _, err) = CommandLineTests.Probes("plot", dir.Combine("straight"));
+        Assert.True(exit == 0, err);
+        var images = Read(dir.Combine("straight"), TensorBoardTrace.FiguresPath).Skip(1).ToList();
+        Assert.NotEmpty(images);
+        foreach (var e in images)
+        {
+            var value = e.Summary.Value.Single();
+            Assert.Equal(8, e.Step);
+            var png = Path.Combine(dir.Combine("straight"), "figures", value.Tag["figures/".Length..] + ".png");
+            Assert.Equal(File.ReadAllBytes(png), value.Image.EncodedImageString.ToByteArray());
+            Assert.True(value.Image.Width > 100 && value.Image.Height > 100, value.Tag);
+        }
     }
 
     [Fact]
