@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json.Nodes;
 using Probes.Models;
 using TorchSharp;
@@ -29,7 +28,7 @@ internal static class NetworkCostBenchmark
         void Forward() { using var s = NewDisposeScope(); using var g = no_grad(); model.forward(data.TrainInputs).sum().ToDouble(); }
         string Cost(Action product)
         {
-            var (forward, t) = Pair(Forward, product);
+            var (forward, t) = Benchmark.TimePair(Forward, product);
             return $"{t / forward,6:F2} fwd ({t * 1000:F0} ms)";
         }
         using var point = model.Point(data.TrainInputs, data.TrainTargets, settings.Arch == "fc" ? data.TrainSpan : null,
@@ -45,23 +44,5 @@ internal static class NetworkCostBenchmark
         Console.WriteLine($"  ∇³L[w, w] {Cost(() => Scoped(() => point.LossThirdOrder(w, w)))}");
         Console.WriteLine($"  through {point.GetType().Name}; peak resident memory (VmHWM) {PeakMemory.Text()}");
         return 0;
-    }
-
-    /// <summary>Medians of five interleaved timings of each, after one warm-up of both.</summary>
-    private static (double A, double B) Pair(Action a, Action b)
-    {
-        a();
-        b();
-        var (ta, tb) = (new List<double>(), new List<double>());
-        for (int i = 0; i < 5; i++)
-        {
-            var clock = Stopwatch.StartNew();
-            a();
-            ta.Add(clock.Elapsed.TotalSeconds);
-            clock.Restart();
-            b();
-            tb.Add(clock.Elapsed.TotalSeconds);
-        }
-        return (ta.Order().ElementAt(2), tb.Order().ElementAt(2));
     }
 }

@@ -9,16 +9,7 @@ namespace Probes.Tests;
 /// <summary>Each trace's schema is declared once in code; the README's column tables must be that schema.</summary>
 public class TraceSchemaTests
 {
-    private static string Readme
-    {
-        get
-        {
-            var dir = new DirectoryInfo(AppContext.BaseDirectory);
-            while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Probes.sln"))) dir = dir.Parent;
-            Assert.NotNull(dir);
-            return File.ReadAllText(Path.Combine(dir!.FullName, "README.md"));
-        }
-    }
+    private static string Readme => File.ReadAllText(Path.Combine(Repository.Root, "README.md"));
 
     private static string Between(string text, string marker)
     {

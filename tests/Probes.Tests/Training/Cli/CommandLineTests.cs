@@ -6,17 +6,8 @@ namespace Probes.Tests;
 /// <summary>The real program as a child process: bad input gets one clear line and a non-zero exit.</summary>
 public class CommandLineTests
 {
-    internal static (int Exit, string Out, string Err) Probes(params string[] args)
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "probes.dll"));
-        foreach (var a in args) start.ArgumentList.Add(a);
-        using var p = Process.Start(start)!;
-        var output = p.StandardOutput.ReadToEndAsync();
-        var error = p.StandardError.ReadToEndAsync();
-        p.WaitForExit();
-        return (p.ExitCode, output.Result, error.Result);
-    }
+    internal static (int Exit, string Out, string Err) Probes(params string[] args) =>
+        Repository.Run("dotnet", [Path.Combine(AppContext.BaseDirectory, "probes.dll"), .. args]);
 
     [Theory]
     [InlineData("unknown preset 'fast'", "--preset", "fast")]

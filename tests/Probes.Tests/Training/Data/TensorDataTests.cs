@@ -14,14 +14,6 @@ namespace Probes.Tests;
 /// </summary>
 public class TensorDataTests
 {
-    private static string Fixture(string name)
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Probes.sln"))) dir = dir.Parent;
-        Assert.NotNull(dir);
-        return Path.Combine(dir!.FullName, "tests", "fixtures", name);
-    }
-
     private static TrainSettings Small(string data, string outDir) => new()
     {
         Data = data, Out = outDir, N = 12, Width = 6, Depth = 1, Steps = 4, Lr = 0.05, Threads = 1, TestEvery = 2, CheckpointEvery = 2,
@@ -32,7 +24,7 @@ public class TensorDataTests
     public void APyTorchSavedFileTrainsAndProbesWithItsOwnShapesAndDigest()
     {
         using var dir = new TempDirectory();
-        var data = Fixture("own_labels.pt");
+        var data = Repository.Fixture("own_labels.pt");
         var settings = Small(data, dir.Combine("run"));
         Assert.Equal((20L, 3), (settings.Features, settings.Outputs));
         Assert.Equal(0, new Trainer(settings).Run());

@@ -142,7 +142,7 @@ public class CnnTests
         {
             var straight = File.ReadAllLines(Path.Combine(dir.Combine("straight"), file));
             var resumed = File.ReadAllLines(Path.Combine(dir.Combine("resumed"), file));
-            Assert.Equal(WithoutSeconds(straight), WithoutSeconds(resumed));
+            Assert.Equal(Repository.WithoutWallTimes(straight), Repository.WithoutWallTimes(resumed));
         }
         var probes = File.ReadAllLines(Path.Combine(dir.Combine("straight"), "probes.csv"));
         var header = probes[0].Split(',');
@@ -152,14 +152,6 @@ public class CnnTests
                 && double.IsFinite(value), $"{column} written");
         var weights = TorchSharp.PyBridge.Safetensors.LoadStateDict(Path.Combine(dir.Combine("straight"), "weights.safetensors"));
         Assert.Equal(["0.bias", "0.weight", "3.bias", "3.weight", "7.bias", "7.weight"], weights.Keys.Cast<string>().Order());
-    }
-
-    /// <summary>The CSV rows with their wall-time columns dropped.</summary>
-    private static string[] WithoutSeconds(string[] lines)
-    {
-        var header = lines[0].Split(',');
-        var keep = Enumerable.Range(0, header.Length).Where(i => header[i] is not ("seconds" or "probe_seconds" or "selfstab_seconds")).ToArray();
-        return [.. lines.Select(l => string.Join(',', keep.Select(i => l.Split(',')[i])))];
     }
 
     private static void Nudge(List<Tensor> parameters, int index, double by)

@@ -16,15 +16,7 @@ namespace Probes.Tests;
 /// </summary>
 public class ScriptedNetworkTests
 {
-    private static string Fixture => FixtureFile("fc_tanh_w8.pt");
-
-    private static string FixtureFile(string name)
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Probes.sln"))) dir = dir.Parent;
-        Assert.NotNull(dir);
-        return Path.Combine(dir!.FullName, "tests", "fixtures", name);
-    }
+    private static string Fixture => Repository.Fixture("fc_tanh_w8.pt");
 
     [Fact]
     public void ATorchScriptExportOfThePapersNetworkIsTheBuiltInNetwork()
@@ -106,8 +98,8 @@ public class ScriptedNetworkTests
         Assert.NotEqual(0, ResumeTests.RunToEnd(Args(dir.Combine("resumed")), crashAt: "step:5"));
         Assert.Equal(0, ResumeTests.RunToEnd(["train", "--resume", dir.Combine("resumed")]));
         foreach (var file in new[] { "train.csv", "probes.csv" })
-            Assert.Equal(WithoutTimes(File.ReadAllLines(Path.Combine(dir.Combine("straight"), file))),
-                WithoutTimes(File.ReadAllLines(Path.Combine(dir.Combine("resumed"), file))));
+            Assert.Equal(Repository.WithoutWallTimes(File.ReadAllLines(Path.Combine(dir.Combine("straight"), file))),
+                Repository.WithoutWallTimes(File.ReadAllLines(Path.Combine(dir.Combine("resumed"), file))));
         File.AppendAllText(copy, " ");
         var before = File.ReadAllText(Path.Combine(dir.Combine("resumed"), "train.csv"));
         var e = Assert.Throws<ProbesError>(() => Trainer.Resume(dir.Combine("resumed"), 8));
@@ -130,7 +122,7 @@ public class ScriptedNetworkTests
         {
             "not-torchscript" => dir.Combine("weights.pt"),
             "shape" => Fixture,
-            _ => FixtureFile(fixture),
+            _ => Repository.Fixture(fixture),
         };
         if (fixture == "not-torchscript") File.WriteAllText(model, "not a zip archive");
         var settings = Run(cifar.Folder, dir.Combine("run"), 2, model) with { Dtype = "float32", InputShape = fixture == "shape" ? "3,32,32" : null };
@@ -147,10 +139,4 @@ public class ScriptedNetworkTests
             : double.Parse(v, System.Globalization.CultureInfo.InvariantCulture)).ToArray())]);
     }
 
-    private static string[] WithoutTimes(string[] lines)
-    {
-        var header = lines[0].Split(',');
-        var keep = Enumerable.Range(0, header.Length).Where(i => header[i] is not ("seconds" or "probe_seconds" or "selfstab_seconds")).ToArray();
-        return [.. lines.Select(l => string.Join(',', keep.Select(i => l.Split(',')[i])))];
-    }
 }

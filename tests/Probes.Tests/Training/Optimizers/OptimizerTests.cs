@@ -15,13 +15,13 @@ namespace Probes.Tests;
 /// </summary>
 public class OptimizerTests
 {
-    private static TrainSettings Settings(string optimizer, double lr = 0.05) => new()
+    internal static TrainSettings Settings(string optimizer, double lr = 0.05) => new()
     {
         Optimizer = optimizer, Lr = lr, Width = 6, Depth = 1, Dtype = "float64", Momentum = 0.7, Beta1 = 0.85, Beta2 = 0.95, Eps = 1e-3,
     };
 
     /// <summary>A small regression problem: 5 random inputs of CIFAR's size, random targets.</summary>
-    private static (Tensor X, Tensor Y, Tensor Labels) Data()
+    internal static (Tensor X, Tensor Y, Tensor Labels) Data()
     {
         var g = new Generator(3);
         var x = randn([5, 3072], float64, generator: g) * 0.05;

@@ -16,18 +16,9 @@ namespace Probes.Tests;
 /// </summary>
 public class StepSplitTests
 {
-    private static TrainSettings Settings(string optimizer, double lr = 0.05) => new()
-    {
-        Optimizer = optimizer, Lr = lr, Width = 6, Depth = 1, Dtype = "float64", Momentum = 0.7, Beta1 = 0.85, Beta2 = 0.95, Eps = 1e-3,
-    };
+    private static TrainSettings Settings(string optimizer, double lr = 0.05) => OptimizerTests.Settings(optimizer, lr);
 
-    private static (Tensor X, Tensor Y, Tensor Labels) Data()
-    {
-        var g = new Generator(3);
-        var x = randn([5, 3072], float64, generator: g) * 0.05;
-        var y = randn([5, 10], float64, generator: g);
-        return (x, y, y.argmax(1));
-    }
+    private static (Tensor X, Tensor Y, Tensor Labels) Data() => OptimizerTests.Data();
 
     [Theory]
     [InlineData("gd")]

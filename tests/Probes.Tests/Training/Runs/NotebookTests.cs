@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Xunit;
 
 namespace Probes.Tests;
@@ -19,22 +18,10 @@ public class NotebookTests
             "--n-test", "8", "--steps", "8", "--lr", "0.05", "--probe-every", "1", "--probe-above", "100", "--spectra-at", "",
             "--threads", "1", "--probe-q-every", "2", "--probes", "ntk,hessian,q1,ratio");
         Assert.True(exit == 0, err);
-        var repository = new DirectoryInfo(AppContext.BaseDirectory);
-        while (repository is not null && !File.Exists(Path.Combine(repository.FullName, "Probes.sln"))) repository = repository.Parent;
-        Assert.NotNull(repository);
         var figures = dir.Combine("figures");
-        var start = new ProcessStartInfo("/usr/bin/jupyter-execute")
-        {
-            RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = repository!.FullName,
-        };
-        start.ArgumentList.Add(Path.Combine("notebooks", "review.ipynb"));
-        start.Environment["PROBES_RUN"] = run;
-        start.Environment["PROBES_FIGURES"] = figures;
-        using var p = Process.Start(start)!;
-        var output = p.StandardOutput.ReadToEndAsync();
-        var error = p.StandardError.ReadToEndAsync();
-        p.WaitForExit();
-        Assert.True(p.ExitCode == 0, output.Result + error.Result);
+        var (code, output, error) = Repository.Run("/usr/bin/jupyter-execute", [Path.Combine("notebooks", "review.ipynb")], Repository.Root,
+            new Dictionary<string, string> { ["PROBES_RUN"] = run, ["PROBES_FIGURES"] = figures });
+        Assert.True(code == 0, output + error);
         foreach (var figure in new[] { "figure5.png", "figure6.png", "loss.png" })
         {
             var path = Path.Combine(figures, figure);

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Probes.Probing;
@@ -14,30 +13,10 @@ namespace Probes.Tests;
 /// </summary>
 public class PythonReaderTests
 {
-    private static string Repository
-    {
-        get
-        {
-            var dir = new DirectoryInfo(AppContext.BaseDirectory);
-            while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Probes.sln"))) dir = dir.Parent;
-            Assert.NotNull(dir);
-            return dir!.FullName;
-        }
-    }
-
     /// <summary>Runs a Python snippet with the reader importable; returns exit code, stdout, stderr.</summary>
-    internal static (int Exit, string Out, string Err) Python(string code, params string[] args)
-    {
-        var start = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add("-c");
-        start.ArgumentList.Add($"import sys; sys.path.insert(0, {Quote(Path.Combine(Repository, "python"))})\n" + code);
-        foreach (var a in args) start.ArgumentList.Add(a);
-        using var p = Process.Start(start)!;
-        var output = p.StandardOutput.ReadToEndAsync();
-        var error = p.StandardError.ReadToEndAsync();
-        p.WaitForExit();
-        return (p.ExitCode, output.Result, error.Result);
-    }
+    internal static (int Exit, string Out, string Err) Python(string code, params string[] args) =>
+        Repository.Run("/usr/bin/python3",
+            ["-c", $"import sys; sys.path.insert(0, {Quote(Path.Combine(Repository.Root, "python"))})\n" + code, .. args]);
 
     private static string Quote(string s) => "'" + s.Replace("\\", "\\\\").Replace("'", "\\'") + "'";
 
@@ -49,7 +28,7 @@ public class PythonReaderTests
             WriteIndented = true,
             Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping
         }) + "\n";
-        var path = Path.Combine(Repository, "python", ReaderSchema.FileName);
+        var path = Path.Combine(Repository.Root, "python", ReaderSchema.FileName);
         if (!File.Exists(path) || File.ReadAllText(path) != expected)
         {
             File.WriteAllText(Path.Combine(Path.GetTempPath(), ReaderSchema.FileName), expected);
