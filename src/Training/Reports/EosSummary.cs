@@ -62,11 +62,14 @@ internal sealed record EosSummary
     public EdgeStatistics? Edge { get; init; }
 
     /// <summary>Whether the run reached its optimizer's edge: η·λ₁ ≥ 2 under GD, edge ≥ 1 under any other.</summary>
-    public bool ReachedEdge => GradientDescent ? OnsetStep is not null : Edge?.OnsetStep is not null;
+    public bool ReachedEdge => NtkEdge ? OnsetStep is not null : Edge?.OnsetStep is not null;
+
+    /// <summary>Whether the edge is read from η·λ₁ of the NTK: GD on the squared loss with the NTK probed (else from edge).</summary>
+    private bool NtkEdge => GradientDescent && MaxSharpness is not null;
 
     /// <summary>One line when the run was probed but never reached its edge, for report, fit and summary.json; else null.</summary>
     public string? NeverReachedEdge => ProbedSteps == 0 || ReachedEdge ? null
-        : GradientDescent || Edge is null
+        : NtkEdge || Edge is null
         ? string.Create(System.Globalization.CultureInfo.InvariantCulture,
             $"never reached the edge of stability: η·λ₁ peaked at {MaxSharpness:F4} (step {MaxSharpnessStep}) over {ProbedSteps} probes")
             + "; run longer (--steps) or with a larger --lr"
@@ -117,7 +120,12 @@ internal sealed record EosSummary
             Optimizer = run.Settings["optimizer"] is System.Text.Json.Nodes.JsonValue o && o.TryGetValue(out string? name) ? name : "gd",
             Loss = run.Settings["loss"] is System.Text.Json.Nodes.JsonValue l && l.TryGetValue(out string? lossName) ? lossName : "mse",
         };
-        if (!run.HasProbes) return summary;
+        if (!run.HasProbes)
+        {
+            // Only the Hessian probed (--probes hessian): the edge column's numbers, which every optimizer and loss has.
+            var (edgeSteps, _) = run.Probe(ProbeColumns.Edge);
+            return edgeSteps.Length == 0 ? summary : summary with { ProbedSteps = edgeSteps.Length, Edge = EdgeOf(run) };
+        }
         var (steps, s1) = run.Probe(ProbeColumns.EtaNtk1);
         summary = summary with
         {

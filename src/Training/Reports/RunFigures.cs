@@ -19,9 +19,10 @@ internal static class RunFigures
         Directory.CreateDirectory(folder);
         var overlay = new Overlay(runs);
         var probed = runs.Where(r => r.HasProbes).ToList();
-        var figures = Loss(overlay);
+        // The edge needs only the Hessian probed (--probes hessian), the rest the NTK's v₁ and z₁.
+        var figures = Loss(overlay).Concat(Edge(overlay, [.. runs.Where(r => r.Probes is { RowCount: > 0 })]));
         if (probed.Count > 0)
-            figures = figures.Concat(Sharpness(overlay, probed)).Concat(Edge(overlay, probed)).Concat(SelfStabilization(overlay, probed))
+            figures = figures.Concat(Sharpness(overlay, probed)).Concat(SelfStabilization(overlay, probed))
                 .Concat(Z1(overlay, probed)).Concat(Z1EveryOtherStep(overlay, probed))
                 .Append((QSpectrum(probed), "Q₁ = Σ v₁_α ∇²f_α against Q_r for a random unit output direction r: extreme eigenvalues "
                     + "(Figure 6, left)."))

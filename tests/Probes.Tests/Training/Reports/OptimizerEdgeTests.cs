@@ -73,6 +73,26 @@ public class OptimizerEdgeTests
         Assert.All(before, f => Assert.Equal(f.Value, File.ReadAllBytes(f.Key)));
     }
 
+    /// <summary>--probes hessian alone (no NTK): summary.json still has the edge's numbers, under GD on either loss.</summary>
+    [Theory]
+    [InlineData("mse")]
+    [InlineData("ce")]
+    public void AHessianOnlyRunSummarisesItsEdge(string loss)
+    {
+        using var cifar = new SyntheticCifar(train: 16, test: 0);
+        using var dir = new TempDirectory();
+        var run = dir.Combine("run");
+        var (exit, _, err) = CommandLineTests.Probes("train", "--data", cifar.Folder, "--n", "8", "--n-test", "0", "--width", "8", "--steps",
+            "12", "--lr", "0.5", "--loss", loss, "--probe-every", "3", "--probes", "hessian", "--threads", "1", "--out", run);
+        Assert.True(exit == 0, err);
+        var probes = CsvRows(Path.Combine(run, "probes.csv"));
+        var eos = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(run, "summary.json")))!["eos"]!;
+        Assert.Equal(probes.Count, eos["probed_steps"]!.GetValue<int>());
+        double max = probes.Max(r => Parse(r["edge"]));
+        Assert.Equal(max, eos["max_edge"]!.GetValue<double>(), 12);
+        Assert.Equal(max >= 1, eos["reached_edge"]!.GetValue<bool>());
+    }
+
     [Fact]
     public void SummaryAndReportSetTheMeasuredOscillationAgainstSelfStabilizationsPrediction()
     {
