@@ -113,7 +113,7 @@ def _csv(path: str, file: str, k: int) -> pd.DataFrame:
     entry = _schema()[file]
     text = set(entry["text"])
     frame = pd.read_csv(path, float_precision="round_trip", dtype={c: str for c in text}, keep_default_na=False,
-                        na_values={c: [""] for c in schema(file, k) if c not in text})
+                        na_values={c: ["", "NaN"] for c in schema(file, k) if c not in text})
     unknown = [c for c in frame.columns if c not in schema(file, k)]
     if unknown:
         warnings.warn(f"{path}: columns this reader does not know, read as floats: {', '.join(unknown)}")

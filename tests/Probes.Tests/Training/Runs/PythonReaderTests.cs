@@ -94,6 +94,41 @@ public class PythonReaderTests
         Assert.Equal("float64", dtypes["ntk_1"]!.GetValue<string>());
     }
 
+    /// <summary>A diverged run writes NaN and ±Infinity: they read as floats, not as text, and not as a parse failure.</summary>
+    [Fact]
+    public void ADivergedRunsNonFiniteValuesAreReadAsFloats()
+    {
+        using var cifar = new SyntheticCifar(train: 32, test: 8);
+        using var dir = new TempDirectory();
+        var run = dir.Combine("run");
+        var (exit, _, err) = CommandLineTests.Probes("train", "--data", cifar.Folder, "--out", run, "--n", "24", "--width", "16",
+            "--n-test", "0", "--steps", "20", "--lr", "1e8", "--probe-every", "1", "--probe-above", "100", "--spectra-at", "",
+            "--threads", "1", "--probes", "ntk,hessian");
+        Assert.True(exit != 0, "the run diverges");
+        Assert.Contains(File.ReadAllLines(Path.Combine(run, "train.csv")), l => l.Contains("NaN") || l.Contains("Infinity"));
+        var (code, output, error) = Python("""
+            import csv, math, sys
+            from probes_reader import read_run
+            run = read_run(sys.argv[1])
+            checked = 0
+            for name, frame in (("train.csv", run.train), ("probes.csv", run.probes)):
+                rows = list(csv.DictReader(open(f"{sys.argv[1]}/{name}")))
+                assert len(rows) == len(frame), name
+                for i, row in enumerate(rows):
+                    for column, cell in row.items():
+                        value = frame[column].iloc[i]
+                        if cell in ("", "NaN"):
+                            assert value is None or str(value) == "<NA>" or math.isnan(value), (name, i, column, value)
+                        else:
+                            assert float(value) == float(cell), (name, i, column, value, cell)
+                        checked += 1
+                assert all(str(t) in ("float64", "Int64") for t in frame.dtypes), frame.dtypes
+            print(checked)
+            """, run);
+        Assert.True(code == 0, error);
+        Assert.True(int.Parse(output.Trim(), CultureInfo.InvariantCulture) > 20);
+    }
+
     [Fact]
     public void ASweepIsItsPointsJoinedWithTheirSummariesAndANonRunIsOneLine()
     {
