@@ -20,24 +20,32 @@ internal sealed class TensorBoardTrace : ITrace
     /// <summary>The figures' file beside it, rewritten whole by each `plot` or `report`.</summary>
     public const string FiguresPath = "tensorboard/events.out.tfevents.probes-figures";
 
-    private readonly FileStream _stream;
+    private readonly Stream _stream;
     private long _complete;
     private bool _failed;
 
-    public TensorBoardTrace(string path)
+    public TensorBoardTrace(string path) : this(Open(path), path) { }
+
+    /// <summary>Over any stream (tests inject one that fails like a full disk).</summary>
+    internal TensorBoardTrace(Stream stream, string path)
     {
         Path = path;
+        _stream = stream;
+        _complete = _stream.Length;
+        if (_complete == 0) Write(new Event { WallTime = Now, FileVersion = "brain.Event:2" });
+    }
+
+    private static FileStream Open(string path)
+    {
         try
         {
             Directory.CreateDirectory(System.IO.Path.GetDirectoryName(path)!);
-            _stream = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read, bufferSize: 0);
+            return new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read, bufferSize: 0);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new ProbesError($"cannot open {path} for writing: {e.Message}", ExitCodes.WriteFailed);
         }
-        _complete = _stream.Length;
-        if (_complete == 0) Write(new Event { WallTime = Now, FileVersion = "brain.Event:2" });
     }
 
     public string Path { get; }

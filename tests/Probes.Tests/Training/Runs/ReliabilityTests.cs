@@ -106,6 +106,25 @@ public class ReliabilityTests(Xunit.Abstractions.ITestOutputHelper output)
     }
 
     [Fact]
+    public void AFullDiskKeepsEveryWholeTensorBoardEventAndNothingHalfWritten()
+    {
+        using var dir = new TempDirectory();
+        var path = dir.Combine("events.out.tfevents.probes");
+        var e = Assert.Throws<ProbesError>(() =>
+        {
+            using var trace = new TensorBoardTrace(new FullDisk(path, 400), path);
+            for (int t = 0; t < 100; t++) trace.Scalars(t, "train", [new("loss", 1.0 / (t + 3)), new("accuracy", 0.5)]);
+        });
+        Assert.Equal(ExitCodes.WriteFailed, e.ExitCode);
+        Assert.Contains("No space left on device", e.Message);
+        // What is left reads back whole: every record's CRCs hold and the steps run 0, 1, … without a gap or a torn end.
+        var events = TensorBoardTests.Read(dir.Path, "events.out.tfevents.probes");
+        Assert.Equal("brain.Event:2", events[0].FileVersion);
+        Assert.True(events.Count > 2);
+        Assert.Equal(Enumerable.Range(0, events.Count - 1).Select(i => (long)i), events.Skip(1).Select(x => x.Step));
+    }
+
+    [Fact]
     public void AppendingOtherColumnsToATraceIsRefusedAndLeavesItAsItWas()
     {
         using var dir = new TempDirectory();
