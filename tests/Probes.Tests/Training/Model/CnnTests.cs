@@ -152,6 +152,12 @@ public class CnnTests
                 && double.IsFinite(value), $"{column} written");
         var weights = TorchSharp.PyBridge.Safetensors.LoadStateDict(Path.Combine(dir.Combine("straight"), "weights.safetensors"));
         Assert.Equal(["0.bias", "0.weight", "3.bias", "3.weight", "7.bias", "7.weight"], weights.Keys.Cast<string>().Order());
+        // The central flow moves θ through the fully connected network's own point: a convnet run is refused in one line.
+        var (code, _, error) = CommandLineTests.Probes("flow", dir.Combine("straight"), "--from", "0", "--to", "2");
+        Assert.Equal(2, code);
+        Assert.Contains("this run is --arch cnn", error);
+        Assert.Single(error.Trim().Split('\n'));
+        Assert.False(Directory.Exists(Path.Combine(dir.Combine("straight"), "flow-0")));
     }
 
     private static void Nudge(List<Tensor> parameters, int index, double by)
