@@ -25,12 +25,12 @@ public static class ProbeColumns
     public const string WarmLag = "warm_lag", ProbeSeconds = "probe_seconds";
     public static string EffectiveHessian(int i) => $"eff_hess_{i}";
     public static string EffectiveNtk(int i) => $"eff_ntk_{i}";
-    public const string Threshold = "threshold", Edge = "edge";
+    public const string Threshold = "threshold", Edge = "edge", EffectiveHessianMidpoint = "eff_hess_mid", EdgeMidpoint = "edge_mid";
     public const string SGradNorm = "s_grad_norm", UGradS = "u_grad_s", Alpha = "alpha", Beta = "beta", Delta2 = "delta2", XU = "x_u";
     public const string SelfStabilizationSeconds = "selfstab_seconds";
 
     /// <summary>The operators whose solver costs are traced, as they prefix their columns.</summary>
-    public static readonly string[] Operators = ["ntk", "hess", "q1", "qr", "eff_hess", "eff_ntk"];
+    public static readonly string[] Operators = ["ntk", "hess", "q1", "qr", "eff_hess", "eff_ntk", "mid"];
 
     /// <summary>Every column for k eigenpairs, in file order.</summary>
     public static IReadOnlyList<TraceColumn> Schema(int k) =>
@@ -69,6 +69,9 @@ public static class ProbeColumns
             $"λ{i} of the preconditioned NTK J P⁻¹ Jᵀ / n, the function-space operator of the step −ηP⁻¹∇L (= ntk_{i} for GD and momentum)")),
         new(Threshold, "the optimizer's stability threshold for eff_hess_1: 2/η, (2 + 2β)/η, … (docs/optimizers.md)"),
         new(Edge, "eff_hess_1 / threshold: 1 at the optimizer's edge of stability"),
+        new(EffectiveHessianMidpoint, "λ₁(P⁻¹H) at θₜ + ½Δθ, the midpoint of the optimizer's step Δθ (P as for eff_hess_1): the "
+            + "sharpness at the centre of a period-2 orbit θ̄ ± x·u, which the central flow holds at the threshold (--probes midpoint)"),
+        new(EdgeMidpoint, "eff_hess_mid / threshold"),
         new(SGradNorm, "‖∇S‖, ∇S = ∇³L[u, u] the gradient of uᵀH(θ)u with u, H's top unit eigenvector, held fixed (--probes selfstab; GD)"),
         new(UGradS, "u·∇S, u's sign aligned with the previous probe's"),
         new(Alpha, "α = −∇L·∇S⊥, ∇S⊥ = ∇S − u(u·∇S): how fast GD sharpens (Damian et al. 2023)"),

@@ -94,7 +94,7 @@ public sealed record ProbeOptions
     public static readonly IReadOnlyDictionary<string, ProbeKinds> KindNames = new Dictionary<string, ProbeKinds>
     {
         ["ntk"] = ProbeKinds.Ntk, ["hessian"] = ProbeKinds.Hessian, ["q1"] = ProbeKinds.Q1, ["ratio"] = ProbeKinds.Ratio,
-        ["selfstab"] = ProbeKinds.SelfStabilization,
+        ["selfstab"] = ProbeKinds.SelfStabilization, ["midpoint"] = ProbeKinds.Midpoint,
     };
 
     public static ProbeKinds ParseKinds(IEnumerable<string> names) => names.Aggregate(ProbeKinds.None, (k, name) =>

@@ -61,7 +61,10 @@ public sealed partial class ProbeSuite : IDisposable
     /// <param name="preconditioner">The optimizer's diagonal P at this step in the point's coordinates (null: P = I), for eff_hess_i.</param>
     /// <param name="nextStep">The optimizer's step Δθ from this θ in the point's coordinates, for dz1_lin, dz1_nl and dz1_next under any
     /// optimizer (null: GD's −(η/n)Jᵀz where the run is GD, else those columns stay empty).</param>
-    public ProbeRecord Run(IDifferentiablePoint point, int step, bool spectra = false, Tensor? preconditioner = null, Tensor? nextStep = null)
+    /// <param name="atMidpoint">For --probes midpoint: moves θ to the midpoint θ + ½Δθ of the optimizer's step, calls the action
+    /// with the point there (in this point's coordinates), and moves θ back; called once the probes at θ are done.</param>
+    public ProbeRecord Run(IDifferentiablePoint point, int step, bool spectra = false, Tensor? preconditioner = null, Tensor? nextStep = null,
+        Action<Action<IDifferentiablePoint>>? atMidpoint = null)
     {
         if (nextStep is not null && nextStep.numel() != point.ParameterSize)
             throw new ArgumentException($"a step of {nextStep.numel()} entries for a point of {point.ParameterSize} parameters.");
@@ -90,6 +93,8 @@ public sealed partial class ProbeSuite : IDisposable
             if (kinds.HasFlag(ProbeKinds.Ratio) && probe.V1 is not null && _options.ResidualLoss) ProbeStepSplit(probe);
             if (kinds.HasFlag(ProbeKinds.SelfStabilization) && probe.HessianVector is not null && _options.GradientDescent)
                 ProbeSelfStabilization(probe);
+            if (kinds.HasFlag(ProbeKinds.Midpoint) && probe.HessianVector is not null && atMidpoint is not null)
+                atMidpoint(midpoint => ProbeMidpoint(probe, midpoint));
         }
         catch
         {
@@ -118,6 +123,7 @@ public sealed partial class ProbeSuite : IDisposable
         public Tensor? Preconditioner { get; init; }           // the optimizer's diagonal P, or null for P = I
         public Tensor? NextStep { get; init; }                 // the optimizer's Δθ from this θ, or null (GD's is derived)
         public Tensor? HessianVector { get; set; }             // u, the top Hessian eigenvector, sign-aligned with the last probe's
+        public Tensor? EffectiveVector { get; set; }           // the top eigenvector of P^(-1/2) H P^(-1/2) (u when P = I)
         public double Lambda1 { get; set; } = double.NaN;
         public double Z1 { get; set; } = double.NaN;
         public List<Action> Commits { get; } = [];
@@ -185,6 +191,27 @@ public sealed partial class ProbeSuite : IDisposable
         var u = hessian.Top[0].Vector;
         probe.HessianVector = _hessian.Last is [var previous, ..] && previous.numel() == u.numel() && previous.dot(u).item<double>() < 0
             ? u.neg() : u.clone();
+        probe.EffectiveVector ??= probe.HessianVector;
+    }
+
+    /// <summary>
+    /// eff_hess_mid = λ₁(P⁻¹H) at the midpoint θ + ½Δθ of the optimizer's step, and edge_mid. Under period-2 motion θₜ = θ̄ ± x·u
+    /// the iterates' sharpness is S(θ̄) ± x·u·∇S + ½x²·uᵀ∇²S u: the first-order parts cancel between even and odd steps, the
+    /// second-order part does not, and the midpoint removes it. One Lanczos solve warm-started from θ's top eigenvector, which
+    /// the half step hardly turns: a fraction of the Hessian probe's cost.
+    /// </summary>
+    private void ProbeMidpoint(Probe probe, IDifferentiablePoint point)
+    {
+        var record = probe.Record;
+        using var scale = probe.Preconditioner?.to(float64).rsqrt().to(point.Device);
+        var op = scale is null ? ModelOperators.LossHessian(point) : ModelOperators.PreconditionedHessian(point, scale);
+        using var result = Solve(op, SpectrumEnd.Largest, 1, [probe.EffectiveVector!], 11, _options.HessianTolerance);
+        double top = DroppedZeros.Top([result.Top[0].Value], point.DroppedDirections)[0];
+        record.Set(ProbeColumns.EffectiveHessianMidpoint, top);
+        record.Set(ProbeColumns.EdgeMidpoint, top / _options.StabilityThreshold);
+        record.Set(ProbeColumns.Iterations("mid"), result.Iterations);
+        record.Set(ProbeColumns.Residual("mid"), result.MaxResidual);
+        if (!result.Converged) record.Unconverged.Add("midpoint");
     }
 
     /// <summary>
@@ -225,6 +252,7 @@ public sealed partial class ProbeSuite : IDisposable
         if (!result.Converged) record.Unconverged.Add("eff_hess");
         var kept = result.Top.Select(p => WarmStarts.Stored(p.Vector)).ToArray();
         probe.Commits.Add(() => _effHessian.Push(kept));
+        probe.EffectiveVector = result.Top[0].Vector.clone();
         return [.. result.Top.Select(p => p.Value)];
     }
 
@@ -396,7 +424,7 @@ public sealed partial class ProbeSuite : IDisposable
     /// <summary>
     /// The seed of each random draw, derived once from the run's seed: 1–4 the NTK, Hessian, Q₁ and Q_r
     /// Lanczos starts (and SLQ vectors), 5 the direction r, 7–8 the NTK's and the Hessian's deflation estimates, 9 the
-    /// preconditioned Hessian's start, 15 its deflation estimate, 10 and 16 the preconditioned NTK's.
+    /// preconditioned Hessian's start, 15 its deflation estimate, 10 and 16 the preconditioned NTK's, 11 the midpoint's.
     /// </summary>
     private long SeedFor(int offset) => _options.Seed * 31 + offset;
 

@@ -80,6 +80,8 @@ internal static class SettingsValidator
             Require(KnownProbes.Contains(p), $"unknown probe '{p}' (known: {string.Join(", ", KnownProbes)}).");
         Require(!s.Probes.Contains("selfstab") || s.Probes.Contains("hessian"),
             "probe 'selfstab' needs 'hessian' (its u is the Hessian's top eigenvector): add it to --probes.");
+        Require(!s.Probes.Contains("midpoint") || s.Probes.Contains("hessian"),
+            "probe 'midpoint' needs 'hessian' (its solve starts from the Hessian's top eigenvector): add it to --probes.");
         foreach (var w in s.ProbeWindow) ParseWindow(w, s.Steps);
         foreach (var t in s.SpectraAt)
             Require(t >= 0 && t <= s.Steps, $"spectra-at step {t} is outside 0..{s.Steps}.");

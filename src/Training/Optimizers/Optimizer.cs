@@ -53,6 +53,37 @@ internal abstract class Optimizer
     public Tensor NextStep(Network model) => NextStep(ParametersOf(model));
 
     /// <summary>
+    /// Runs <paramref name="body"/> with θ moved to θ + fraction·Δθ along the step <see cref="NextStep(IReadOnlyList{Tensor})"/>
+    /// gives, then puts θ back bit for bit (a copy, not a subtraction), even when the body throws. The optimizer's state and
+    /// each .grad are left as they were, so training goes on unchanged.
+    /// </summary>
+    public void AlongNextStep(Network model, double fraction, Action body)
+    {
+        var parameters = ParametersOf(model);
+        using var scope = NewDisposeScope();
+        var step = NextStep(parameters);
+        var before = parameters.Select(p => p.detach().clone()).ToList();
+        try
+        {
+            using (no_grad())
+            {
+                long offset = 0;
+                foreach (var p in parameters)
+                {
+                    var part = step.narrow(0, offset, p.numel()).view_as(p);
+                    p.copy_(p.to(float64).add(part, alpha: fraction));
+                    offset += p.numel();
+                }
+            }
+            body();
+        }
+        finally
+        {
+            using (no_grad()) foreach (var (p, b) in parameters.Zip(before)) p.copy_(b);
+        }
+    }
+
+    /// <summary>
     /// The stability threshold of the optimizer's (preconditioned) sharpness on a quadratic: the value of λ₁(P⁻¹H) above which
     /// its linear recurrence diverges (docs/optimizers.md derives each).
     /// </summary>

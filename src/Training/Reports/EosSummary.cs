@@ -28,6 +28,26 @@ internal sealed record EosSummary
     public LinearFit? TwoStepY { get; init; }
     public double? MeanQ1Norm { get; init; }
     public double? MeanQrNorm { get; init; }
+    /// <summary>
+    /// edge_mid (--probes midpoint), the edge at the midpoint of each probed step, over the probes from the edge's onset on (the
+    /// onset of edge, or of η·λ₁ ≥ 2 for GD on mse): the sharpness at the centre of the oscillation, which the central flow holds at 1.
+    /// </summary>
+    public MidpointStatistics? Midpoint { get; init; }
+
+    /// <summary>Count, mean, population std and the fraction within ±5% of 1 of edge_mid from the onset on.</summary>
+    public sealed record MidpointStatistics(int Probes, double Mean, double Std, double FractionWithin5Percent);
+
+    private static MidpointStatistics? MidpointOf(RunTraces run, int? from)
+    {
+        if (from is null || run.Probes is not { } p || !p.Has(ProbeColumns.EdgeMidpoint)) return null;
+        var (steps, edge) = (p["step"], p[ProbeColumns.EdgeMidpoint]);
+        var after = Enumerable.Range(0, steps.Length).Where(i => steps[i] >= from && double.IsFinite(edge[i])).Select(i => edge[i]).ToArray();
+        if (after.Length == 0) return null;
+        double mean = after.Average();
+        return new MidpointStatistics(after.Length, mean, Math.Sqrt(after.Average(v => (v - mean) * (v - mean))),
+            after.Count(v => Math.Abs(v - 1) <= 0.05) / (double)after.Length);
+    }
+
     /// <summary>Self-stabilization after the onset (where the selfstab columns exist): the measured x_u² against δ² = 2α/β.</summary>
     public SelfStabilizationStatistics? SelfStabilization { get; init; }
 
@@ -124,7 +144,9 @@ internal sealed record EosSummary
         {
             // Only the Hessian probed (--probes hessian): the edge column's numbers, which every optimizer and loss has.
             var (edgeSteps, _) = run.Probe(ProbeColumns.Edge);
-            return edgeSteps.Length == 0 ? summary : summary with { ProbedSteps = edgeSteps.Length, Edge = EdgeOf(run) };
+            if (edgeSteps.Length == 0) return summary;
+            var edge = EdgeOf(run);
+            return summary with { ProbedSteps = edgeSteps.Length, Edge = edge, Midpoint = MidpointOf(run, edge?.OnsetStep) };
         }
         var (steps, s1) = run.Probe(ProbeColumns.EtaNtk1);
         summary = summary with
@@ -137,7 +159,8 @@ internal sealed record EosSummary
         // Self-stabilization from the onset of the run's own edge (η·λ₁ ≥ 2 of the NTK for GD on mse, else edge ≥ 1).
         int? edgeOnset = summary.GradientDescent ? null : summary.Edge?.OnsetStep;
         if (!summary.GradientDescent)
-            return edgeOnset is { } eo ? summary with { SelfStabilization = SelfStabilizationOf(run, eo) } : summary;
+            return edgeOnset is { } eo
+                ? summary with { SelfStabilization = SelfStabilizationOf(run, eo), Midpoint = MidpointOf(run, eo) } : summary;
         // η·λ₁ = 2 of the NTK is the edge of GD on the squared loss only: for any other optimizer or loss its numbers would mislead.
         var (_, s2) = run.Probe(ProbeColumns.EtaNtk2);
         var (onsetIndex, mean, std, within) = AfterOnset(s1, 2);
@@ -158,6 +181,7 @@ internal sealed record EosSummary
             TwoStep = TwoStepFit.Z1(zSteps, z1, y, from),
             TwoStepY = TwoStepFit.Y(zSteps, z1, y, from),
             SelfStabilization = onsetIndex >= 0 ? SelfStabilizationOf(run, from) : null,
+            Midpoint = MidpointOf(run, onsetIndex >= 0 ? from : null),
         };
     }
 

@@ -76,6 +76,8 @@ internal static class ReportWriter
                 : e.OnsetStep?.ToString() ?? $"never (edge peaked at {F(e.Max, "F4")}, step {e.MaxStep})")),
             ("edge after its onset: mean ± std; fraction within ±5% of 1", s.Edge is { Mean: not null } after
                 ? $"{F(after.Mean, "F4")} ± {F(after.Std, "F4")}; {F(after.FractionWithin5Percent, "P1")}" : "—"),
+            ("edge_mid, at the midpoint of each step, after the onset: mean ± std; fraction within ±5% of 1", s.Midpoint is { } mid
+                ? $"{F(mid.Mean, "F4")} ± {F(mid.Std, "F4")}; {F(mid.FractionWithin5Percent, "P1")}" : "—"),
             ("crossings of 2 by η·λ₁ / by η·λ₂", s.CrossingsLambda1 is null ? "—" : $"{s.CrossingsLambda1} / {s.CrossingsLambda2}"),
             ("largest η·λ₂", F(s.MaxSharpnessLambda2, "F4")),
             ("two-step fit (z₁)ₜ₊₂−(z₁)ₜ on 2yₜ(z₁)ₜ: slope, intercept, R², pairs, steps",

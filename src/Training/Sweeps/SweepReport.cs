@@ -21,6 +21,8 @@ internal static class SweepReport
         ("edge_onset_step", s => Eos(s)?["edge_onset_step"]), ("mean_edge_after_onset", s => Eos(s)?["mean_edge_after_onset"]),
         ("std_edge_after_onset", s => Eos(s)?["std_edge_after_onset"]),
         ("edge_fraction_within_5_percent", s => Eos(s)?["edge_fraction_within_5_percent"]),
+        ("mean_edge_mid_after_onset", s => Eos(s)?["mean_edge_mid_after_onset"]),
+        ("std_edge_mid_after_onset", s => Eos(s)?["std_edge_mid_after_onset"]),
         ("two_step_slope", s => Eos(s)?["two_step_slope"]), ("two_step_r_squared", s => Eos(s)?["two_step_r_squared"]),
         ("wall_seconds", s => s?["wall_seconds"]), ("threads", s => s?["threads"]),
     ];

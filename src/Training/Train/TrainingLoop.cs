@@ -121,9 +121,19 @@ internal sealed class TrainingLoop(TrainSettings s, Network model, CifarDataset 
         bool split = !optimizer.IsGradientDescent && _loss is SquaredLoss && ProbeOptions.ParseKinds(s.Probes).HasFlag(ProbeKinds.Ratio);
         using var full = split ? optimizer.NextStep(model) : null;
         using var nextStep = full is null ? null : Network.Coordinates(point, full);
+        // --probes midpoint: the same point's coordinates at θ + ½Δθ, the midpoint of the step about to be taken.
+        Action<Action<IDifferentiablePoint>> atMidpoint = there => optimizer.AlongNextStep(model, 0.5, () =>
+        {
+            using var midpoint = model.Point(data.TrainInputs, data.TrainTargets, preconditioner is null ? data.TrainSpan : null, _loss);
+            there(new CancellablePoint(midpoint, stop.Token));
+        });
         CrashPoint.SignalMaybe("probe", step, () => stop.Requested);
         ProbeRecord probe;
-        try { probe = suite.Run(new CancellablePoint(point, stop.Token), step, spectra: s.SpectraAt.Contains(step), preconditioner, nextStep); }
+        try
+        {
+            probe = suite.Run(new CancellablePoint(point, stop.Token), step, spectra: s.SpectraAt.Contains(step), preconditioner, nextStep,
+                atMidpoint);
+        }
         catch (OperationCanceledException) { return null; }
         CrashPoint.Maybe("probe", step);
         _probes.Write(probe.Values);

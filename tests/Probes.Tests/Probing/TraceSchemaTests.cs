@@ -1,3 +1,4 @@
+using Probes.Models;
 using static TorchSharp.torch;
 using Probes.Probing;
 using Training.Studies;
@@ -63,7 +64,9 @@ public class TraceSchemaTests
         using (var first = net.Fast())
             Assert.Empty(suite.Run(first, 0).Values.Select(v => v.Key).Except(ProbeColumns.Names(2)));
         using var point = net.Fast();
-        var record = suite.Run(point, 1);              // a second probe: the crossing and overlap columns too
+        // The midpoint's columns need a point there: θ itself stands in (MidpointTests moves θ).
+        Action<Action<IDifferentiablePoint>> atMidpoint = there => there(point);
+        var record = suite.Run(point, 1, atMidpoint: atMidpoint);     // a second probe: the crossing and overlap columns too
         // GD's P = I needs no solve of its own: eff_hess_i = hess_i and eff_ntk_i = ntk_i, so the preconditioned solves' costs stay empty.
         string[] preconditionedOnly = [.. new[] { "eff_hess", "eff_ntk" }.SelectMany(op => new[]
             { ProbeColumns.Iterations(op), ProbeColumns.Residual(op), ProbeColumns.DeflationIterations(op) })];
@@ -76,7 +79,7 @@ public class TraceSchemaTests
         });
         using var p = ones(point.ParameterSize, float64);
         _ = adam.Run(point, 0, preconditioner: p);
-        var preconditioned = adam.Run(point, 1, preconditioner: p);
+        var preconditioned = adam.Run(point, 1, preconditioner: p, atMidpoint: atMidpoint);
         // Not GD: y, the one-step split and self-stabilization describe GD's step and stay empty, and with no step given neither
         // is Δz₁ over the optimizer's step (StepSplitTests gives it one); everything else is written.
         string[] gdOnly = [ProbeColumns.Y, ProbeColumns.Z1Linear, ProbeColumns.Z1Second, ProbeColumns.NonlinearityRatio, ProbeColumns.Z1Realised,

@@ -116,6 +116,43 @@ public class OptimizerEdgeTests
         Assert.Contains("| self-stabilization after onset:", File.ReadAllText(Path.Combine(run, "report.md")));
     }
 
+    /// <summary>
+    /// --probes hessian,midpoint end to end: edge_mid in every probe, summary.json and the report over the probes from the edge's
+    /// onset, and training bit for bit that of the same run without it (θ is moved to the midpoint and back).
+    /// </summary>
+    [Theory]
+    [InlineData("adam", "mse")]
+    [InlineData("gd", "ce")]
+    public void AMidpointRunSummarisesTheEdgeAtTheCentreOfItsSteps(string optimizer, string loss)
+    {
+        using var cifar = new SyntheticCifar(train: 16, test: 0);
+        using var dir = new TempDirectory();
+        string[] Args(string probes, string run) => ["train", "--data", cifar.Folder, "--n", "8", "--n-test", "0", "--width", "8", "--steps",
+            "60", "--lr", optimizer == "adam" ? "0.05" : "0.5", "--beta2", "0.9", "--optimizer", optimizer, "--loss", loss, "--probe-every",
+            "1", "--probes", probes, "--threads", "1", "--out", run];
+        var (run, plain) = (dir.Combine("run"), dir.Combine("plain"));
+        var (exit, _, err) = CommandLineTests.Probes(Args("hessian,midpoint", run));
+        Assert.True(exit == 0, err);
+        (exit, _, err) = CommandLineTests.Probes(Args("hessian", plain));
+        Assert.True(exit == 0, err);
+        string Losses(string r) => string.Join("\n", CsvRows(Path.Combine(r, "train.csv")).Select(row => row["loss"] + "," + row["grad_norm"]));
+        Assert.Equal(Losses(plain), Losses(run));
+        var probes = CsvRows(Path.Combine(run, "probes.csv"));
+        Assert.All(probes, r => Assert.Equal(Parse(r["eff_hess_mid"]) / Parse(r["threshold"]), Parse(r["edge_mid"]), 12));
+        Assert.All(probes, r => Assert.True(Parse(r["mid_iters"]) > 0));
+        var edge = probes.Select(r => Parse(r["edge"])).ToArray();
+        int onset = Enumerable.Range(1, edge.Length - 1).FirstOrDefault(i => edge[i] >= 1 && edge[i - 1] < 1, -1);
+        Assert.True(onset >= 0, "the tiny run should reach its edge");
+        var eos = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(run, "summary.json")))!["eos"]!;
+        var mid = probes.Skip(onset).Select(r => Parse(r["edge_mid"])).ToArray();
+        Assert.Equal(mid.Average(), eos["mean_edge_mid_after_onset"]!.GetValue<double>(), 12);
+        Assert.Equal(mid.Count(v => Math.Abs(v - 1) <= 0.05) / (double)mid.Length, eos["edge_mid_fraction_within_5_percent"]!.GetValue<double>(),
+            12);
+        (exit, _, err) = CommandLineTests.Probes("report", run);
+        Assert.True(exit == 0, err);
+        Assert.Contains("| edge_mid, at the midpoint of each step, after the onset:", File.ReadAllText(Path.Combine(run, "report.md")));
+    }
+
     private static double Parse(string s) => double.Parse(s, System.Globalization.CultureInfo.InvariantCulture);
 
     internal static List<Dictionary<string, string>> CsvRows(string path)
