@@ -30,7 +30,8 @@ namespace Probes.Probing;
 public sealed partial class ProbeSuite : IDisposable
 {
     private readonly ProbeOptions _options;
-    private readonly WarmStarts _ntk = new(), _hessian = new(), _effHessian = new(), _effNtk = new(), _q1 = new(capacity: 2), _qr = new(capacity: 2);
+    private readonly WarmStarts _ntk = new(), _hessian = new(), _effHessian = new(), _effNtk = new(), _q1 = new(capacity: 2), _qr = new(capacity: 2),
+        _midpoint = new(capacity: 1);
     private readonly DeflationTracker _ntkDeflation = new(), _hessianDeflation = new(), _effDeflation = new(),
         _effNtkDeflation = new();
     private readonly List<(int Step, double Z1)> _probes = [];      // the last probes' (step, z₁), newest first
@@ -197,21 +198,25 @@ public sealed partial class ProbeSuite : IDisposable
     /// <summary>
     /// eff_hess_mid = λ₁(P⁻¹H) at the midpoint θ + ½Δθ of the optimizer's step, and edge_mid. Under period-2 motion θₜ = θ̄ ± x·u
     /// the iterates' sharpness is S(θ̄) ± x·u·∇S + ½x²·uᵀ∇²S u: the first-order parts cancel between even and odd steps, the
-    /// second-order part does not, and the midpoint removes it. One Lanczos solve warm-started from θ's top eigenvector, which
-    /// the half step hardly turns: a fraction of the Hessian probe's cost.
+    /// second-order part does not, and the midpoint removes it. One Lanczos solve, warm-started from the last probe's midpoint
+    /// vector: the centre of the orbit drifts slowly while θₜ swings across it, so that start is nearer than θₜ's own u (the
+    /// first midpoint starts from u).
     /// </summary>
     private void ProbeMidpoint(Probe probe, IDifferentiablePoint point)
     {
         var record = probe.Record;
         using var scale = probe.Preconditioner?.to(float64).rsqrt().to(point.Device);
         var op = scale is null ? ModelOperators.LossHessian(point) : ModelOperators.PreconditionedHessian(point, scale);
-        using var result = Solve(op, SpectrumEnd.Largest, 1, [probe.EffectiveVector!], 11, _options.HessianTolerance);
+        var start = _midpoint.Last is [var last] && last.numel() == point.ParameterSize ? last : probe.EffectiveVector!;
+        using var result = Solve(op, SpectrumEnd.Largest, 1, [start], 11, _options.HessianTolerance);
         double top = DroppedZeros.Top([result.Top[0].Value], point.DroppedDirections)[0];
         record.Set(ProbeColumns.EffectiveHessianMidpoint, top);
         record.Set(ProbeColumns.EdgeMidpoint, top / _options.StabilityThreshold);
         record.Set(ProbeColumns.Iterations("mid"), result.Iterations);
         record.Set(ProbeColumns.Residual("mid"), result.MaxResidual);
         if (!result.Converged) record.Unconverged.Add("midpoint");
+        Tensor[] kept = [WarmStarts.Stored(result.Top[0].Vector)];
+        probe.Commits.Add(() => _midpoint.Push(kept));
     }
 
     /// <summary>
@@ -438,7 +443,8 @@ public sealed partial class ProbeSuite : IDisposable
         [("ntk", _ntkDeflation), ("hessian", _hessianDeflation), ("eff-hessian", _effDeflation), ("eff-ntk", _effNtkDeflation)];
 
     private IEnumerable<(string Name, WarmStarts Warm)> Operators =>
-        [("ntk", _ntk), ("hessian", _hessian), ("q1", _q1), ("qr", _qr), ("eff-hessian", _effHessian), ("eff-ntk", _effNtk)];
+        [("ntk", _ntk), ("hessian", _hessian), ("q1", _q1), ("qr", _qr), ("eff-hessian", _effHessian), ("eff-ntk", _effNtk),
+            ("midpoint", _midpoint)];
 
     /// <summary>Sets the previous NTK eigenvectors (tests: sign alignment and crossings).</summary>
     public void Restore(IReadOnlyList<Tensor> ntkVectors, double? lastSharpness)

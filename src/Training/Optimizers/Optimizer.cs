@@ -60,11 +60,12 @@ internal abstract class Optimizer
     public void AlongNextStep(Network model, double fraction, Action body)
     {
         var parameters = ParametersOf(model);
-        using var scope = NewDisposeScope();
-        var step = NextStep(parameters);
+        using var step = NextStep(parameters);
         var before = parameters.Select(p => p.detach().clone()).ToList();
         try
         {
+            // No dispose scope around the body: what it keeps (the probes' warm starts) belongs to the caller's scope.
+            using (NewDisposeScope())
             using (no_grad())
             {
                 long offset = 0;
@@ -80,6 +81,7 @@ internal abstract class Optimizer
         finally
         {
             using (no_grad()) foreach (var (p, b) in parameters.Zip(before)) p.copy_(b);
+            foreach (var b in before) b.Dispose();
         }
     }
 

@@ -64,34 +64,39 @@ public class MidpointTests
             GradientDescent.Gradient(model, x, y, labels, loss);
             optimizer.Step(model);
         }
-        GradientDescent.Gradient(model, x, y, labels, loss);
         using var span = InputSpan.Of(x)!;
         using var suite = new ProbeSuite(Options(s, optimizer));
-        ProbeRecord r;
-        using (var point = new MlpPoint(model, x, y, span, loss))
-            r = suite.Run(point, 3, atMidpoint: there => optimizer.AlongNextStep(model, 0.5, () =>
-            {
-                using var midpoint = new MlpPoint(model, x, y, span, loss);
-                there(midpoint);
-            }));
-        // The midpoint written out: θ + ½Δθ in a twin, its dense loss Hessian (JᵀΛJ + Σ_α g_α ∇²f_α)/n in the inputs' span.
-        using var delta = optimizer.NextStep(model);
-        using var twin = (Mlp)Trainer.Build(s, ScalarType.Float64, CPU);
-        using (no_grad())
+        // Two probes: the first midpoint solve starts from θ's u, the second from the first's midpoint vector.
+        for (int probeStep = 3; probeStep <= 4; probeStep++)
         {
-            long offset = 0;
-            foreach (var (t, p) in twin.parameters().Zip(model.parameters()))
+            GradientDescent.Gradient(model, x, y, labels, loss);
+            ProbeRecord r;
+            using (var point = new MlpPoint(model, x, y, span, loss))
+                r = suite.Run(point, probeStep, atMidpoint: there => optimizer.AlongNextStep(model, 0.5, () =>
+                {
+                    using var midpoint = new MlpPoint(model, x, y, span, loss);
+                    there(midpoint);
+                }));
+            // The midpoint written out: θ + ½Δθ in a twin, its dense loss Hessian (JᵀΛJ + Σ_α g_α ∇²f_α)/n in the inputs' span.
+            using var delta = optimizer.NextStep(model);
+            using var twin = (Mlp)Trainer.Build(s, ScalarType.Float64, CPU);
+            using (no_grad())
             {
-                t.copy_(p + 0.5 * delta.narrow(0, offset, p.numel()).view_as(p));
-                offset += p.numel();
+                long offset = 0;
+                foreach (var (t, p) in twin.parameters().Zip(model.parameters()))
+                {
+                    t.copy_(p + 0.5 * delta.narrow(0, offset, p.numel()).view_as(p));
+                    offset += p.numel();
+                }
             }
+            using var there = new MlpPoint(twin, x, y, span, loss);
+            double expected = DenseLossHessian(there).Evd(Symmetricity.Symmetric).EigenValues.Max(c => c.Real);
+            Close(r["eff_hess_mid"], expected, 1e-9, $"λ₁(H) at θ + ½Δθ, probe {probeStep}");
+            Close(r["edge_mid"], expected / optimizer.Threshold, 1e-9, "edge_mid");
+            Assert.True(r["mid_iters"] > 0 && r["mid_resid"] <= 1e-12);
+            Assert.True(Math.Abs(r["eff_hess_mid"] - r["hess_1"]) > 1e-6 * r["hess_1"], "the midpoint is another point than θ");
+            optimizer.Step(model);
         }
-        using var there = new MlpPoint(twin, x, y, span, loss);
-        double expected = DenseLossHessian(there).Evd(Symmetricity.Symmetric).EigenValues.Max(c => c.Real);
-        Close(r["eff_hess_mid"], expected, 1e-9, "λ₁(H) at θ + ½Δθ");
-        Close(r["edge_mid"], expected / optimizer.Threshold, 1e-9, "edge_mid");
-        Assert.True(r["mid_iters"] > 0 && r["mid_resid"] <= 1e-12);
-        Assert.True(Math.Abs(r["eff_hess_mid"] - r["hess_1"]) > 1e-6 * r["hess_1"], "the midpoint is another point than θ");
     }
 
     [Theory]

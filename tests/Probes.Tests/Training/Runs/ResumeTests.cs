@@ -152,6 +152,30 @@ public class ResumeTests(Xunit.Abstractions.ITestOutputHelper output)
         AssertSameTraces(baseline, run);
     }
 
+    /// <summary>--probes midpoint moves θ to the midpoint of the step and back, and keeps its last vector for the next start: a run
+    /// killed during a step or a probe, or stopped by SIGTERM during a probe, resumes to the uninterrupted traces.</summary>
+    [Fact]
+    public void AMidpointRunInterruptedAnywhereResumesToTheUninterruptedTraces()
+    {
+        using var cifar = new SyntheticCifar(train: 32, test: 8);
+        using var dir = new TempDirectory();
+        string[] Midpoint(string run) => [.. Args(cifar.Folder, run, "float32"), "--probes", "ntk,hessian,midpoint", "--spectra-at", ""];
+        var baseline = dir.Combine("baseline");
+        Assert.Equal(0, RunToEnd(Midpoint(baseline)));
+        Assert.All(OptimizerEdgeTests.CsvRows(Path.Combine(baseline, "probes.csv")), r => Assert.NotEqual("", r["edge_mid"]));
+        foreach (var crash in new[] { "step:6", "probe:9" })
+        {
+            var run = dir.Combine(crash.Replace(':', '-'));
+            Assert.NotEqual(0, RunToEnd(Midpoint(run), crash));
+            Assert.Equal(0, RunToEnd(["train", "--resume", run]));
+            AssertSameTraces(baseline, run);
+        }
+        var signalled = dir.Combine("signalled");
+        Assert.Equal(130, RunToEnd(Midpoint(signalled), signalAt: "probe:6"));
+        Assert.Equal(0, RunToEnd(["train", "--resume", signalled]));
+        AssertSameTraces(baseline, signalled);
+    }
+
     [Fact]
     public void ResumeRefusesWhatItCannotDo()
     {
