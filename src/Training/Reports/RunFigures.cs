@@ -85,7 +85,12 @@ internal static class RunFigures
         var withEdge = probed.Where(r => r.Probes!.Has(ProbeColumns.Edge) && r.Probe(ProbeColumns.Edge).Values.Length > 0).ToList();
         if (withEdge.Count == 0) yield break;
         var edge = new Figure("edge", "The optimizer's edge: λ₁(P⁻¹H) / its stability threshold", "step", "edge");
-        foreach (var r in withEdge) Plotted(edge, r, ProbeColumns.Edge, o.Label(r, "edge"));
+        bool midpoint = false;
+        foreach (var r in withEdge)
+        {
+            Plotted(edge, r, ProbeColumns.Edge, o.Label(r, "edge"));
+            midpoint |= Plotted(edge, r, ProbeColumns.EdgeMidpoint, o.Label(r, "edge_mid, at the step's midpoint"));
+        }
         edge.StabilityLine(1, "edge = 1");
         // Adam's and RMSProp's first steps divide by P ≈ |g| and start at edge 3–30: shown, they would flatten the rest.
         double top = withEdge.SelectMany(r => r.Probe(ProbeColumns.Edge).Values).Max();
@@ -96,6 +101,7 @@ internal static class RunFigures
         }
         yield return (edge, "edge = eff_hess_1 / threshold: λ₁(P⁻¹H) (λ₁(H) for GD and momentum) over the optimizer's stability threshold "
             + "(2/η, (2 + 2β)/η, …; docs/optimizers.md); the dashed line is the edge"
+            + (midpoint ? "; edge_mid is the same at θ + ½Δθ, the centre of a period-2 oscillation" : "")
             + (top > EdgeAxisTop ? $"; the axis stops at {EdgeAxisTop} (the first steps reach {top:F1})." : "."));
     }
 

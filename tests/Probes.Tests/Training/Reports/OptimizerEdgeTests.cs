@@ -151,6 +151,9 @@ public class OptimizerEdgeTests
         (exit, _, err) = CommandLineTests.Probes("report", run);
         Assert.True(exit == 0, err);
         Assert.Contains("| edge_mid, at the midpoint of each step, after the onset:", File.ReadAllText(Path.Combine(run, "report.md")));
+        (exit, _, err) = CommandLineTests.Probes("plot", run);
+        Assert.True(exit == 0, err);
+        Assert.True(File.Exists(Path.Combine(run, "figures", "edge.png")));
     }
 
     private static double Parse(string s) => double.Parse(s, System.Globalization.CultureInfo.InvariantCulture);
