@@ -78,17 +78,7 @@ public class MidpointTests
                     there(midpoint);
                 }));
             // The midpoint written out: θ + ½Δθ in a twin, its dense loss Hessian (JᵀΛJ + Σ_α g_α ∇²f_α)/n in the inputs' span.
-            using var delta = optimizer.NextStep(model);
-            using var twin = (Mlp)Trainer.Build(s, ScalarType.Float64, CPU);
-            using (no_grad())
-            {
-                long offset = 0;
-                foreach (var (t, p) in twin.parameters().Zip(model.parameters()))
-                {
-                    t.copy_(p + 0.5 * delta.narrow(0, offset, p.numel()).view_as(p));
-                    offset += p.numel();
-                }
-            }
+            using var twin = HalfwayAlongTheStep(s, model, optimizer);
             using var there = new MlpPoint(twin, x, y, span, loss);
             double expected = DenseLossHessian(there).Evd(Symmetricity.Symmetric).EigenValues.Max(c => c.Real);
             Close(r["eff_hess_mid"], expected, 1e-9, $"λ₁(H) at θ + ½Δθ, probe {probeStep}");
@@ -124,23 +114,30 @@ public class MidpointTests
                 there(midpoint);
             }));
         // The effective Hessian probed at the written-out midpoint, with the P of the step from θ.
-        using var delta = optimizer.NextStep(model);
-        using var twin = (Mlp)Trainer.Build(s, ScalarType.Float64, CPU);
-        using (no_grad())
-        {
-            long offset = 0;
-            foreach (var (t, q) in twin.parameters().Zip(model.parameters()))
-            {
-                t.copy_(q + 0.5 * delta.narrow(0, offset, q.numel()).view_as(q));
-                offset += q.numel();
-            }
-        }
+        using var twin = HalfwayAlongTheStep(s, model, optimizer);
         using (var at = new MlpPoint(twin, x, y, null))
         using (var fresh = new ProbeSuite(Options(s, optimizer)))
             reference = fresh.Run(at, 0, preconditioner: p);
         Close(r["eff_hess_mid"], reference["eff_hess_1"], 1e-8, "λ₁(P⁻¹H) at θ + ½Δθ");
         Close(r["edge_mid"], reference["edge"], 1e-8, "edge_mid");
         Assert.True(Math.Abs(r["eff_hess_mid"] - r["eff_hess_1"]) > 1e-6 * r["eff_hess_1"], "the midpoint is another point than θ");
+    }
+
+    /// <summary>A twin of the network at θ + ½Δθ, written out from the optimizer's next step.</summary>
+    private static Mlp HalfwayAlongTheStep(TrainSettings s, Mlp model, Optimizer optimizer)
+    {
+        using var delta = optimizer.NextStep(model);
+        var twin = (Mlp)Trainer.Build(s, ScalarType.Float64, CPU);
+        using (no_grad())
+        {
+            long offset = 0;
+            foreach (var (t, p) in twin.parameters().Zip(model.parameters()))
+            {
+                t.copy_(p + 0.5 * delta.narrow(0, offset, p.numel()).view_as(p));
+                offset += p.numel();
+            }
+        }
+        return twin;
     }
 
     private static ProbeOptions Options(TrainSettings s, Optimizer optimizer) => new()
