@@ -21,6 +21,7 @@ public class CommandLineTests
     [InlineData("unknown loss 'hinge'", "--loss", "hinge")]
     [InlineData("unknown optimizer 'sgdw'", "--optimizer", "sgdw")]
     [InlineData("probe 'selfstab' needs 'hessian'", "--probes", "ntk,selfstab")]
+    [InlineData("probe 'midpoint' needs 'hessian'", "--probes", "ntk,midpoint")]
     [InlineData("probe-k 100 exceeds the NTK's size D = 20", "--n", "2", "--probe-k", "100")]
     [InlineData("probe-deflate must be ≥ 0", "--probe-deflate", "-1")]
     [InlineData("probe-max-iter must be ≥ probe-k + probe-deflate = 14", "--probe-max-iter", "10")]
