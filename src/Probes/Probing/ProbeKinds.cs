@@ -20,7 +20,7 @@ public enum ProbeKinds
     SelfStabilization = 16,
     /// <summary>
     /// The optimizer's preconditioned sharpness at the midpoint θₜ + ½Δθ of its own step, the centre of a period-2 orbit,
-    /// where the central flow holds it at the threshold (the iterates θ̄ ± x·u sit above it by ½x²·∂²S/∂u²).
+    /// where the central flow holds it at the threshold (the iterates θ̄ ± x·u differ from it by ½x²·∂²S/∂u² on average).
     /// </summary>
     Midpoint = 32,
 }

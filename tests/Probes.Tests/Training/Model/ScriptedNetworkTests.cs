@@ -48,6 +48,8 @@ public class ScriptedNetworkTests
         Data = data, Out = outDir, N = 12, NTest = 4, Arch = model is null ? "fc" : "script", Model = model, Width = 8, Depth = 1,
         Dtype = "float64", Steps = steps, Lr = 0.05, Threads = 1, TestEvery = 2, CheckpointEvery = 2, ProbeEvery = 2, ProbeAbove = null,
         ProbeK = 2, ProbeTol = 1e-10, ProbeHessTol = 1e-10, ProbeQTol = 1e-10, SpectraAt = [], ProbeQEvery = 1,
+        // The midpoint too: θ moved through autograd's point (full coordinates) against the fast point (the inputs' span).
+        Probes = ["ntk", "hessian", "q1", "ratio", "midpoint"],
     };
 
     [Fact]
@@ -78,6 +80,7 @@ public class ScriptedNetworkTests
                 }
             }
             Assert.True(compared > 20, $"{file}: {compared} values compared");
+            if (file == "probes.csv") Assert.Contains("edge_mid", header);
         }
         var config = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(dir.Combine("script"), "config.json")))!;
         Assert.Equal(Training.Runs.FileDigest.Of(Fixture).Sha256, config["model_file"]!["sha256"]!.GetValue<string>());
