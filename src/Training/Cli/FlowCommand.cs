@@ -23,14 +23,16 @@ internal static class FlowCommand
             + "--critical among them.", defaults.K);
         var substeps = QuadCommand.Opt("--substeps", $"Euler substeps per GD step for both flows (dt = 1/substeps).",
             defaults.Substeps);
+        var solveEvery = QuadCommand.Opt("--solve-every", "Substeps between the central flow's eigen-solves (≤ --substeps); between them its "
+            + "eigenpairs are the Rayleigh–Ritz pairs of the last solve's span (k products). 1: a solve every substep.", defaults.SolveEvery);
         var critical = QuadCommand.Opt("--critical", $"η·λ above which an eigenvalue enters the constraint.",
             defaults.Critical);
         var tol = QuadCommand.Opt("--tol", "Relative residual of the Hessian eigenpairs.", defaults.Tolerance);
         var maxIter = QuadCommand.Opt("--max-iter", "Cap on one eigen-solve's matvecs.", defaults.MaxIterations);
         var every = QuadCommand.Opt("--checkpoint-every", $"Flow steps between checkpoints.",
             defaults.CheckpointEvery);
-        var eigsEvery = QuadCommand.Opt("--eigs-every", $"GD's and the stable flow's eigenvalues every this many steps (the central flow solves "
-            + "its own at every substep).", defaults.EigsEvery);
+        var eigsEvery = QuadCommand.Opt("--eigs-every", $"GD's and the stable flow's eigenvalues every this many steps (the central flow's "
+            + "own: --solve-every).", defaults.EigsEvery);
         var window = QuadCommand.Opt("--average-window", $"Odd number of GD steps in the centred window GD's loss is averaged over, "
             + $"against the central flow's prediction (the summary and figure only).",
             FlowSummary.DefaultWindow);
@@ -39,7 +41,7 @@ internal static class FlowCommand
         var command = new Command("flow", "Run GD, its central flow (Cohen et al. 2025) and the stable flow side by side from a step of a GD run: "
             + "central-flow.csv, central-flow-summary.json and figures.")
         {
-            run, from, to, k, substeps, critical, tol, maxIter, eigsEvery, every, window, output, json,
+            run, from, to, k, substeps, solveEvery, critical, tol, maxIter, eigsEvery, every, window, output, json,
         };
         command.SetAction(r =>
         {
@@ -47,7 +49,8 @@ internal static class FlowCommand
             int start = r.GetValue(from);
             var options = new FlowOptions
             {
-                K = r.GetValue(k), Substeps = r.GetValue(substeps), Critical = r.GetValue(critical), Tolerance = r.GetValue(tol),
+                K = r.GetValue(k), Substeps = r.GetValue(substeps), SolveEvery = r.GetValue(solveEvery), Critical = r.GetValue(critical),
+                Tolerance = r.GetValue(tol),
                 MaxIterations = r.GetValue(maxIter), EigsEvery = r.GetValue(eigsEvery),
                 CheckpointEvery = r.GetValue(every),
             };

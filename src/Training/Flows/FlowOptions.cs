@@ -11,6 +11,21 @@ internal sealed record FlowOptions
     /// <summary>Euler substeps per GD step for both flows: dt = 1/substeps (the "at most ¼ step").</summary>
     public int Substeps { get; init; } = 4;
 
+    /// <summary>
+    /// Substeps between the central flow's eigen-solves (at most --substeps; a GD step's first substep always solves). Between
+    /// solves its eigenpairs are the Rayleigh–Ritz pairs of the last solve's span at the new θ (k Hessian products, where a
+    /// warm-started solve takes several times k), as the reference code re-solves once a step and reads uᵢᵀHuᵢ in between.
+    /// 1: a solve at every substep.
+    /// </summary>
+    public int SolveEvery { get; init; } = 4;
+
+    /// <summary>
+    /// The largest relative residual ‖Hv − θv‖/|θ| a Rayleigh–Ritz pair between solves may have; above it the substep solves
+    /// instead. Its eigenvalue is then off by about the residual squared relative to the gap (~1e-6 here), below what the Euler
+    /// substep itself moves η·λ; a network whose Hessian turns faster (a tiny one at a large step) simply solves more often.
+    /// </summary>
+    public const double SpanTolerance = 1e-3;
+
     /// <summary>η·λ above which an eigenvalue enters the central flow's constraint.</summary>
     public double Critical { get; init; } = CentralFlow.DefaultCritical;
 

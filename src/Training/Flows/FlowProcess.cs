@@ -62,6 +62,13 @@ internal sealed class FlowProcess(string key, string name, Mlp model, CifarDatas
         return Keep(lanczos);
     }
 
+    /// <summary>As the interface's, counting its products.</summary>
+    public RitzPair[] Within(IDifferentiablePoint point, IReadOnlyList<Tensor> vectors)
+    {
+        Matvecs += vectors.Count;
+        return RayleighRitz.Pairs(ModelOperators.LossHessian(point), vectors);
+    }
+
     /// <summary>A new deflation space (warm from the last eigenvectors and the old space), and a start where there was none.</summary>
     private void Refresh(FunctionOperator op, bool warm)
     {

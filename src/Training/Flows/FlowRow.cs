@@ -30,10 +30,12 @@ internal static class FlowRow
             var top = eigenvalues ? gd.Top(point) : [];
             for (int i = 0; i < top.Length; i++) row[FlowColumns.GdSharpness(i + 1)] = eta * top[i].Value;
         }
+        (double Value, Tensor Vector)[] solved = [];
         for (int s = 0; s < options.Substeps; s++)
         {
             using var point = cf.Point();
-            var top = cf.Top(point);
+            var top = s % options.SolveEvery == 0 ? null : Within(cf, point, solved);
+            if (top is null) solved = top = cf.Top(point);
             using var velocity = Velocity(t, point, top, eta, dt, options.Critical);
             if (s == 0)
             {
@@ -63,6 +65,14 @@ internal static class FlowRow
             gf.Displace(point, gradient * (-eta * dt));
         }
         return row;
+    }
+
+    /// <summary>The Rayleigh–Ritz pairs of the last solve's span, or null where the span has gone stale (a residual above
+    /// <see cref="FlowOptions.SpanTolerance"/>: the Hessian turned faster than a substep's Ritz pairs can follow) and a solve is due.</summary>
+    private static (double Value, Tensor Vector)[]? Within(IFlowProcess process, IDifferentiablePoint point, (double Value, Tensor Vector)[] solved)
+    {
+        var pairs = process.Within(point, [.. solved.Select(p => p.Vector)]);
+        return pairs.All(p => p.Residual <= FlowOptions.SpanTolerance) ? [.. pairs.Select(p => (p.Value, p.Vector))] : null;
     }
 
     /// <summary>The central flow's velocity; a complementarity problem with no solution is the flow's one-line error, not a crash.</summary>

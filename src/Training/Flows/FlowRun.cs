@@ -138,6 +138,8 @@ internal static class FlowRun
         if (to <= from || to - from > MaxSteps) throw new ProbesError($"--to must be in {from + 1}..{from + MaxSteps}, got {to}.");
         if (o.K < 1 || o.K > 16) throw new ProbesError($"--k must be in 1..16, got {o.K}.");
         if (o.Substeps < 1 || o.Substeps > 1000) throw new ProbesError($"--substeps must be in 1..1000, got {o.Substeps}.");
+        if (o.SolveEvery < 1 || o.SolveEvery > o.Substeps)
+            throw new ProbesError($"--solve-every must be in 1..--substeps ({o.Substeps}), got {o.SolveEvery}.");
         if (!(o.Critical > 0 && o.Critical < 2)) throw new ProbesError($"--critical must be in (0, 2), got {o.Critical}.");
         if (!(o.Tolerance > 0 && o.Tolerance <= SettingsValidator.MaxProbeTolerance))
             throw new ProbesError($"--tol must be in (0, {SettingsValidator.MaxProbeTolerance}], got {o.Tolerance}.");

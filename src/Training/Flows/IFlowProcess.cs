@@ -1,4 +1,6 @@
+using Probes.Eigensolvers;
 using Probes.Models;
+using Probes.Operators;
 using static TorchSharp.torch;
 
 namespace Training.Flows;
@@ -18,6 +20,10 @@ internal interface IFlowProcess : IDisposable
 
     /// <summary>The top-k Hessian eigenpairs at <paramref name="point"/>, largest first (vectors in the caller's dispose scope).</summary>
     (double Value, Tensor Vector)[] Top(IDifferentiablePoint point);
+
+    /// <summary>The Hessian's eigenpairs at <paramref name="point"/> within the span of <paramref name="vectors"/> (Rayleigh–Ritz, one
+    /// product per vector), largest first, with their relative residuals: the central flow's eigenpairs between its solves.</summary>
+    RitzPair[] Within(IDifferentiablePoint point, IReadOnlyList<Tensor> vectors) => RayleighRitz.Pairs(ModelOperators.LossHessian(point), vectors);
 
     /// <summary>θ ← θ + δ, δ in <paramref name="point"/>'s coordinates.</summary>
     void Displace(IDifferentiablePoint point, Tensor delta);
