@@ -1,4 +1,5 @@
 using Probes.Flows;
+using Probes.Probing;
 
 namespace Training.Flows;
 
@@ -29,8 +30,12 @@ internal sealed record FlowOptions
     /// <summary>η·λ above which an eigenvalue enters the central flow's constraint.</summary>
     public double Critical { get; init; } = CentralFlow.DefaultCritical;
 
-    /// <summary>Relative residual of the Hessian eigenpairs (their eigenvalues are then accurate to about its square).</summary>
-    public double Tolerance { get; init; } = 1e-7;
+    /// <summary>
+    /// Relative residual of the Hessian eigen-solves, the probes' (their eigenvalues are accurate to about its square). The flow
+    /// needs no more: the Rayleigh–Ritz pairs between solves are held to <see cref="SpanTolerance"/>, and the eigenvectors enter
+    /// only through ∇³L[uᵢ, uⱼ] on the tracked span, whose mixing within itself X absorbs.
+    /// </summary>
+    public double Tolerance { get; init; } = ProbeOptions.DefaultHessianTolerance;
 
     /// <summary>Cap on the matvecs of one eigen-solve.</summary>
     public int MaxIterations { get; init; } = 300;
