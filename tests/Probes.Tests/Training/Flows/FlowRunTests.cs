@@ -96,6 +96,18 @@ public class FlowRunTests(Xunit.Abstractions.ITestOutputHelper output)
         File.WriteAllBytes(Path.Combine(damaged, "central-flow-state.bin"), [1, 2, 3]);
         Refused([], "does not match");
 
+        // A flow written before --solve-every existed (no such key in its checkpoint) solved at every substep: the default refuses
+        // to go on with it, and `--solve-every 1` extends it.
+        var older = dir.Combine("older");
+        Directory.CreateDirectory(older);
+        foreach (var f in Directory.GetFiles(dir.Combine("baseline"))) File.Copy(f, Path.Combine(older, Path.GetFileName(f)));
+        File.WriteAllLines(Path.Combine(older, "central-flow.json"),
+            File.ReadLines(Path.Combine(dir.Combine("baseline"), "central-flow.json")).Where(l => !l.Contains("\"solve_every\"")));
+        var (olderCode, _, olderError) = CommandLineTests.Probes(["flow", .. Args("older", to + 2)]);
+        Assert.True(olderCode == 2 && olderError.Contains("with other settings"), olderError);
+        Assert.Equal(0, Flow([.. Args("older", to + 2), "--solve-every", "1"]));
+        Assert.Equal(to + 2 - from + 1, OptimizerEdgeTests.CsvRows(Path.Combine(older, "central-flow.csv")).Count);
+
         // GD's and the stable flow's eigenvalues every 3rd step only; the central flow, which needs its own, unchanged.
         Assert.Equal(0, Flow([.. Args("sparse", to), "--eigs-every", "3"]));
         var sparse = OptimizerEdgeTests.CsvRows(Path.Combine(dir.Combine("sparse"), "central-flow.csv"));
