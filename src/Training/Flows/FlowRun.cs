@@ -162,7 +162,8 @@ internal static class FlowRun
         if (checkpoint?.Options is null) throw new ProbesError($"{path} is empty or damaged; the flow cannot resume (nothing was changed).");
         // Flows written before --solve-every solved at every substep: read them as such, so that only `--solve-every 1` (and their
         // other settings) resumes them and no table mixes the two.
-        if (!File.ReadAllText(path).Contains("\"solve_every\"")) checkpoint = checkpoint with { Options = checkpoint.Options with { SolveEvery = 1 } };
+        if (!File.ReadAllText(path).Contains("\"solve_every\""))
+            checkpoint = checkpoint with { Options = checkpoint.Options with { SolveEvery = 1 } };
         if (checkpoint.From != from || checkpoint.Options != options)
             throw new ProbesError($"{outPath} holds a flow from step {checkpoint.From} with other settings ({checkpoint.Options}); choose another "
                 + "--out, or repeat its settings to resume it.");
