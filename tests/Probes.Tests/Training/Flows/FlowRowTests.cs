@@ -58,6 +58,8 @@ public class FlowRowTests(Xunit.Abstractions.ITestOutputHelper output)
         const int steps = 40;
         var (exact, exactCf) = Flow(solveEvery: 1, steps);
         var (carried, carriedCf) = Flow(solveEvery: 4, steps);
+        using var disposeExact = exactCf;
+        using var disposeCarried = carriedCf;        // the central flows' θ, kept for their counts
         Assert.Equal(4 * (steps + 1), exactCf.Solves);
         Assert.Equal(0, exactCf.Spans);
         int accepted = carriedCf.Spans - (carriedCf.Solves - (steps + 1));
