@@ -32,30 +32,94 @@ public static class CentralFlow
     }
 
     /// <summary>
-    /// θ̇ at <paramref name="point"/> from its top Hessian eigenpairs (largest first, unit vectors): the critical ones are those with
-    /// η·λ &gt; <paramref name="critical"/>; c(c + 1)/2 third-order products and one gradient.
+    /// The span of the critical pairs among <paramref name="top"/> (largest first, unit vectors; η·λ &gt; <paramref name="critical"/>):
+    /// c(c + 1)/2 third-order products.
     /// </summary>
-    public static Velocity At(IDifferentiablePoint point, IReadOnlyList<(double Value, Tensor Vector)> top, double eta, double dt,
+    public static Span Critical(IDifferentiablePoint point, IReadOnlyList<(double Value, Tensor Vector)> top, double eta,
         double critical = DefaultCritical)
     {
         using var scope = NewDisposeScope();
-        var minusGradient = point.JacobianTransposed(point.LossGradient).div_(-point.SampleCount);   // −∇L
         var edge = top.Where(p => eta * p.Value > critical).ToArray();
         int c = edge.Length;
-        var velocity = minusGradient.mul(eta);
-        if (c == 0)
-            return new Velocity(velocity.MoveToOuterDisposeScope(), Matrix<double>.Build.Dense(0, 0), 0, 0);
         var g = new Tensor[c, c];
         for (int a = 0; a < c; a++)
             for (int b = a; b < c; b++)
-                g[a, b] = g[b, a] = point.LossThirdOrder(edge[a].Vector, edge[b].Vector);
+                g[a, b] = g[b, a] = point.LossThirdOrder(edge[a].Vector, edge[b].Vector).DetachFromDisposeScope();
+        return new Span(g, Matrix<double>.Build.Dense(c, c, (i, j) => i == j ? edge[i].Value : 0));
+    }
+
+    /// <summary>θ̇ at <paramref name="point"/> from its top Hessian eigenpairs: <see cref="Critical"/>, then the velocity.</summary>
+    public static Velocity At(IDifferentiablePoint point, IReadOnlyList<(double Value, Tensor Vector)> top, double eta, double dt,
+        double critical = DefaultCritical)
+    {
+        using var span = Critical(point, top, eta, critical);
+        return At(point, span, eta, dt);
+    }
+
+    /// <summary>θ̇ at <paramref name="point"/> on a critical <paramref name="span"/> (carried to this point): one gradient.</summary>
+    public static Velocity At(IDifferentiablePoint point, Span span, double eta, double dt)
+    {
+        using var scope = NewDisposeScope();
+        var minusGradient = point.JacobianTransposed(point.LossGradient).div_(-point.SampleCount);   // −∇L
+        int c = span.Count;
+        var velocity = minusGradient.mul(eta);
+        if (c == 0)
+            return new Velocity(velocity.MoveToOuterDisposeScope(), Matrix<double>.Build.Dense(0, 0), 0, 0);
         var a0 = Matrix<double>.Build.Dense(c, c, (i, j) =>
-            (i == j ? 2 / eta - edge[i].Value : 0) - dt * eta * g[i, j].dot(minusGradient).item<double>());
-        var b0 = Matrix<double>.Build.Dense(c * c, c * c, (r, s) => dt * eta / 2 * g[r % c, r / c].dot(g[s % c, s / c]).item<double>());
-        var solution = SemidefiniteComplementarity.Solve(a0, b0);
+            (i == j ? 2 / eta : 0) - span.Projected[i, j] - dt * eta * span.G(i, j).dot(minusGradient).item<double>());
+        var solution = SemidefiniteComplementarity.Solve(a0, span.Gram * (dt * eta / 2));
         for (int i = 0; i < c; i++)
             for (int j = 0; j < c; j++)
-                if (solution.X[i, j] != 0) velocity.add_(g[i, j], alpha: -eta / 2 * solution.X[i, j]);
+                if (solution.X[i, j] != 0) velocity.add_(span.G(i, j), alpha: -eta / 2 * solution.X[i, j]);
         return new Velocity(velocity.MoveToOuterDisposeScope(), solution.X, c, solution.Residual);
+    }
+
+    /// <summary>
+    /// The critical eigenvectors u₁…u_c (η·λ above the critical level) held over the substeps between two eigen-solves, with what
+    /// the velocity needs of them: Gᵢⱼ = ∇³L[uᵢ, uⱼ], their Gram matrix, and M = UᵀHU, the Hessian on their span, exact where it
+    /// was made (diag(λ)) and carried to first order as θ moves (<see cref="Advance"/>: M += [Gᵢⱼ·δ], no Hessian product). This
+    /// is the same linearisation the complementarity problem makes over one substep, spread over several: it costs the third-order
+    /// products once instead of at every substep, and errs by the second-order change of UᵀHU and the rotation of the eigenvectors
+    /// out of the span, both caught at the next solve (or Rayleigh–Ritz refresh) of the span.
+    /// </summary>
+    public sealed class Span : IDisposable
+    {
+        private readonly Tensor[,] _g;
+        private readonly Matrix<double> _gram;
+
+        /// <summary>The number c of critical eigenvectors.</summary>
+        public int Count { get; }
+
+        /// <summary>UᵀHU on the span now (c × c).</summary>
+        public Matrix<double> Projected { get; }
+
+        internal Span(Tensor[,] g, Matrix<double> projected)
+        {
+            _g = g;
+            Count = projected.RowCount;
+            Projected = projected;
+            int c = Count;
+            _gram = Matrix<double>.Build.Dense(c * c, c * c, (r, s) => g[r % c, r / c].dot(g[s % c, s / c]).item<double>());
+        }
+
+        /// <summary>Gᵢⱼ = ∇³L[uᵢ, uⱼ].</summary>
+        public Tensor G(int i, int j) => _g[i, j];
+
+        /// <summary>⟨Gₐ_b, Gᵢⱼ⟩ with (a, b) and (i, j) flattened column-major.</summary>
+        public Matrix<double> Gram => _gram;
+
+        /// <summary>UᵀHU after θ moves by <paramref name="delta"/>, to first order.</summary>
+        public void Advance(Tensor delta)
+        {
+            for (int a = 0; a < Count; a++)
+                for (int b = a; b < Count; b++)
+                    Projected[a, b] = Projected[b, a] = Projected[a, b] + _g[a, b].dot(delta).item<double>();
+        }
+
+        public void Dispose()
+        {
+            for (int a = 0; a < Count; a++)
+                for (int b = a; b < Count; b++) _g[a, b].Dispose();
+        }
     }
 }

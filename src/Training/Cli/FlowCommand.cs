@@ -23,8 +23,14 @@ internal static class FlowCommand
             + "--critical among them.", defaults.K);
         var substeps = QuadCommand.Opt("--substeps", $"Euler substeps per GD step for both flows (dt = 1/substeps).",
             defaults.Substeps);
-        var solveEvery = QuadCommand.Opt("--solve-every", "Substeps between the central flow's eigen-solves (≤ --substeps); between them its "
-            + "eigenpairs are the Rayleigh–Ritz pairs of the last solve's span (k products). 1: a solve every substep.", defaults.SolveEvery);
+        var refreshEvery = QuadCommand.Opt("--refresh-every", "Substeps between refreshes of the central flow's eigenpairs and third-order "
+            + "products (divides --substeps); in between, the Hessian on their span moves to first order. 1: both every substep.",
+            defaults.RefreshEvery);
+        var solveEvery = QuadCommand.Opt("--solve-every", "Substeps between the central flow's eigen-solves (a multiple of --refresh-every; "
+            + "≤ --substeps or a multiple of it); the refreshes between are the Rayleigh–Ritz pairs of the last solve's span (k products).",
+            defaults.SolveEvery);
+        var holdTolerance = QuadCommand.Opt("--hold-tolerance", "Largest relative error of the eigenvalues a held span carried over its "
+            + "interval for the next to be held too; above it the next refreshes at every substep.", defaults.HoldTolerance);
         var critical = QuadCommand.Opt("--critical", $"η·λ above which an eigenvalue enters the constraint.",
             defaults.Critical);
         var tol = QuadCommand.Opt("--tol", "Relative residual of the Hessian eigenpairs.", defaults.Tolerance);
@@ -41,7 +47,7 @@ internal static class FlowCommand
         var command = new Command("flow", "Run GD, its central flow (Cohen et al. 2025) and the stable flow side by side from a step of a GD run: "
             + "central-flow.csv, central-flow-summary.json and figures.")
         {
-            run, from, to, k, substeps, solveEvery, critical, tol, maxIter, eigsEvery, every, window, output, json,
+            run, from, to, k, substeps, refreshEvery, solveEvery, holdTolerance, critical, tol, maxIter, eigsEvery, every, window, output, json,
         };
         command.SetAction(r =>
         {
@@ -49,7 +55,8 @@ internal static class FlowCommand
             int start = r.GetValue(from);
             var options = new FlowOptions
             {
-                K = r.GetValue(k), Substeps = r.GetValue(substeps), SolveEvery = r.GetValue(solveEvery), Critical = r.GetValue(critical),
+                K = r.GetValue(k), Substeps = r.GetValue(substeps), RefreshEvery = r.GetValue(refreshEvery), SolveEvery = r.GetValue(solveEvery),
+                HoldTolerance = r.GetValue(holdTolerance), Critical = r.GetValue(critical),
                 Tolerance = r.GetValue(tol),
                 MaxIterations = r.GetValue(maxIter), EigsEvery = r.GetValue(eigsEvery),
                 CheckpointEvery = r.GetValue(every),

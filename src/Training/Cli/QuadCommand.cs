@@ -105,8 +105,8 @@ internal static class QuadCommand
             {
                 double eta = Positive(r.GetValue(lr), "--lr");
                 using var flowModel = ModelOf(kind, d1p2, r, z0, t0, d, p, sigmaZ, sigmaJ, seed, eta);
-                // Exact eigenpairs at every substep: they cost nothing here.
-                var flow = CentralFlowStudy.Run(flowModel, eta, r.GetValue(steps), new Flows.FlowOptions { SolveEvery = 1 }, run);
+                // Exact eigenpairs and third-order products at every substep: they cost nothing here.
+                var flow = CentralFlowStudy.Run(flowModel, eta, r.GetValue(steps), new Flows.FlowOptions { RefreshEvery = 1, SolveEvery = 1 }, run);
                 flowLine = $"; central flow: predicted loss off GD's average by {100 * flow.MeanPredictedLossError:F2}% on average over "
                     + $"{flow.EdgeRows} steps at the edge, max η·λ₁ {flow.MaxCfEtaHess1:F6}, final ‖θ_GD − θ_CF‖ {flow.FinalDistanceCf:G3} vs "
                     + $"‖θ_GD − θ_GF‖ {flow.FinalDistanceGf:G3}";

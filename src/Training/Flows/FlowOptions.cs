@@ -13,12 +13,25 @@ internal sealed record FlowOptions
     public int Substeps { get; init; } = 4;
 
     /// <summary>
-    /// Substeps between the central flow's eigen-solves (at most --substeps; a GD step's first substep always solves). Between
-    /// solves its eigenpairs are the Rayleigh–Ritz pairs of the last solve's span at the new θ (k Hessian products, where a
-    /// warm-started solve takes several times k), as the reference code re-solves once a step and reads uᵢᵀHuᵢ in between.
-    /// 1: a solve at every substep.
+    /// Substeps between the central flow's refreshes of its critical span (a divisor of --substeps; a GD step's first substep
+    /// always refreshes): its eigenpairs (a solve, or the Rayleigh–Ritz pairs of the last solve's span) and the third-order
+    /// products ∇³L[uᵢ, uⱼ] on them. In between, the Hessian on the span is carried to first order by those products
+    /// (<see cref="CentralFlow.Span"/>), which costs nothing; 1: both at every substep, as the reference code recomputes ∇³L.
+    /// </summary>
+    public int RefreshEvery { get; init; } = 4;
+
+    /// <summary>
+    /// Substeps between the central flow's eigen-solves: a multiple of --refresh-every, and at most --substeps or a multiple of it
+    /// (16 = every 4 steps at 4 substeps). The refreshes between solves take the Rayleigh–Ritz pairs of the last solve's span at the
+    /// new θ (k Hessian products, where a warm-started solve takes several times k), as the reference code re-solves every few
+    /// substeps and reads uᵢᵀHuᵢ in between; a span gone stale is solved anyway (<see cref="SpanTolerance"/>).
     /// </summary>
     public int SolveEvery { get; init; } = 4;
+
+    /// <summary>Whether the central flow solves at substep <paramref name="s"/> of step <paramref name="t"/> (on the step grid
+    /// when solves are steps apart, so that a resumed flow solves where the uninterrupted one did).</summary>
+    public bool Solves(int t, int s) =>
+        SolveEvery <= Substeps ? s % SolveEvery == 0 : s == 0 && t % (SolveEvery / Substeps) == 0;
 
     /// <summary>
     /// The largest relative residual ‖Hv − θv‖/|θ| a Rayleigh–Ritz pair between solves may have; above it the substep solves
@@ -26,6 +39,15 @@ internal sealed record FlowOptions
     /// substep itself moves η·λ; a network whose Hessian turns faster (a tiny one at a large step) simply solves more often.
     /// </summary>
     public const double SpanTolerance = 1e-3;
+
+    /// <summary>
+    /// The largest relative difference between the eigenvalues a held span carried to the end of its interval and those refreshed
+    /// there for the next interval to be held too; above it the next interval refreshes at every substep. A carried error ε in λ
+    /// moves X by about 2ε/(dt·η·‖∇³L[u, u]‖²) at the refresh, where the flow snaps back, so X, small at the edge, is sensitive to
+    /// it: on a quadratic model whose Hessian moves by O(1) a step, 1e-6 holds half the steps and keeps the flow within 1.1e-3 of
+    /// the every-substep flow (1e-4: 1.1e-2); on the networks, whose Hessian moves by ~1e-3 a step, nearly every step is held.
+    /// </summary>
+    public double HoldTolerance { get; init; } = 1e-6;
 
     /// <summary>η·λ above which an eigenvalue enters the central flow's constraint.</summary>
     public double Critical { get; init; } = CentralFlow.DefaultCritical;

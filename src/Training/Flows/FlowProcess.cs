@@ -62,6 +62,15 @@ internal sealed class FlowProcess(string key, string name, Mlp model, CifarDatas
         return Keep(lanczos);
     }
 
+    /// <summary>The last solve's eigenvectors, rounded as the checkpoint stores them, so that a resumed flow reads the same span.</summary>
+    public IReadOnlyList<Tensor> Solved => _warm;
+
+    /// <summary>As the interface's; kept in the checkpoint.</summary>
+    public double[] Refreshed { get; set; } = [];
+
+    /// <summary>As the interface's; kept in the checkpoint.</summary>
+    public double[]? Carried { get; set; }
+
     /// <summary>As the interface's, counting its products.</summary>
     public RitzPair[] Within(IDifferentiablePoint point, IReadOnlyList<Tensor> vectors)
     {
@@ -104,6 +113,8 @@ internal sealed class FlowProcess(string key, string name, Mlp model, CifarDatas
     {
         using (var theta = Theta()) yield return ($"{key}-theta", [theta.data<double>().ToArray()]);
         yield return ($"{key}-vectors", [.. _warm.Select(v => v.cpu().data<double>().ToArray())]);
+        if (Refreshed.Length > 0) yield return ($"{key}-refreshed", [Refreshed]);
+        if (Carried is not null) yield return ($"{key}-carried", [Carried]);
         if (_space is null) yield break;
         yield return ($"{key}-space", [.. Enumerable.Range(0, _space.Size).Select(i => _space.Vectors[i].cpu().data<double>().ToArray())]);
         yield return ($"{key}-space-values", [[.. _space.Values, _space.BulkEdge, _stale ? 1 : 0]]);
@@ -114,6 +125,8 @@ internal sealed class FlowProcess(string key, string name, Mlp model, CifarDatas
     {
         Restore(state[$"{key}-theta"][0]);
         Replace([.. state.GetValueOrDefault($"{key}-vectors", []).Select(v => tensor(v, float64).to(device).DetachFromDisposeScope())]);
+        Refreshed = state.GetValueOrDefault($"{key}-refreshed") is [var refreshed] ? refreshed : [];
+        Carried = state.GetValueOrDefault($"{key}-carried") is [var carried] ? carried : null;
         _space?.Dispose();
         _space = null;
         if (state.GetValueOrDefault($"{key}-space") is { Length: > 0 } rows && state[$"{key}-space-values"] is [var values])

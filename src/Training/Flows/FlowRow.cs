@@ -1,3 +1,4 @@
+using MathNet.Numerics.LinearAlgebra;
 using Probes.Flows;
 using Probes.Models;
 using static TorchSharp.torch;
@@ -30,27 +31,7 @@ internal static class FlowRow
             var top = eigenvalues ? gd.Top(point) : [];
             for (int i = 0; i < top.Length; i++) row[FlowColumns.GdSharpness(i + 1)] = eta * top[i].Value;
         }
-        (double Value, Tensor Vector)[] solved = [];
-        for (int s = 0; s < options.Substeps; s++)
-        {
-            using var point = cf.Point();
-            var top = s % options.SolveEvery == 0 ? null : Within(cf, point, solved);
-            if (top is null) solved = top = cf.Top(point);
-            using var velocity = Velocity(t, point, top, eta, dt, options.Critical);
-            if (s == 0)
-            {
-                double loss = cf.Loss(point);
-                var x = velocity.XEigenvalues;
-                row[FlowColumns.CfLoss] = loss;
-                row[FlowColumns.CfPredictedLoss] = loss + x.Sum() / eta;
-                row[FlowColumns.CfPredictedGradNorm] = velocity.Theta.norm().item<double>() / eta;
-                for (int i = 0; i < top.Length; i++) row[FlowColumns.CfSharpness(i + 1)] = eta * top[i].Value;
-                row[FlowColumns.CfCritical] = velocity.Critical;
-                for (int i = 0; i < x.Length; i++) row[FlowColumns.XEigenvalue(i + 1)] = x[i];
-                row[FlowColumns.CfSolverResidual] = velocity.SolverResidual;
-            }
-            cf.Displace(point, velocity.Theta * dt);
-        }
+        CentralFlowStep(t, cf, eta, options, row);
         for (int s = 0; s < options.Substeps; s++)
         {
             using var point = gf.Point();
@@ -67,19 +48,110 @@ internal static class FlowRow
         return row;
     }
 
-    /// <summary>The Rayleigh–Ritz pairs of the last solve's span, or null where the span has gone stale (a residual above
-    /// <see cref="FlowOptions.SpanTolerance"/>: the Hessian turned faster than a substep's Ritz pairs can follow) and a solve is due.</summary>
-    private static (double Value, Tensor Vector)[]? Within(IFlowProcess process, IDifferentiablePoint point, (double Value, Tensor Vector)[] solved)
+    /// <summary>The Rayleigh–Ritz pairs of the last solve's span, or null where there is none yet or it has gone stale (a residual
+    /// above <see cref="FlowOptions.SpanTolerance"/>: the Hessian turned faster than the Ritz pairs can follow) and a solve is due.</summary>
+    private static (double Value, Tensor Vector)[]? Within(IFlowProcess process, IDifferentiablePoint point, IReadOnlyList<Tensor> span)
     {
-        var pairs = process.Within(point, [.. solved.Select(p => p.Vector)]);
+        if (span.Count == 0) return null;
+        var pairs = process.Within(point, span);
         return pairs.All(p => p.Residual <= FlowOptions.SpanTolerance) ? [.. pairs.Select(p => (p.Value, p.Vector))] : null;
     }
 
-    /// <summary>The central flow's velocity; a complementarity problem with no solution is the flow's one-line error, not a crash.</summary>
-    private static CentralFlow.Velocity Velocity(int t, IDifferentiablePoint point, (double, Tensor)[] top, double eta, double dt,
-        double critical)
+    /// <summary>
+    /// The central flow's substeps over one GD step, its row's columns measured at the first. At each refresh (every
+    /// --refresh-every substeps) the eigenpairs (a solve where due, else the Rayleigh–Ritz pairs of the last solve's span) and the
+    /// critical span with its third-order products; in between, the span is held and its Hessian carried to first order, as long as
+    /// the last interval's carried eigenvalues matched the refreshed ones (<see cref="FlowOptions.HoldTolerance"/>): otherwise the
+    /// interval refreshes at every substep, so that a Hessian turning faster than the interval is followed as closely as with
+    /// --refresh-every 1. The carried span runs in the shadow of such an interval to judge the next.
+    /// </summary>
+    private static void CentralFlowStep(int t, IFlowProcess cf, double eta, FlowOptions options, Dictionary<string, double> row)
     {
-        try { return CentralFlow.At(point, top, eta, dt, critical); }
+        double dt = 1.0 / options.Substeps;
+        int every = options.RefreshEvery;
+        (double Value, Tensor Vector)[] solved = [];
+        CentralFlow.Span? carried = null, span = null;
+        bool hold = false;
+        try
+        {
+            for (int s = 0; s < options.Substeps; s++)
+            {
+                using var point = cf.Point();
+                bool refresh = s % every == 0;
+                if (refresh || !hold)
+                {
+                    var top = refresh && options.Solves(t, s) ? null : Within(cf, point, s == 0 ? cf.Solved : [.. solved.Select(p => p.Vector)]);
+                    top ??= cf.Top(point);
+                    solved = top;
+                    if (span != carried) span?.Dispose();
+                    if (refresh)
+                    {
+                        hold = every > 1 && Matches(cf.Carried, top, options.HoldTolerance);
+                        carried?.Dispose();
+                        span = carried = CentralFlow.Critical(point, top[..Held(cf, top, eta, options)], eta, every > 1 ? 0 : options.Critical);
+                    }
+                    else span = CentralFlow.Critical(point, top, eta, options.Critical);
+                    if (s == 0)
+                        for (int i = 0; i < top.Length; i++) row[FlowColumns.CfSharpness(i + 1)] = eta * top[i].Value;
+                }
+                using var velocity = Velocity(t, point, span!, eta, dt);
+                if (s == 0)
+                {
+                    double loss = cf.Loss(point);
+                    var x = velocity.XEigenvalues;
+                    row[FlowColumns.CfLoss] = loss;
+                    row[FlowColumns.CfPredictedLoss] = loss + x.Sum() / eta;
+                    row[FlowColumns.CfPredictedGradNorm] = velocity.Theta.norm().item<double>() / eta;
+                    row[FlowColumns.CfCritical] = velocity.Critical;
+                    for (int i = 0; i < x.Length; i++) row[FlowColumns.XEigenvalue(i + 1)] = x[i];
+                    row[FlowColumns.CfSolverResidual] = velocity.SolverResidual;
+                }
+                using var delta = velocity.Theta * dt;
+                if (every > 1)
+                {
+                    carried!.Advance(delta);
+                    if ((s + 1) % every == 0)
+                        cf.Carried = carried.Count == 0 ? []
+                            : [.. carried.Projected.Evd(Symmetricity.Symmetric).EigenValues.Select(e => e.Real).OrderDescending()];
+                }
+                cf.Displace(point, delta);
+            }
+        }
+        finally
+        {
+            if (span != carried) span?.Dispose();
+            carried?.Dispose();
+        }
+    }
+
+    /// <summary>Whether the eigenvalues the last interval carried to its end (largest first; null: none carried yet) are within
+    /// <paramref name="tolerance"/> (relative) of those refreshed there.</summary>
+    private static bool Matches(double[]? carried, (double Value, Tensor Vector)[] top, double tolerance) =>
+        carried is not null && carried.Length <= top.Length
+        && carried.Select((value, i) => Math.Abs(value - top[i].Value) <= tolerance * Math.Abs(top[i].Value)).All(ok => ok);
+
+    /// <summary>
+    /// How many of the leading pairs the span holds until the next refresh: those above the critical level and, where the span is
+    /// held over several substeps, those that would reach it by then at the pace they moved since the last refresh (an eigenvalue
+    /// that crossed both the level and 2/η between two refreshes would otherwise go unconstrained in between).
+    /// </summary>
+    private static int Held(IFlowProcess cf, (double Value, Tensor Vector)[] top, double eta, FlowOptions options)
+    {
+        var last = cf.Refreshed;
+        int held = 0;
+        for (int i = 0; i < top.Length; i++)
+        {
+            double ahead = options.RefreshEvery > 1 && i < last.Length ? 2 * top[i].Value - last[i] : top[i].Value;
+            if (eta * Math.Max(top[i].Value, ahead) > options.Critical) held = i + 1;
+        }
+        cf.Refreshed = [.. top.Select(p => p.Value)];
+        return held;
+    }
+
+    /// <summary>The central flow's velocity; a complementarity problem with no solution is the flow's one-line error, not a crash.</summary>
+    private static CentralFlow.Velocity Velocity(int t, IDifferentiablePoint point, CentralFlow.Span span, double eta, double dt)
+    {
+        try { return CentralFlow.At(point, span, eta, dt); }
         catch (InvalidOperationException e) { throw new ProbesError($"step {t}: {e.Message}"); }
     }
 

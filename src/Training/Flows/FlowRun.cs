@@ -138,8 +138,12 @@ internal static class FlowRun
         if (to <= from || to - from > MaxSteps) throw new ProbesError($"--to must be in {from + 1}..{from + MaxSteps}, got {to}.");
         if (o.K < 1 || o.K > 16) throw new ProbesError($"--k must be in 1..16, got {o.K}.");
         if (o.Substeps < 1 || o.Substeps > 1000) throw new ProbesError($"--substeps must be in 1..1000, got {o.Substeps}.");
-        if (o.SolveEvery < 1 || o.SolveEvery > o.Substeps)
-            throw new ProbesError($"--solve-every must be in 1..--substeps ({o.Substeps}), got {o.SolveEvery}.");
+        if (o.RefreshEvery < 1 || o.Substeps % o.RefreshEvery != 0)
+            throw new ProbesError($"--refresh-every must divide --substeps ({o.Substeps}), got {o.RefreshEvery}.");
+        if (o.SolveEvery < 1 || o.SolveEvery % o.RefreshEvery != 0 || (o.SolveEvery > o.Substeps && o.SolveEvery % o.Substeps != 0))
+            throw new ProbesError($"--solve-every must be a multiple of --refresh-every ({o.RefreshEvery}), and at most --substeps "
+                + $"({o.Substeps}) or a multiple of it; got {o.SolveEvery}.");
+        if (!(o.HoldTolerance >= 0)) throw new ProbesError($"--hold-tolerance must be ≥ 0, got {o.HoldTolerance}.");
         if (!(o.Critical > 0 && o.Critical < 2)) throw new ProbesError($"--critical must be in (0, 2), got {o.Critical}.");
         if (!(o.Tolerance > 0 && o.Tolerance <= SettingsValidator.MaxProbeTolerance))
             throw new ProbesError($"--tol must be in (0, {SettingsValidator.MaxProbeTolerance}], got {o.Tolerance}.");
@@ -160,10 +164,13 @@ internal static class FlowRun
             throw new ProbesError($"{path} is damaged ({e.Message.Split('\n')[0]}); the flow cannot resume (nothing was changed).");
         }
         if (checkpoint?.Options is null) throw new ProbesError($"{path} is empty or damaged; the flow cannot resume (nothing was changed).");
-        // Flows written before --solve-every solved at every substep: read them as such, so that only `--solve-every 1` (and their
-        // other settings) resumes them and no table mixes the two.
-        if (!File.ReadAllText(path).Contains("\"solve_every\""))
+        // Flows written before --solve-every solved at every substep, and before --refresh-every took ∇³L at every substep: read them
+        // as such, so that only those settings (and their others) resume them and no table mixes two methods.
+        var text = File.ReadAllText(path);
+        if (!text.Contains("\"solve_every\""))
             checkpoint = checkpoint with { Options = checkpoint.Options with { SolveEvery = 1 } };
+        if (!text.Contains("\"refresh_every\""))
+            checkpoint = checkpoint with { Options = checkpoint.Options with { RefreshEvery = 1 } };
         if (checkpoint.From != from || checkpoint.Options != options)
             throw new ProbesError($"{outPath} holds a flow from step {checkpoint.From} with other settings ({checkpoint.Options}); choose another "
                 + "--out, or repeat its settings to resume it.");

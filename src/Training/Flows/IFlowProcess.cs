@@ -21,6 +21,18 @@ internal interface IFlowProcess : IDisposable
     /// <summary>The top-k Hessian eigenpairs at <paramref name="point"/>, largest first (vectors in the caller's dispose scope).</summary>
     (double Value, Tensor Vector)[] Top(IDifferentiablePoint point);
 
+    /// <summary>The eigenvectors of the last <see cref="Top"/> (as its checkpoint keeps them): the span the central flow's
+    /// Rayleigh–Ritz refreshes read in the steps between its solves. Empty before the first.</summary>
+    IReadOnlyList<Tensor> Solved { get; }
+
+    /// <summary>The central flow's eigenvalues at its last refresh (largest first; empty before the first): the pace of each from
+    /// one refresh to the next.</summary>
+    double[] Refreshed { get; set; }
+
+    /// <summary>The eigenvalues the central flow's held span carried to the end of its last interval (largest first), to be
+    /// checked against the next refresh; null before the first.</summary>
+    double[]? Carried { get; set; }
+
     /// <summary>The Hessian's eigenpairs at <paramref name="point"/> within the span of <paramref name="vectors"/> (Rayleigh–Ritz, one
     /// product per vector), largest first, with their relative residuals: the central flow's eigenpairs between its solves.</summary>
     RitzPair[] Within(IDifferentiablePoint point, IReadOnlyList<Tensor> vectors) => RayleighRitz.Pairs(ModelOperators.LossHessian(point), vectors);

@@ -12,6 +12,13 @@ namespace Training.Flows;
 internal sealed class QuadraticFlowProcess(QuadraticModel model, Tensor theta, int k) : IFlowProcess
 {
     private Tensor _theta = theta.to(float64).clone().DetachFromDisposeScope();
+    private Tensor[] _solved = [];
+
+    public IReadOnlyList<Tensor> Solved => _solved;
+
+    public double[] Refreshed { get; set; } = [];
+
+    public double[]? Carried { get; set; }
 
     public IDifferentiablePoint Point()
     {
@@ -28,7 +35,11 @@ internal sealed class QuadraticFlowProcess(QuadraticModel model, Tensor theta, i
         var hessian = (j.t().matmul(j) + einsum("d,dpq->pq", z, model.Q)) / model.SampleCount;
         var (values, vectors) = linalg.eigh((hessian + hessian.t()) / 2);      // ascending
         long p = values.numel();
-        return [.. Enumerable.Range(0, (int)Math.Min(k, p)).Select(i => (values[p - 1 - i].item<double>(), vectors[.., p - 1 - i].contiguous()))];
+        var top = Enumerable.Range(0, (int)Math.Min(k, p))
+            .Select(i => (values[p - 1 - i].item<double>(), vectors[.., p - 1 - i].contiguous())).ToArray();
+        foreach (var v in _solved) v.Dispose();
+        _solved = [.. top.Select(e => e.Item2.clone().DetachFromDisposeScope())];
+        return top;
     }
 
     public void Displace(IDifferentiablePoint point, Tensor delta)
@@ -40,5 +51,9 @@ internal sealed class QuadraticFlowProcess(QuadraticModel model, Tensor theta, i
 
     public Tensor Theta() => _theta.clone();
 
-    public void Dispose() => _theta.Dispose();
+    public void Dispose()
+    {
+        _theta.Dispose();
+        foreach (var v in _solved) v.Dispose();
+    }
 }

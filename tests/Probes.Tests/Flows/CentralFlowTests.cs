@@ -95,6 +95,45 @@ public class CentralFlowTests
     }
 
     [Fact]
+    public void AHeldSpanCarriesTheHessianOnItToFirstOrder()
+    {
+        using var net = new TinyNetwork(n: 6);
+        var top = Top(DenseHessian(net), 2);
+        double eta = 2 / top[0].Value;
+        var u = Matrix<double>.Build.DenseOfColumnArrays(top.Select(p => p.Vector.data<double>().ToArray()));
+        var m0 = u.Transpose() * DenseHessian(net) * u;
+        using var w = randn([ParameterCount(net)], float64, generator: new Generator(3));
+        w.div_(w.norm());
+        var derivative = ProjectedDerivative(net, w, u);
+        // The error against the exact UᵀH(θ + h·w)U after the move, for two step lengths.
+        double Error(double h)
+        {
+            using var point = net.Fast();
+            using var span = CentralFlow.Critical(point, top, eta, critical: eta * top[1].Value * 0.999);
+            Assert.Equal(2, span.Count);
+            using var half = w * (h / 2);
+            span.Advance(half);
+            span.Advance(half);                                 // two moves add
+            var first = m0 + h * derivative;
+            Assert.True((span.Projected - first).FrobeniusNorm() <= 1e-8 * h * derivative.FrobeniusNorm(),
+                $"h = {h}: carried {span.Projected}, M + h·dM/dε {first}");
+            DifferentiablePointTests.Shift(net.Model, w * h);
+            var exact = u.Transpose() * DenseHessian(net) * u;
+            DifferentiablePointTests.Shift(net.Model, w * -h);
+            return (span.Projected - exact).FrobeniusNorm();
+        }
+        double coarse = Error(0.02), fine = Error(0.01);
+        Assert.True(coarse > 0 && fine > 0 && coarse / fine is > 3.5 and < 4.5, $"second-order error: {coarse:G3} at h, {fine:G3} at h/2");
+        Assert.True(coarse < 0.01 * 0.02 * derivative.FrobeniusNorm(), $"the carried error {coarse:G3} is far below the move's first order");
+    }
+
+    private static long ParameterCount(TinyNetwork net)
+    {
+        using var point = net.Fast();
+        return point.ParameterSize;
+    }
+
+    [Fact]
     public void BelowTheCriticalLevelItIsGradientFlow()
     {
         using var net = new TinyNetwork(n: 6);

@@ -96,17 +96,29 @@ public class FlowRunTests(Xunit.Abstractions.ITestOutputHelper output)
         File.WriteAllBytes(Path.Combine(damaged, "central-flow-state.bin"), [1, 2, 3]);
         Refused([], "does not match");
 
-        // A flow written before --solve-every existed (no such key in its checkpoint) solved at every substep: the default refuses
-        // to go on with it, and `--solve-every 1` extends it.
+        // A flow written before --solve-every and --refresh-every existed (no such keys in its checkpoint) solved and took ∇³L at
+        // every substep: the defaults refuse to go on with it, and `--refresh-every 1 --solve-every 1` extends it.
         var older = dir.Combine("older");
         Directory.CreateDirectory(older);
         foreach (var f in Directory.GetFiles(dir.Combine("baseline"))) File.Copy(f, Path.Combine(older, Path.GetFileName(f)));
-        File.WriteAllLines(Path.Combine(older, "central-flow.json"),
-            File.ReadLines(Path.Combine(dir.Combine("baseline"), "central-flow.json")).Where(l => !l.Contains("\"solve_every\"")));
+        File.WriteAllLines(Path.Combine(older, "central-flow.json"), File.ReadLines(Path.Combine(dir.Combine("baseline"), "central-flow.json"))
+            .Where(l => !l.Contains("\"solve_every\"") && !l.Contains("\"refresh_every\"")));
         var (olderCode, _, olderError) = CommandLineTests.Probes(["flow", .. Args("older", to + 2)]);
         Assert.True(olderCode == 2 && olderError.Contains("with other settings"), olderError);
-        Assert.Equal(0, Flow([.. Args("older", to + 2), "--solve-every", "1"]));
+        Assert.Equal(0, Flow([.. Args("older", to + 2), "--refresh-every", "1", "--solve-every", "1"]));
         Assert.Equal(to + 2 - from + 1, OptimizerEdgeTests.CsvRows(Path.Combine(older, "central-flow.csv")).Count);
+
+        // Solves two steps apart, Rayleigh–Ritz pairs of the last solve's span at the steps between, and the span held over every
+        // step (this tiny network's Hessian turns too fast for the default --hold-tolerance, which refreshes at every substep here):
+        // killed between checkpoints, it resumes to the same bytes, the span, the eigenvalues' pace and what the held span carried
+        // kept in the checkpoint.
+        string[] apart = ["--solve-every", "8", "--hold-tolerance", "1"];
+        Assert.Equal(0, Flow([.. Args("apart", to), .. apart]));
+        Assert.NotEqual(0, Flow([.. Args("apart-killed", to), .. apart], crashAt: $"flow:{from + 6}"));
+        Assert.Equal(0, Flow([.. Args("apart-killed", to), .. apart]));
+        Assert.Equal(File.ReadAllBytes(Path.Combine(dir.Combine("apart"), "central-flow.csv")),
+            File.ReadAllBytes(Path.Combine(dir.Combine("apart-killed"), "central-flow.csv")));
+        Assert.NotEqual(expected, File.ReadAllBytes(Path.Combine(dir.Combine("apart"), "central-flow.csv")));     // held: another flow
 
         // GD's and the stable flow's eigenvalues every 3rd step only; the central flow, which needs its own, unchanged.
         Assert.Equal(0, Flow([.. Args("sparse", to), "--eigs-every", "3"]));
@@ -119,22 +131,27 @@ public class FlowRunTests(Xunit.Abstractions.ITestOutputHelper output)
             Assert.Equal(rows[i]["cf_predicted_loss"], sparse[i]["cf_predicted_loss"]);
         }
 
-        // The central flow's eigenpairs solved at every substep instead of once a step: this tiny network's Hessian turns too fast
-        // for the Rayleigh–Ritz pairs between solves (their residuals exceed FlowOptions.SpanTolerance), so the default solves
-        // there too and the flow is the same (where the pairs are kept: FlowRowTests).
-        Assert.Equal(0, Flow([.. Args("every-substep", to), "--solve-every", "1"]));
+        // The central flow's eigenpairs and third-order products at every substep instead of once a step: the same flow to the
+        // held span's second-order error (FlowRowTests: its convergence).
+        Assert.Equal(0, Flow([.. Args("every-substep", to), "--refresh-every", "1", "--solve-every", "1"]));
         var everySubstep = OptimizerEdgeTests.CsvRows(Path.Combine(dir.Combine("every-substep"), "central-flow.csv"));
+        var (worst, at) = (0.0, "");
         for (int i = 0; i < rows.Count; i++)
             foreach (var column in new[] { "cf_predicted_loss", "cf_eta_hess_1", "dist_cf" })
-                Assert.True(Math.Abs(Parse(rows[i][column]) - Parse(everySubstep[i][column]))
-                    <= 1e-4 * Math.Abs(Parse(everySubstep[i][column])) + 1e-12,
-                    $"step {rows[i]["step"]} {column}: {rows[i][column]} once a step, {everySubstep[i][column]} every substep");
+            {
+                double a = Parse(everySubstep[i][column]), b = Parse(rows[i][column]), error = Math.Abs(a - b) / (Math.Abs(a) + 1e-12);
+                if (error > worst) (worst, at) = (error, $"step {rows[i]["step"]} {column}: {b} once a step, {a} every substep");
+            }
+        output.WriteLine($"largest relative difference from the every-substep flow: {worst:G3} ({at})");
+        Assert.True(worst <= 1e-2, at);
 
         // Bad input: one line, exit 2, nothing written.
         foreach (var bad in new[] { new[] { "--from", "-1", "--to", "70" }, ["--from", $"{from}", "--to", $"{from}"],
                      ["--from", $"{from}", "--to", $"{to}", "--critical", "2.5"], ["--from", $"{from}", "--to", $"{to}", "--k", "0"],
                      ["--from", $"{from}", "--to", $"{to}", "--eigs-every", "0"], ["--from", $"{from}", "--to", $"{to}", "--average-window", "4"],
-                     ["--from", $"{from}", "--to", $"{to}", "--solve-every", "5"] })
+                     ["--from", $"{from}", "--to", $"{to}", "--solve-every", "5"], ["--from", $"{from}", "--to", $"{to}", "--refresh-every", "3"],
+                     ["--from", $"{from}", "--to", $"{to}", "--refresh-every", "2", "--solve-every", "3"],
+                     ["--from", $"{from}", "--to", $"{to}", "--hold-tolerance", "-1"] })
         {
             var (code, _, error) = CommandLineTests.Probes(["flow", run, .. bad, "--out", dir.Combine("bad")]);
             Assert.Equal(2, code);
