@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Probes.Eigensolvers;
+using Probes.Flows;
 using Probes.Models;
 using Probes.Operators;
 using static TorchSharp.torch;
@@ -219,27 +220,17 @@ public sealed partial class ProbeSuite : IDisposable
         probe.Commits.Add(() => _midpoint.Push(kept));
     }
 
-    /// <summary>
-    /// Self-stabilization at θₜ (Damian, Nichani &amp; Lee 2023), with S = λ₁(H) and u its unit eigenvector (sign-aligned with
-    /// the last probe's): ∇S = ∇³L[u, u] (u held fixed), its part ∇S⊥ = ∇S − u(u·∇S) off u, α = −∇L·∇S⊥ (how fast GD
-    /// sharpens), β = ‖∇S⊥‖² (how hard the instability pushes back), the predicted oscillation δ² = 2α/β (when α &gt; 0), and
-    /// the one GD makes, x_u = ½η·u·∇L (θₜ = θ̄ ± x·u under period-2 motion). One third-order product and one gradient.
-    /// </summary>
+    /// <summary>Self-stabilization's quantities at θₜ (<see cref="SelfStabilization"/>), u sign-aligned with the last probe's.</summary>
     private void ProbeSelfStabilization(Probe probe)
     {
-        var (point, record, u) = (probe.Point, probe.Record, probe.HessianVector!);
         var clock = Stopwatch.StartNew();
-        var gradS = point.LossThirdOrder(u, u);
-        var gradL = point.JacobianTransposed(point.LossGradient).div_(point.SampleCount);
-        double along = u.dot(gradS).item<double>();
-        var perpendicular = gradS - u * along;
-        double alpha = -gradL.dot(perpendicular).item<double>(), beta = perpendicular.dot(perpendicular).item<double>();
-        record.Set(ProbeColumns.SGradNorm, gradS.norm().item<double>());
-        record.Set(ProbeColumns.UGradS, along);
-        record.Set(ProbeColumns.Alpha, alpha);
-        record.Set(ProbeColumns.Beta, beta);
-        if (alpha > 0) record.Set(ProbeColumns.Delta2, 2 * alpha / beta);
-        record.Set(ProbeColumns.XU, 0.5 * _options.LearningRate * u.dot(gradL).item<double>());
+        var (record, s) = (probe.Record, SelfStabilization.At(probe.Point, probe.HessianVector!, _options.LearningRate));
+        record.Set(ProbeColumns.SGradNorm, s.GradSNorm);
+        record.Set(ProbeColumns.UGradS, s.UGradS);
+        record.Set(ProbeColumns.Alpha, s.Alpha);
+        record.Set(ProbeColumns.Beta, s.Beta);
+        if (s.Delta2 is { } delta2) record.Set(ProbeColumns.Delta2, delta2);
+        record.Set(ProbeColumns.XU, s.XU);
         record.Set(ProbeColumns.SelfStabilizationSeconds, clock.Elapsed.TotalSeconds);
     }
 

@@ -11,6 +11,7 @@ internal static class FlowColumns
 {
     public const string Step = "step", GdLoss = "gd_loss", CfLoss = "cf_loss", GfLoss = "gf_loss", CfPredictedLoss = "cf_predicted_loss";
     public const string GdGradNorm = "gd_grad_norm", CfPredictedGradNorm = "cf_predicted_grad_norm", GfGradNorm = "gf_grad_norm";
+    public const string GdDelta2 = "gd_delta2", GdXu2 = "gd_x_u2";
     public const string CfCritical = "cf_critical", CfSolverResidual = "cf_solver_resid", DistanceCf = "dist_cf", DistanceGf = "dist_gf";
     public static string GdSharpness(int i) => $"gd_eta_hess_{i}";
     public static string CfSharpness(int i) => $"cf_eta_hess_{i}";
@@ -31,6 +32,9 @@ internal static class FlowColumns
         .. Enumerable.Range(1, k).Select(i => new TraceColumn(GdSharpness(i), $"η·λ{i}(H) at θ_GD")),
         .. Enumerable.Range(1, k).Select(i => new TraceColumn(CfSharpness(i), $"η·λ{i}(H) at θ_CF (≤ 2 up to the solver's tolerance)")),
         .. Enumerable.Range(1, k).Select(i => new TraceColumn(GfSharpness(i), $"η·λ{i}(H) at θ_GF")),
+        new(GdDelta2, "δ² = 2α/β at θ_GD, self-stabilization's predicted oscillation along u₁ (as probes.csv's delta2; empty where α ≤ 0 "
+            + "and off the --eigs-every steps)"),
+        new(GdXu2, "x_u² = (½η·u₁·∇L)² at θ_GD: the oscillation GD makes along u₁ (probes.csv's x_u squared), against gd_delta2 and x_1"),
         new(CfCritical, "c, the eigenvalues in the central flow's constraint (η·λ above --critical)"),
         .. Enumerable.Range(1, k).Select(i => new TraceColumn(XEigenvalue(i),
             $"the {i}-th largest eigenvalue of X (c × c, the predicted covariance of GD's oscillation in the critical eigenvectors' span; "

@@ -26,7 +26,7 @@ internal sealed record FlowOptions
     /// new θ (k Hessian products, where a warm-started solve takes several times k), as the reference code re-solves every few
     /// substeps and reads uᵢᵀHuᵢ in between; a span gone stale is solved anyway (<see cref="SpanTolerance"/>).
     /// </summary>
-    public int SolveEvery { get; init; } = 4;
+    public int SolveEvery { get; init; } = 16;
 
     /// <summary>Whether the central flow solves at substep <paramref name="s"/> of step <paramref name="t"/> (on the step grid
     /// when solves are steps apart, so that a resumed flow solves where the uninterrupted one did).</summary>

@@ -30,6 +30,12 @@ internal static class FlowRow
             row[FlowColumns.GdGradNorm] = Gradient(point).norm().item<double>();
             var top = eigenvalues ? gd.Top(point) : [];
             for (int i = 0; i < top.Length; i++) row[FlowColumns.GdSharpness(i + 1)] = eta * top[i].Value;
+            if (top.Length > 0)
+            {
+                var stabilization = SelfStabilization.At(point, top[0].Vector, eta);
+                if (stabilization.Delta2 is { } delta2) row[FlowColumns.GdDelta2] = delta2;
+                row[FlowColumns.GdXu2] = stabilization.XU * stabilization.XU;
+            }
         }
         CentralFlowStep(t, cf, eta, options, row);
         for (int s = 0; s < options.Substeps; s++)

@@ -23,7 +23,7 @@ public class FlowRunTests(Xunit.Abstractions.ITestOutputHelper output)
         using var dir = new TempDirectory();
         var run = dir.Combine("run");
         var (exit, _, err) = CommandLineTests.Probes("train", "--data", cifar.Folder, "--n", "8", "--n-test", "0", "--width", "8", "--steps",
-            "60", "--lr", "0.0102", "--dtype", "float64", "--probe-every", "1", "--probes", "ntk,hessian", "--threads", "1", "--out", run);
+            "60", "--lr", "0.0102", "--dtype", "float64", "--probe-every", "1", "--probes", "ntk,hessian,selfstab", "--threads", "1", "--out", run);
         Assert.True(exit == 0, err);
         var probes = OptimizerEdgeTests.CsvRows(Path.Combine(run, "probes.csv"));
         var sharpness = probes.ToDictionary(r => (int)Parse(r["step"]), r => Parse(r["eta_hess_1"]));
@@ -42,7 +42,13 @@ public class FlowRunTests(Xunit.Abstractions.ITestOutputHelper output)
             int step = (int)Parse(r["step"]);
             Assert.Equal(train[step], Parse(r["gd_loss"]), 1e-12);                        // GD replayed: the run's own trajectory
             Assert.Equal(sharpness[step], Parse(r["gd_eta_hess_1"]), 1e-6);
+            // Self-stabilization at GD's θ, as the run's own probes measured it (the eigenvector to the solvers' tolerance).
+            var probe = probes.Single(p => (int)Parse(p["step"]) == step);
+            Assert.Equal(Math.Pow(Parse(probe["x_u"]), 2), Parse(r["gd_x_u2"]), 1e-4 * Math.Pow(Parse(probe["x_u"]), 2) + 1e-15);
+            if (probe["delta2"] == "") Assert.Equal("", r["gd_delta2"]);
+            else Assert.Equal(Parse(probe["delta2"]), Parse(r["gd_delta2"]), 1e-4 * Parse(probe["delta2"]));
         }
+        Assert.Contains(rows, r => r["gd_delta2"] != "");
         Assert.Equal(0, Parse(rows[0]["dist_cf"]));
         Assert.Contains(rows, r => Parse(r["x_1"]) > 0);
         foreach (var r in rows.Skip(1).Where(r => Parse(r["cf_critical"]) > 0))
