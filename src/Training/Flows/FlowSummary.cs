@@ -1,3 +1,4 @@
+using Training.Reports;
 using Training.Runs;
 
 namespace Training.Flows;
@@ -6,11 +7,12 @@ namespace Training.Flows;
 /// How well the central flow predicts GD, read back from central-flow.csv: over the steps where the constraint was active (c &gt; 0)
 /// and a centred window of <see cref="Window"/> GD steps fits, the relative error of the predicted loss L + tr(X)/η (and, for
 /// contrast, of L(θ_CF) alone) against GD's loss averaged over the window; the largest η·λ₁ the central flow reached; and
-/// the distances from GD of the two flows.
+/// the distances from GD of the two flows; and self-stabilization at GD's θ where c &gt; 0 (x_u² against δ², where measured).
 /// </summary>
 internal sealed record FlowSummary(int From, int To, int Window, int Rows, int EdgeRows, double? MeanPredictedLossError,
     double? MaxPredictedLossError, double? MeanCfLossError, double? MaxCfEtaHess1, double? MaxGdEtaHess1, double? MaxGfEtaHess1,
-    double FinalDistanceCf, double FinalDistanceGf, double MaxDistanceCf, double? SecondsPerStep, double? TrainingStepsPerFlowStep, long Matvecs)
+    double FinalDistanceCf, double FinalDistanceGf, double MaxDistanceCf, double? SecondsPerStep, double? TrainingStepsPerFlowStep, long Matvecs,
+    EosSummary.SelfStabilizationStatistics? GdSelfStabilization)
 {
     public const string FileName = "central-flow-summary.json";
 
@@ -60,6 +62,8 @@ internal sealed record FlowSummary(int From, int To, int Window, int Rows, int E
             Mean(edge.Select(i => Math.Abs(cfLoss[i] - average[i]) / average[i])),
             Max(flow[FlowColumns.CfSharpness(1)].Where(double.IsFinite)), Max(flow[FlowColumns.GdSharpness(1)].Where(double.IsFinite)),
             Max(flow[FlowColumns.GfSharpness(1)].Where(double.IsFinite)), distanceCf[^1], flow[FlowColumns.DistanceGf][^1], distanceCf.Max(),
-            gdSteps > 0 ? seconds / gdSteps : null, gdSteps > 0 && gdSeconds > 0 ? seconds / gdSeconds : null, matvecs);
+            gdSteps > 0 ? seconds / gdSteps : null, gdSteps > 0 && gdSeconds > 0 ? seconds / gdSeconds : null, matvecs,
+            flow.Has(FlowColumns.GdXu2) ? EosSummary.SelfStabilizationStatistics.Of(Enumerable.Range(0, flow.RowCount)
+                .Where(i => critical[i] > 0).Select(i => (flow[FlowColumns.GdXu2][i], flow[FlowColumns.GdDelta2][i]))) : null);
     }
 }

@@ -55,17 +55,24 @@ internal sealed record EosSummary
     /// Over the probes from the onset on where δ² exists (α &gt; 0): their count, the means of x_u² and of δ², and the median of
     /// x_u²/δ² (1 where the oscillation is the size self-stabilization predicts).
     /// </summary>
-    public sealed record SelfStabilizationStatistics(int Probes, double MeanX2, double MeanDelta2, double MedianRatio);
+    public sealed record SelfStabilizationStatistics(int Probes, double MeanX2, double MeanDelta2, double MedianRatio)
+    {
+        /// <summary>Over the pairs (x_u², δ²) where both exist; null where none does.</summary>
+        public static SelfStabilizationStatistics? Of(IEnumerable<(double X2, double Delta2)> pairs)
+        {
+            var both = pairs.Where(p => double.IsFinite(p.X2) && double.IsFinite(p.Delta2)).ToArray();
+            if (both.Length == 0) return null;
+            var ratios = both.Select(p => p.X2 / p.Delta2).Order().ToArray();
+            double median = ratios.Length % 2 == 1 ? ratios[ratios.Length / 2] : 0.5 * (ratios[ratios.Length / 2 - 1] + ratios[ratios.Length / 2]);
+            return new SelfStabilizationStatistics(both.Length, both.Average(p => p.X2), both.Average(p => p.Delta2), median);
+        }
+    }
 
     private static SelfStabilizationStatistics? SelfStabilizationOf(RunTraces run, int from)
     {
         if (run.Probes is not { } p || !p.Has(ProbeColumns.XU) || !p.Has(ProbeColumns.Delta2)) return null;
         var (steps, x, d) = (p["step"], p[ProbeColumns.XU], p[ProbeColumns.Delta2]);
-        var both = Enumerable.Range(0, steps.Length).Where(i => steps[i] >= from && double.IsFinite(x[i]) && double.IsFinite(d[i])).ToArray();
-        if (both.Length == 0) return null;
-        var ratios = both.Select(i => x[i] * x[i] / d[i]).Order().ToArray();
-        double median = ratios.Length % 2 == 1 ? ratios[ratios.Length / 2] : 0.5 * (ratios[ratios.Length / 2 - 1] + ratios[ratios.Length / 2]);
-        return new SelfStabilizationStatistics(both.Length, both.Average(i => x[i] * x[i]), both.Average(i => d[i]), median);
+        return SelfStabilizationStatistics.Of(Enumerable.Range(0, steps.Length).Where(i => steps[i] >= from).Select(i => (x[i] * x[i], d[i])));
     }
     /// <summary>The largest probed η·λ₁ and its step: how far a run that never reached the edge got.</summary>
     public double? MaxSharpness { get; init; }

@@ -118,6 +118,13 @@ internal static class ReportWriter
                 + $"{flow["edge_rows"]}; {Of(nameof(FlowSummary.MaxCfEtaHess1), "F4")} / {Of(nameof(FlowSummary.MaxGdEtaHess1), "F4")} / "
                 + $"{Of(nameof(FlowSummary.MaxGfEtaHess1), "F4")}; {Of(nameof(FlowSummary.FinalDistanceCf), "G3")} / "
                 + $"{Of(nameof(FlowSummary.FinalDistanceGf), "G3")}"));
+            if (flow[ReportJson.Key(nameof(FlowSummary.GdSelfStabilization))] is JsonObject stabilization)
+            {
+                string S(string name, string format) =>
+                    F(stabilization[ReportJson.Key(name)] is JsonValue v && v.TryGetValue(out double x) ? x : null, format);
+                rows.Add(("self-stabilization at GD's θ over the central flow's steps at the edge: mean x_u² / mean δ² = 2α/β; median "
+                    + "x_u²/δ²; steps", $"{S("MeanX2", "G3")} / {S("MeanDelta2", "G3")}; {S("MedianRatio", "G3")}; {S("Probes", "F0")}"));
+            }
         }
         return rows;
     }

@@ -66,6 +66,7 @@ public class FlowRunTests(Xunit.Abstractions.ITestOutputHelper output)
         Assert.True(reported == 0, reportError);
         var report = File.ReadAllText(Path.Combine(run, "report.md"));
         Assert.Contains($"central flow from step {from} to {to}", report);
+        Assert.Contains("self-stabilization at GD's θ over the central flow's steps at the edge", report);
 
 
         // SIGKILL after a row between checkpoints, then the same command.
