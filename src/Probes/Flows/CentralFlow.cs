@@ -93,7 +93,9 @@ public static class CentralFlow
         /// <summary>UᵀHU on the span now (c × c).</summary>
         public Matrix<double> Projected { get; }
 
-        internal Span(Tensor[,] g, Matrix<double> projected)
+        /// <summary>A span from its third-order products (symmetric, each pair once: g[a, b] and g[b, a] the same tensor, owned by
+        /// the span) and UᵀHU; <see cref="Critical"/> makes one, a checkpoint puts one back.</summary>
+        public Span(Tensor[,] g, Matrix<double> projected)
         {
             _g = g;
             Count = projected.RowCount;

@@ -13,8 +13,8 @@ internal sealed record FlowOptions
     public int Substeps { get; init; } = 4;
 
     /// <summary>
-    /// Substeps between the central flow's refreshes of its critical span (a divisor of --substeps; a GD step's first substep
-    /// always refreshes): its eigenpairs (a solve, or the Rayleigh–Ritz pairs of the last solve's span) and the third-order
+    /// Substeps between the central flow's refreshes of its critical span (a divisor or a multiple of --substeps: 8 = every other
+    /// step at 4 substeps): its eigenpairs (a solve, or the Rayleigh–Ritz pairs of the last solve's span) and the third-order
     /// products ∇³L[uᵢ, uⱼ] on them. In between, the Hessian on the span is carried to first order by those products
     /// (<see cref="CentralFlow.Span"/>), which costs nothing; 1: both at every substep, as the reference code recomputes ∇³L.
     /// </summary>
@@ -30,8 +30,12 @@ internal sealed record FlowOptions
 
     /// <summary>Whether the central flow solves at substep <paramref name="s"/> of step <paramref name="t"/> (on the step grid
     /// when solves are steps apart, so that a resumed flow solves where the uninterrupted one did).</summary>
-    public bool Solves(int t, int s) =>
-        SolveEvery <= Substeps ? s % SolveEvery == 0 : s == 0 && t % (SolveEvery / Substeps) == 0;
+    public bool Solves(int t, int s) => Every(SolveEvery, t, s);
+
+    /// <summary>Whether the central flow refreshes its span at substep <paramref name="s"/> of step <paramref name="t"/>.</summary>
+    public bool Refreshes(int t, int s) => Every(RefreshEvery, t, s);
+
+    private bool Every(int substeps, int t, int s) => substeps <= Substeps ? s % substeps == 0 : s == 0 && t % (substeps / Substeps) == 0;
 
     /// <summary>
     /// The largest relative residual ‖Hv − θv‖/|θ| a Rayleigh–Ritz pair between solves may have; above it the substep solves

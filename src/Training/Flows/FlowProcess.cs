@@ -1,4 +1,6 @@
+using MathNet.Numerics.LinearAlgebra;
 using Probes.Eigensolvers;
+using Probes.Flows;
 using Probes.Models;
 using Probes.Operators;
 using Probes.Probing;
@@ -71,6 +73,23 @@ internal sealed class FlowProcess(string key, string name, Mlp model, CifarDatas
     /// <summary>As the interface's; kept in the checkpoint.</summary>
     public double[]? Carried { get; set; }
 
+    private CentralFlow.Span? _held;
+
+    /// <summary>As the interface's; kept in the checkpoint where an interval spans steps (--refresh-every &gt; --substeps).</summary>
+    public CentralFlow.Span? Held
+    {
+        get => _held;
+        set
+        {
+            _held?.Dispose();
+            _held = value;
+        }
+    }
+
+    public bool Holding { get; set; }
+
+    private bool HeldAcrossSteps => options.RefreshEvery > options.Substeps;
+
     /// <summary>As the interface's, counting its products.</summary>
     public RitzPair[] Within(IDifferentiablePoint point, IReadOnlyList<Tensor> vectors)
     {
@@ -115,6 +134,13 @@ internal sealed class FlowProcess(string key, string name, Mlp model, CifarDatas
         yield return ($"{key}-vectors", [.. _warm.Select(v => v.cpu().data<double>().ToArray())]);
         if (Refreshed.Length > 0) yield return ($"{key}-refreshed", [Refreshed]);
         if (Carried is not null) yield return ($"{key}-carried", [Carried]);
+        if (HeldAcrossSteps && Held is { } held)
+        {
+            int c = held.Count;
+            var pairs = Enumerable.Range(0, c).SelectMany(a => Enumerable.Range(a, c - a).Select(b => (a, b))).ToArray();
+            yield return ($"{key}-held-g", [.. pairs.Select(p => held.G(p.a, p.b).cpu().data<double>().ToArray())]);
+            yield return ($"{key}-held-m", [[.. held.Projected.ToRowMajorArray(), Holding ? 1 : 0]]);
+        }
         if (_space is null) yield break;
         yield return ($"{key}-space", [.. Enumerable.Range(0, _space.Size).Select(i => _space.Vectors[i].cpu().data<double>().ToArray())]);
         yield return ($"{key}-space-values", [[.. _space.Values, _space.BulkEdge, _stale ? 1 : 0]]);
@@ -127,6 +153,18 @@ internal sealed class FlowProcess(string key, string name, Mlp model, CifarDatas
         Replace([.. state.GetValueOrDefault($"{key}-vectors", []).Select(v => tensor(v, float64).to(device).DetachFromDisposeScope())]);
         Refreshed = state.GetValueOrDefault($"{key}-refreshed") is [var refreshed] ? refreshed : [];
         Carried = state.GetValueOrDefault($"{key}-carried") is [var carried] ? carried : null;
+        Held = null;
+        if (state.GetValueOrDefault($"{key}-held-m") is [var m])
+        {
+            int c = (int)Math.Round(Math.Sqrt(m.Length - 1));
+            var products = state.GetValueOrDefault($"{key}-held-g", []);
+            var g = new Tensor[c, c];
+            int at = 0;
+            for (int a = 0; a < c; a++)
+                for (int b = a; b < c; b++) g[a, b] = g[b, a] = tensor(products[at++], float64).to(device).DetachFromDisposeScope();
+            Held = new CentralFlow.Span(g, Matrix<double>.Build.Dense(c, c, (i, j) => m[i * c + j]));
+            Holding = m[^1] != 0;
+        }
         _space?.Dispose();
         _space = null;
         if (state.GetValueOrDefault($"{key}-space") is { Length: > 0 } rows && state[$"{key}-space-values"] is [var values])
@@ -157,6 +195,7 @@ internal sealed class FlowProcess(string key, string name, Mlp model, CifarDatas
 
     public void Dispose()
     {
+        Held = null;
         Replace([]);
         _space?.Dispose();
         model.Dispose();

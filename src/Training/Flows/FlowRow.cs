@@ -66,41 +66,48 @@ internal static class FlowRow
     /// <summary>
     /// The central flow's substeps over one GD step, its row's columns measured at the first. At each refresh (every
     /// --refresh-every substeps) the eigenpairs (a solve where due, else the Rayleigh–Ritz pairs of the last solve's span) and the
-    /// critical span with its third-order products; in between, the span is held and its Hessian carried to first order, as long as
-    /// the last interval's carried eigenvalues matched the refreshed ones (<see cref="FlowOptions.HoldTolerance"/>): otherwise the
-    /// interval refreshes at every substep, so that a Hessian turning faster than the interval is followed as closely as with
-    /// --refresh-every 1. The carried span runs in the shadow of such an interval to judge the next.
+    /// critical span with its third-order products; in between, the span is held (<see cref="IFlowProcess.Held"/>, across steps
+    /// where the interval is longer than a step) and its Hessian carried to first order, as long as the last interval's carried
+    /// eigenvalues matched the refreshed ones (<see cref="FlowOptions.HoldTolerance"/>): otherwise the interval refreshes at every
+    /// substep, so that a Hessian turning faster than the interval is followed as closely as with --refresh-every 1. The held
+    /// span runs in the shadow of such an interval to judge the next.
     /// </summary>
     private static void CentralFlowStep(int t, IFlowProcess cf, double eta, FlowOptions options, Dictionary<string, double> row)
     {
         double dt = 1.0 / options.Substeps;
-        int every = options.RefreshEvery;
+        bool holding = options.RefreshEvery > 1;
         (double Value, Tensor Vector)[] solved = [];
-        CentralFlow.Span? carried = null, span = null;
-        bool hold = false;
+        CentralFlow.Span? span = null;         // this substep's own, inside an interval not held
         try
         {
             for (int s = 0; s < options.Substeps; s++)
             {
                 using var point = cf.Point();
-                bool refresh = s % every == 0;
-                if (refresh || !hold)
+                bool refresh = options.Refreshes(t, s) || cf.Held is null;
+                if (refresh || !cf.Holding)
                 {
                     var top = refresh && options.Solves(t, s) ? null : Within(cf, point, s == 0 ? cf.Solved : [.. solved.Select(p => p.Vector)]);
                     top ??= cf.Top(point);
                     solved = top;
-                    if (span != carried) span?.Dispose();
+                    span?.Dispose();
+                    span = null;
                     if (refresh)
                     {
-                        hold = every > 1 && Matches(cf.Carried, top, options.HoldTolerance);
-                        carried?.Dispose();
-                        span = carried = CentralFlow.Critical(point, top[..Held(cf, top, eta, options)], eta, every > 1 ? 0 : options.Critical);
+                        var last = cf.Carried;
+                        int held = Held(cf, top, eta, options);
+                        cf.Holding = holding && Matches(last, top, held, options.HoldTolerance);
+                        cf.Held = CentralFlow.Critical(point, top[..held], eta, holding ? 0 : options.Critical);
                     }
                     else span = CentralFlow.Critical(point, top, eta, options.Critical);
                     if (s == 0)
                         for (int i = 0; i < top.Length; i++) row[FlowColumns.CfSharpness(i + 1)] = eta * top[i].Value;
                 }
-                using var velocity = Velocity(t, point, span!, eta, dt);
+                else if (s == 0)
+                {
+                    var carried = Eigenvalues(cf.Held!);
+                    for (int i = 0; i < carried.Length; i++) row[FlowColumns.CfSharpness(i + 1)] = eta * carried[i];
+                }
+                using var velocity = Velocity(t, point, span ?? cf.Held!, eta, dt);
                 if (s == 0)
                 {
                     double loss = cf.Loss(point);
@@ -113,27 +120,26 @@ internal static class FlowRow
                     row[FlowColumns.CfSolverResidual] = velocity.SolverResidual;
                 }
                 using var delta = velocity.Theta * dt;
-                if (every > 1)
+                if (holding)
                 {
-                    carried!.Advance(delta);
-                    if ((s + 1) % every == 0)
-                        cf.Carried = carried.Count == 0 ? []
-                            : [.. carried.Projected.Evd(Symmetricity.Symmetric).EigenValues.Select(e => e.Real).OrderDescending()];
+                    cf.Held!.Advance(delta);
+                    if (s + 1 < options.Substeps ? options.Refreshes(t, s + 1) : options.Refreshes(t + 1, 0)) cf.Carried = Eigenvalues(cf.Held);
                 }
                 cf.Displace(point, delta);
             }
         }
-        finally
-        {
-            if (span != carried) span?.Dispose();
-            carried?.Dispose();
-        }
+        finally { span?.Dispose(); }
     }
 
+    /// <summary>The eigenvalues of the Hessian on a span as carried, largest first.</summary>
+    private static double[] Eigenvalues(CentralFlow.Span span) => span.Count == 0 ? []
+        : [.. span.Projected.Evd(Symmetricity.Symmetric).EigenValues.Select(e => e.Real).OrderDescending()];
+
     /// <summary>Whether the eigenvalues the last interval carried to its end (largest first; null: none carried yet) are within
-    /// <paramref name="tolerance"/> (relative) of those refreshed there.</summary>
-    private static bool Matches(double[]? carried, (double Value, Tensor Vector)[] top, double tolerance) =>
-        carried is not null && carried.Length <= top.Length
+    /// <paramref name="tolerance"/> (relative) of those refreshed there, and the span to hold next has no pair the last had not
+    /// (an eigenvalue entering the span, fast there, enters with an interval refreshed at every substep).</summary>
+    private static bool Matches(double[]? carried, (double Value, Tensor Vector)[] top, int held, double tolerance) =>
+        carried is not null && held <= carried.Length
         && carried.Select((value, i) => Math.Abs(value - top[i].Value) <= tolerance * Math.Abs(top[i].Value)).All(ok => ok);
 
     /// <summary>

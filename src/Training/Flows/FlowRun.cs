@@ -138,8 +138,8 @@ internal static class FlowRun
         if (to <= from || to - from > MaxSteps) throw new ProbesError($"--to must be in {from + 1}..{from + MaxSteps}, got {to}.");
         if (o.K < 1 || o.K > 16) throw new ProbesError($"--k must be in 1..16, got {o.K}.");
         if (o.Substeps < 1 || o.Substeps > 1000) throw new ProbesError($"--substeps must be in 1..1000, got {o.Substeps}.");
-        if (o.RefreshEvery < 1 || o.Substeps % o.RefreshEvery != 0)
-            throw new ProbesError($"--refresh-every must divide --substeps ({o.Substeps}), got {o.RefreshEvery}.");
+        if (o.RefreshEvery < 1 || (o.Substeps % o.RefreshEvery != 0 && o.RefreshEvery % o.Substeps != 0))
+            throw new ProbesError($"--refresh-every must divide --substeps ({o.Substeps}) or be a multiple of it, got {o.RefreshEvery}.");
         if (o.SolveEvery < 1 || o.SolveEvery % o.RefreshEvery != 0 || (o.SolveEvery > o.Substeps && o.SolveEvery % o.Substeps != 0))
             throw new ProbesError($"--solve-every must be a multiple of --refresh-every ({o.RefreshEvery}), and at most --substeps "
                 + $"({o.Substeps}) or a multiple of it; got {o.SolveEvery}.");

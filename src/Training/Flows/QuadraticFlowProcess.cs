@@ -1,3 +1,4 @@
+using Probes.Flows;
 using Probes.Models;
 using QuadraticFit.Models;
 using static TorchSharp.torch;
@@ -19,6 +20,20 @@ internal sealed class QuadraticFlowProcess(QuadraticModel model, Tensor theta, i
     public double[] Refreshed { get; set; } = [];
 
     public double[]? Carried { get; set; }
+
+    private CentralFlow.Span? _held;
+
+    public CentralFlow.Span? Held
+    {
+        get => _held;
+        set
+        {
+            _held?.Dispose();
+            _held = value;
+        }
+    }
+
+    public bool Holding { get; set; }
 
     public IDifferentiablePoint Point()
     {
@@ -53,6 +68,7 @@ internal sealed class QuadraticFlowProcess(QuadraticModel model, Tensor theta, i
 
     public void Dispose()
     {
+        Held = null;
         _theta.Dispose();
         foreach (var v in _solved) v.Dispose();
     }

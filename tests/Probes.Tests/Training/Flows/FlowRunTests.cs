@@ -115,16 +115,20 @@ public class FlowRunTests(Xunit.Abstractions.ITestOutputHelper output)
         Assert.Equal(0, Flow([.. Args("older", to + 2), "--refresh-every", "1", "--solve-every", "1"]));
         Assert.Equal(to + 2 - from + 1, OptimizerEdgeTests.CsvRows(Path.Combine(older, "central-flow.csv")).Count);
 
-        // Solves two steps apart, Rayleigh–Ritz pairs of the last solve's span at the steps between, and the span held over every
-        // step (this tiny network's Hessian turns too fast for the default --hold-tolerance, which refreshes at every substep here):
-        // killed between checkpoints, it resumes to the same bytes, the span, the eigenvalues' pace and what the held span carried
-        // kept in the checkpoint.
-        string[] apart = ["--solve-every", "8", "--hold-tolerance", "1"];
+        // The span held over two steps, solves four steps apart, Rayleigh–Ritz pairs of the last solve's span between (this tiny
+        // network's Hessian turns too fast for the default --hold-tolerance, which refreshes at every substep here): killed
+        // between checkpoints, or stopped after a step inside a held interval, it resumes to the same bytes, the span, its third-
+        // order products, the eigenvalues' pace and what the held span carried kept in the checkpoint.
+        string[] apart = ["--refresh-every", "8", "--solve-every", "16", "--hold-tolerance", "1"];
         Assert.Equal(0, Flow([.. Args("apart", to), .. apart]));
         Assert.NotEqual(0, Flow([.. Args("apart-killed", to), .. apart], crashAt: $"flow:{from + 6}"));
         Assert.Equal(0, Flow([.. Args("apart-killed", to), .. apart]));
         Assert.Equal(File.ReadAllBytes(Path.Combine(dir.Combine("apart"), "central-flow.csv")),
             File.ReadAllBytes(Path.Combine(dir.Combine("apart-killed"), "central-flow.csv")));
+        Assert.Equal(130, Flow([.. Args("apart-stopped", to), .. apart], signalAt: $"flow:{from + (from % 2 == 0 ? 2 : 1)}"));
+        Assert.Equal(0, Flow([.. Args("apart-stopped", to), .. apart]));
+        Assert.Equal(File.ReadAllBytes(Path.Combine(dir.Combine("apart"), "central-flow.csv")),
+            File.ReadAllBytes(Path.Combine(dir.Combine("apart-stopped"), "central-flow.csv")));
         Assert.NotEqual(expected, File.ReadAllBytes(Path.Combine(dir.Combine("apart"), "central-flow.csv")));     // held: another flow
 
         // GD's and the stable flow's eigenvalues every 3rd step only; the central flow, which needs its own, unchanged.
@@ -157,6 +161,7 @@ public class FlowRunTests(Xunit.Abstractions.ITestOutputHelper output)
                      ["--from", $"{from}", "--to", $"{to}", "--critical", "2.5"], ["--from", $"{from}", "--to", $"{to}", "--k", "0"],
                      ["--from", $"{from}", "--to", $"{to}", "--eigs-every", "0"], ["--from", $"{from}", "--to", $"{to}", "--average-window", "4"],
                      ["--from", $"{from}", "--to", $"{to}", "--solve-every", "5"], ["--from", $"{from}", "--to", $"{to}", "--refresh-every", "3"],
+                     ["--from", $"{from}", "--to", $"{to}", "--refresh-every", "6"],
                      ["--from", $"{from}", "--to", $"{to}", "--refresh-every", "2", "--solve-every", "3"],
                      ["--from", $"{from}", "--to", $"{to}", "--hold-tolerance", "-1"] })
         {
