@@ -44,7 +44,10 @@ public static class CentralFlow
         var g = new Tensor[c, c];
         for (int a = 0; a < c; a++)
             for (int b = a; b < c; b++)
+            {
+                using var product = NewDisposeScope();          // each product's temporaries freed before the next
                 g[a, b] = g[b, a] = point.LossThirdOrder(edge[a].Vector, edge[b].Vector).DetachFromDisposeScope();
+            }
         return new Span(g, Matrix<double>.Build.Dense(c, c, (i, j) => i == j ? edge[i].Value : 0));
     }
 

@@ -30,7 +30,8 @@ internal static class FlowColumns
         new(CfPredictedGradNorm, "‖θ̇_CF‖/η = ‖∇L + ½Σᵢⱼ Xᵢⱼ∇(uᵢᵀHuⱼ)‖: the predicted time-averaged gradient's norm"),
         new(GfGradNorm, "‖∇L(θ_GF)‖"),
         .. Enumerable.Range(1, k).Select(i => new TraceColumn(GdSharpness(i), $"η·λ{i}(H) at θ_GD")),
-        .. Enumerable.Range(1, k).Select(i => new TraceColumn(CfSharpness(i), $"η·λ{i}(H) at θ_CF (≤ 2 up to the solver's tolerance)")),
+        .. Enumerable.Range(1, k).Select(i => new TraceColumn(CfSharpness(i), $"η·λ{i}(H) at θ_CF (≤ 2 up to the solver's tolerance; on "
+            + "a step inside a held span, its carried eigenvalues and the others empty)")),
         .. Enumerable.Range(1, k).Select(i => new TraceColumn(GfSharpness(i), $"η·λ{i}(H) at θ_GF")),
         new(GdDelta2, "δ² = 2α/β at θ_GD, self-stabilization's predicted oscillation along u₁ (as probes.csv's delta2; empty where α ≤ 0 "
             + "and off the --eigs-every steps)"),
