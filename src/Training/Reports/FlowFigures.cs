@@ -23,14 +23,22 @@ internal static class FlowFigures
         var sharpness = new Figure("flow-sharpness", "η·λᵢ(H) of each process", "step", "η·λᵢ");
         for (int i = 1; i <= k; i++)
         {
-            sharpness.Line(steps, flow[FlowColumns.GdSharpness(i)], $"GD η·λ{i}");
-            sharpness.Line(steps, flow[FlowColumns.CfSharpness(i)], $"central flow η·λ{i}");
+            Measured(sharpness, steps, flow[FlowColumns.GdSharpness(i)], $"GD η·λ{i}");
+            Measured(sharpness, steps, flow[FlowColumns.CfSharpness(i)], $"central flow η·λ{i}");
         }
-        sharpness.Line(steps, flow[FlowColumns.GfSharpness(1)], "stable flow η·λ1");
+        Measured(sharpness, steps, flow[FlowColumns.GfSharpness(1)], "stable flow η·λ1");
         sharpness.StabilityLine();
         var distance = new Figure("flow-distance", "distance from GD", "step", "‖θ_GD − θ‖");
         distance.Line(steps, flow[FlowColumns.DistanceCf], "central flow");
         distance.Line(steps, flow[FlowColumns.DistanceGf], "stable flow");
         return [.. new[] { loss, sharpness, distance }.Where(f => f.HasData).Select(f => f.Save(folder))];
+    }
+
+    /// <summary>The steps where a column was measured (every --eigs-every steps; a held span's steps have only its own), joined
+    /// by a line rather than left as isolated points.</summary>
+    private static void Measured(Figure figure, double[] steps, double[] values, string legend)
+    {
+        var kept = Enumerable.Range(0, steps.Length).Where(i => double.IsFinite(values[i])).ToArray();
+        figure.Line([.. kept.Select(i => steps[i])], [.. kept.Select(i => values[i])], legend);
     }
 }
