@@ -67,26 +67,9 @@ internal sealed class FlowProcess(string key, string name, Mlp model, CifarDatas
     /// <summary>The last solve's eigenvectors, rounded as the checkpoint stores them, so that a resumed flow reads the same span.</summary>
     public IReadOnlyList<Tensor> Solved => _warm;
 
-    /// <summary>As the interface's; kept in the checkpoint.</summary>
-    public double[] Refreshed { get; set; } = [];
-
-    /// <summary>As the interface's; kept in the checkpoint.</summary>
-    public double[]? Carried { get; set; }
-
-    private CentralFlow.Span? _held;
-
-    /// <summary>As the interface's; kept in the checkpoint where an interval spans steps (--refresh-every &gt; --substeps).</summary>
-    public CentralFlow.Span? Held
-    {
-        get => _held;
-        set
-        {
-            _held?.Dispose();
-            _held = value;
-        }
-    }
-
-    public bool Holding { get; set; }
+    /// <summary>As the interface's; kept in the checkpoint (the span itself where an interval spans steps, --refresh-every &gt;
+    /// --substeps).</summary>
+    public HeldSpan Held { get; } = new();
 
     private bool HeldAcrossSteps => options.RefreshEvery > options.Substeps;
 
@@ -132,14 +115,14 @@ internal sealed class FlowProcess(string key, string name, Mlp model, CifarDatas
     {
         using (var theta = Theta()) yield return ($"{key}-theta", [theta.data<double>().ToArray()]);
         yield return ($"{key}-vectors", [.. _warm.Select(v => v.cpu().data<double>().ToArray())]);
-        if (Refreshed.Length > 0) yield return ($"{key}-refreshed", [Refreshed]);
-        if (Carried is not null) yield return ($"{key}-carried", [Carried]);
-        if (HeldAcrossSteps && Held is { } held)
+        if (Held.Refreshed.Length > 0) yield return ($"{key}-refreshed", [Held.Refreshed]);
+        if (Held.Carried is not null) yield return ($"{key}-carried", [Held.Carried]);
+        if (HeldAcrossSteps && Held.Span is { } held)
         {
             int c = held.Count;
             var pairs = Enumerable.Range(0, c).SelectMany(a => Enumerable.Range(a, c - a).Select(b => (a, b))).ToArray();
             yield return ($"{key}-held-g", [.. pairs.Select(p => held.G(p.a, p.b).cpu().data<double>().ToArray())]);
-            yield return ($"{key}-held-m", [[.. held.Projected.ToRowMajorArray(), Holding ? 1 : 0]]);
+            yield return ($"{key}-held-m", [[.. held.Projected.ToRowMajorArray(), Held.Holding ? 1 : 0]]);
         }
         if (_space is null) yield break;
         yield return ($"{key}-space", [.. Enumerable.Range(0, _space.Size).Select(i => _space.Vectors[i].cpu().data<double>().ToArray())]);
@@ -151,9 +134,9 @@ internal sealed class FlowProcess(string key, string name, Mlp model, CifarDatas
     {
         Restore(state[$"{key}-theta"][0]);
         Replace([.. state.GetValueOrDefault($"{key}-vectors", []).Select(v => tensor(v, float64).to(device).DetachFromDisposeScope())]);
-        Refreshed = state.GetValueOrDefault($"{key}-refreshed") is [var refreshed] ? refreshed : [];
-        Carried = state.GetValueOrDefault($"{key}-carried") is [var carried] ? carried : null;
-        Held = null;
+        Held.Refreshed = state.GetValueOrDefault($"{key}-refreshed") is [var refreshed] ? refreshed : [];
+        Held.Carried = state.GetValueOrDefault($"{key}-carried") is [var carried] ? carried : null;
+        Held.Span = null;
         if (state.GetValueOrDefault($"{key}-held-m") is [var m])
         {
             int c = (int)Math.Round(Math.Sqrt(m.Length - 1));
@@ -162,8 +145,8 @@ internal sealed class FlowProcess(string key, string name, Mlp model, CifarDatas
             int at = 0;
             for (int a = 0; a < c; a++)
                 for (int b = a; b < c; b++) g[a, b] = g[b, a] = tensor(products[at++], float64).to(device).DetachFromDisposeScope();
-            Held = new CentralFlow.Span(g, Matrix<double>.Build.Dense(c, c, (i, j) => m[i * c + j]));
-            Holding = m[^1] != 0;
+            Held.Span = new CentralFlow.Span(g, Matrix<double>.Build.Dense(c, c, (i, j) => m[i * c + j]));
+            Held.Holding = m[^1] != 0;
         }
         _space?.Dispose();
         _space = null;
@@ -195,7 +178,7 @@ internal sealed class FlowProcess(string key, string name, Mlp model, CifarDatas
 
     public void Dispose()
     {
-        Held = null;
+        Held.Dispose();
         Replace([]);
         _space?.Dispose();
         model.Dispose();

@@ -66,7 +66,7 @@ internal static class FlowRow
     /// <summary>
     /// The central flow's substeps over one GD step, its row's columns measured at the first. At each refresh (every
     /// --refresh-every substeps) the eigenpairs (a solve where due, else the Rayleigh–Ritz pairs of the last solve's span) and the
-    /// critical span with its third-order products; in between, the span is held (<see cref="IFlowProcess.Held"/>, across steps
+    /// critical span with its third-order products; in between, the span is held (<see cref="HeldSpan"/>, across steps
     /// where the interval is longer than a step) and its Hessian carried to first order, as long as the last interval's carried
     /// eigenvalues matched the refreshed ones (<see cref="FlowOptions.HoldTolerance"/>): otherwise the interval refreshes at every
     /// substep, so that a Hessian turning faster than the interval is followed as closely as with --refresh-every 1. The held
@@ -83,8 +83,8 @@ internal static class FlowRow
             for (int s = 0; s < options.Substeps; s++)
             {
                 using var point = cf.Point();
-                bool refresh = options.Refreshes(t, s) || cf.Held is null;
-                if (refresh || !cf.Holding)
+                bool refresh = options.Refreshes(t, s) || cf.Held.Span is null;
+                if (refresh || !cf.Held.Holding)
                 {
                     var top = refresh && options.Solves(t, s) ? null : Within(cf, point, s == 0 ? cf.Solved : [.. solved.Select(p => p.Vector)]);
                     top ??= cf.Top(point);
@@ -93,10 +93,10 @@ internal static class FlowRow
                     span = null;
                     if (refresh)
                     {
-                        var last = cf.Carried;
+                        var last = cf.Held.Carried;
                         int held = Held(cf, top, eta, options);
-                        cf.Holding = holding && Matches(last, top, held, options.HoldTolerance);
-                        cf.Held = CentralFlow.Critical(point, top[..held], eta, holding ? 0 : options.Critical);
+                        cf.Held.Holding = holding && Matches(last, top, held, options.HoldTolerance);
+                        cf.Held.Span = CentralFlow.Critical(point, top[..held], eta, holding ? 0 : options.Critical);
                     }
                     else span = CentralFlow.Critical(point, top, eta, options.Critical);
                     if (s == 0)
@@ -104,10 +104,10 @@ internal static class FlowRow
                 }
                 else if (s == 0)
                 {
-                    var carried = Eigenvalues(cf.Held!);
+                    var carried = Eigenvalues(cf.Held.Span!);
                     for (int i = 0; i < carried.Length; i++) row[FlowColumns.CfSharpness(i + 1)] = eta * carried[i];
                 }
-                using var velocity = Velocity(t, point, span ?? cf.Held!, eta, dt);
+                using var velocity = Velocity(t, point, span ?? cf.Held.Span!, eta, dt);
                 if (s == 0)
                 {
                     double loss = cf.Loss(point);
@@ -122,8 +122,9 @@ internal static class FlowRow
                 using var delta = velocity.Theta * dt;
                 if (holding)
                 {
-                    cf.Held!.Advance(delta);
-                    if (s + 1 < options.Substeps ? options.Refreshes(t, s + 1) : options.Refreshes(t + 1, 0)) cf.Carried = Eigenvalues(cf.Held);
+                    cf.Held.Span!.Advance(delta);
+                    if (s + 1 < options.Substeps ? options.Refreshes(t, s + 1) : options.Refreshes(t + 1, 0))
+                        cf.Held.Carried = Eigenvalues(cf.Held.Span);
                 }
                 cf.Displace(point, delta);
             }
@@ -149,14 +150,14 @@ internal static class FlowRow
     /// </summary>
     private static int Held(IFlowProcess cf, (double Value, Tensor Vector)[] top, double eta, FlowOptions options)
     {
-        var last = cf.Refreshed;
+        var last = cf.Held.Refreshed;
         int held = 0;
         for (int i = 0; i < top.Length; i++)
         {
             double ahead = options.RefreshEvery > 1 && i < last.Length ? 2 * top[i].Value - last[i] : top[i].Value;
             if (eta * Math.Max(top[i].Value, ahead) > options.Critical) held = i + 1;
         }
-        cf.Refreshed = [.. top.Select(p => p.Value)];
+        cf.Held.Refreshed = [.. top.Select(p => p.Value)];
         return held;
     }
 

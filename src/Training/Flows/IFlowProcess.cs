@@ -1,5 +1,4 @@
 using Probes.Eigensolvers;
-using Probes.Flows;
 using Probes.Models;
 using Probes.Operators;
 using static TorchSharp.torch;
@@ -26,19 +25,8 @@ internal interface IFlowProcess : IDisposable
     /// Rayleigh–Ritz refreshes read in the steps between its solves. Empty before the first.</summary>
     IReadOnlyList<Tensor> Solved { get; }
 
-    /// <summary>The central flow's eigenvalues at its last refresh (largest first; empty before the first): the pace of each from
-    /// one refresh to the next.</summary>
-    double[] Refreshed { get; set; }
-
-    /// <summary>The eigenvalues the central flow's held span carried to the end of its last interval (largest first), to be
-    /// checked against the next refresh; null before the first.</summary>
-    double[]? Carried { get; set; }
-
-    /// <summary>The central flow's critical span held between its refreshes (owned: setting it disposes the last), and whether the
-    /// interval it belongs to is held (else it runs in the shadow of one refreshed at every substep).</summary>
-    CentralFlow.Span? Held { get; set; }
-
-    bool Holding { get; set; }
+    /// <summary>The central flow's span and what it carried between refreshes (<see cref="HeldSpan"/>).</summary>
+    HeldSpan Held { get; }
 
     /// <summary>The Hessian's eigenpairs at <paramref name="point"/> within the span of <paramref name="vectors"/> (Rayleigh–Ritz, one
     /// product per vector), largest first, with their relative residuals: the central flow's eigenpairs between its solves.</summary>

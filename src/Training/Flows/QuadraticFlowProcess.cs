@@ -1,4 +1,3 @@
-using Probes.Flows;
 using Probes.Models;
 using QuadraticFit.Models;
 using static TorchSharp.torch;
@@ -17,23 +16,7 @@ internal sealed class QuadraticFlowProcess(QuadraticModel model, Tensor theta, i
 
     public IReadOnlyList<Tensor> Solved => _solved;
 
-    public double[] Refreshed { get; set; } = [];
-
-    public double[]? Carried { get; set; }
-
-    private CentralFlow.Span? _held;
-
-    public CentralFlow.Span? Held
-    {
-        get => _held;
-        set
-        {
-            _held?.Dispose();
-            _held = value;
-        }
-    }
-
-    public bool Holding { get; set; }
+    public HeldSpan Held { get; } = new();
 
     public IDifferentiablePoint Point()
     {
@@ -68,7 +51,7 @@ internal sealed class QuadraticFlowProcess(QuadraticModel model, Tensor theta, i
 
     public void Dispose()
     {
-        Held = null;
+        Held.Dispose();
         _theta.Dispose();
         foreach (var v in _solved) v.Dispose();
     }

@@ -38,10 +38,7 @@ public class FlowRowTests(Xunit.Abstractions.ITestOutputHelper output)
             _counted = _points;
         }
         public IReadOnlyList<Tensor> Solved => inner.Solved;
-        public double[] Refreshed { get => inner.Refreshed; set => inner.Refreshed = value; }
-        public double[]? Carried { get => inner.Carried; set => inner.Carried = value; }
-        public CentralFlow.Span? Held { get => inner.Held; set => inner.Held = value; }
-        public bool Holding { get => inner.Holding; set => inner.Holding = value; }
+        public HeldSpan Held => inner.Held;
         public RitzPair[] Within(IDifferentiablePoint point, IReadOnlyList<Tensor> vectors)
         {
             Spans++;
