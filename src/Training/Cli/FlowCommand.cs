@@ -76,7 +76,9 @@ internal static class FlowCommand
                 + $"{averaged}-step average by {Percent(summary.MeanPredictedLossError)} on average ({summary.EdgeRows} steps at the "
                 + "edge), max η·λ₁ "
                 + $"{summary.MaxCfEtaHess1:F4}; ‖θ_GD − θ_CF‖ {summary.FinalDistanceCf:G3} vs ‖θ_GD − θ_GF‖ {summary.FinalDistanceGf:G3}; "
-                + $"{summary.SecondsPerStep:F2} s a flow step = {summary.TrainingStepsPerFlowStep:F0} training steps → {outPath}",
+                + $"{summary.SecondsPerStep:F2} s a flow step = {summary.TrainingStepsPerFlowStep:F0} training steps → {outPath}"
+                + (summary.RowsAtK > 0 ? $"; warning: on {summary.RowsAtK} steps all --k {options.K} tracked eigenvalues were critical, so "
+                    + "one beyond them went unconstrained (rerun with a larger --k)" : ""),
                 summary);
             return 0;
         });

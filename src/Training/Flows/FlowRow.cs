@@ -93,9 +93,9 @@ internal static class FlowRow
                     span = null;
                     if (refresh)
                     {
-                        var last = cf.Held.Carried;
-                        int held = Held(cf, top, eta, options);
-                        cf.Held.Holding = holding && Matches(last, top, held, options.HoldTolerance);
+                        int held = SpanSize(cf.Held.Refreshed, top, eta, options);
+                        cf.Held.Refreshed = [.. top.Select(p => p.Value)];
+                        cf.Held.Holding = holding && Matches(cf.Held.Carried, top, held, options.HoldTolerance);
                         cf.Held.Span = CentralFlow.Critical(point, top[..held], eta, holding ? 0 : options.Critical);
                     }
                     else span = CentralFlow.Critical(point, top, eta, options.Critical);
@@ -145,19 +145,18 @@ internal static class FlowRow
 
     /// <summary>
     /// How many of the leading pairs the span holds until the next refresh: those above the critical level and, where the span is
-    /// held over several substeps, those that would reach it by then at the pace they moved since the last refresh (an eigenvalue
-    /// that crossed both the level and 2/η between two refreshes would otherwise go unconstrained in between).
+    /// held over several substeps, those that would reach it by then at the pace they moved since the last refresh, whose
+    /// eigenvalues are <paramref name="last"/> (an eigenvalue that crossed both the level and 2/η between two refreshes would
+    /// otherwise go unconstrained in between).
     /// </summary>
-    private static int Held(IFlowProcess cf, (double Value, Tensor Vector)[] top, double eta, FlowOptions options)
+    private static int SpanSize(double[] last, (double Value, Tensor Vector)[] top, double eta, FlowOptions options)
     {
-        var last = cf.Held.Refreshed;
         int held = 0;
         for (int i = 0; i < top.Length; i++)
         {
             double ahead = options.RefreshEvery > 1 && i < last.Length ? 2 * top[i].Value - last[i] : top[i].Value;
             if (eta * Math.Max(top[i].Value, ahead) > options.Critical) held = i + 1;
         }
-        cf.Held.Refreshed = [.. top.Select(p => p.Value)];
         return held;
     }
 

@@ -7,12 +7,13 @@ namespace Training.Flows;
 /// How well the central flow predicts GD, read back from central-flow.csv: over the steps where the constraint was active (c &gt; 0)
 /// and a centred window of <see cref="Window"/> GD steps fits, the relative error of the predicted loss L + tr(X)/η (and, for
 /// contrast, of L(θ_CF) alone) against GD's loss averaged over the window; the largest η·λ₁ the central flow reached; and
-/// the distances from GD of the two flows; and self-stabilization at GD's θ where c &gt; 0 (x_u² against δ², where measured).
+/// the distances from GD of the two flows; self-stabilization at GD's θ where c &gt; 0 (x_u² against δ², where measured); and the
+/// steps on which every tracked eigenvalue was critical (c = k), where one beyond them may pass 2/η unseen until --k is raised.
 /// </summary>
 internal sealed record FlowSummary(int From, int To, int Window, int Rows, int EdgeRows, double? MeanPredictedLossError,
     double? MaxPredictedLossError, double? MeanCfLossError, double? MaxCfEtaHess1, double? MaxGdEtaHess1, double? MaxGfEtaHess1,
     double FinalDistanceCf, double FinalDistanceGf, double MaxDistanceCf, double? SecondsPerStep, double? TrainingStepsPerFlowStep, long Matvecs,
-    EosSummary.SelfStabilizationStatistics? GdSelfStabilization)
+    EosSummary.SelfStabilizationStatistics? GdSelfStabilization, int RowsAtK)
 {
     public const string FileName = "central-flow-summary.json";
 
@@ -42,6 +43,9 @@ internal sealed record FlowSummary(int From, int To, int Window, int Rows, int E
         return result;
     }
 
+    /// <summary>k, the eigenvalues each process tracked (central-flow.csv has a cf_eta_hess column for each).</summary>
+    private static int Tracked(TraceTable flow) => Enumerable.Range(1, 16).Count(i => flow.Has(FlowColumns.CfSharpness(i)));
+
     public static FlowSummary Of(TraceTable flow, FlowCheckpoint checkpoint, int window) =>
         Of(flow, checkpoint.From, checkpoint.Next - 1, checkpoint.Seconds, checkpoint.GdStepSeconds, checkpoint.Matvecs, window);
 
@@ -64,6 +68,7 @@ internal sealed record FlowSummary(int From, int To, int Window, int Rows, int E
             Max(flow[FlowColumns.GfSharpness(1)].Where(double.IsFinite)), distanceCf[^1], flow[FlowColumns.DistanceGf][^1], distanceCf.Max(),
             gdSteps > 0 ? seconds / gdSteps : null, gdSteps > 0 && gdSeconds > 0 ? seconds / gdSeconds : null, matvecs,
             flow.Has(FlowColumns.GdXu2) ? EosSummary.SelfStabilizationStatistics.Of(Enumerable.Range(0, flow.RowCount)
-                .Where(i => critical[i] > 0).Select(i => (flow[FlowColumns.GdXu2][i], flow[FlowColumns.GdDelta2][i]))) : null);
+                .Where(i => critical[i] > 0).Select(i => (flow[FlowColumns.GdXu2][i], flow[FlowColumns.GdDelta2][i]))) : null,
+            critical.Count(c => c == Tracked(flow)));
     }
 }

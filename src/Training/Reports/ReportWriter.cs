@@ -118,6 +118,9 @@ internal static class ReportWriter
                 + $"{flow["edge_rows"]}; {Of(nameof(FlowSummary.MaxCfEtaHess1), "F4")} / {Of(nameof(FlowSummary.MaxGdEtaHess1), "F4")} / "
                 + $"{Of(nameof(FlowSummary.MaxGfEtaHess1), "F4")}; {Of(nameof(FlowSummary.FinalDistanceCf), "G3")} / "
                 + $"{Of(nameof(FlowSummary.FinalDistanceGf), "G3")}"));
+            if (Get(nameof(FlowSummary.RowsAtK)) is > 0 and var atK)
+                rows.Add(("central flow: steps on which every tracked eigenvalue was critical (c = k: one beyond them goes unconstrained; "
+                    + "rerun with a larger --k)", $"{atK:F0}"));
             if (flow[ReportJson.Key(nameof(FlowSummary.GdSelfStabilization))] is JsonObject stabilization)
             {
                 string S(string name, string format) =>

@@ -67,6 +67,14 @@ public class FlowRunTests(Xunit.Abstractions.ITestOutputHelper output)
         var report = File.ReadAllText(Path.Combine(run, "report.md"));
         Assert.Contains($"central flow from step {from} to {to}", report);
         Assert.Contains("self-stabilization at GD's θ over the central flow's steps at the edge", report);
+        // Steps with every tracked eigenvalue critical (c = k), where one beyond them can pass 2/η unseen: counted in the summary,
+        // and a warning in the summary line and the report where there are any.
+        var summaryJson = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(dir.Combine("baseline"), FlowSummary.FileName)))!;
+        Assert.Equal(rows.Count(r => Parse(r["cf_critical"]) == 3), (int)summaryJson["rows_at_k"]!);
+        var (atK, atKOutput, atKError) = CommandLineTests.Probes(["flow", .. Args("k1", from + 4), "--k", "1"]);
+        Assert.True(atK == 0, atKError);
+        Assert.Contains("all --k 1 tracked eigenvalues were critical", atKOutput);
+        Assert.DoesNotContain("tracked eigenvalues were critical", report);
 
 
         // SIGKILL after a row between checkpoints, then the same command.
